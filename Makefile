@@ -1,0 +1,100 @@
+# todo-fcgi: a per-user task API as a FastCGI program behind nginx.
+#
+#   make run     install what is missing, build, start the local stack
+#   make test    unit tests and API tests (ASan + UBSan) on a throwaway stack
+#   make stop    stop the local stack
+# Put your own overrides in Makefile.local.
+
+# Where `make install` puts things; DESTDIR for staged installs.
+PREFIX ?= /usr/local
+DESTDIR ?=
+# Tests use Debian's interpreter: its pytest and requests live there.
+PYTHON ?= /usr/bin/python3
+CC ?= cc
+# Libraries, found by pkg-config (libpq has no .pc file on every system).
+LIBS_PC := json-c libcrypto
+PKG_CFLAGS := $(shell pkg-config --cflags $(LIBS_PC) 2>/dev/null) -I$(shell pg_config --includedir 2>/dev/null || echo /usr/include/postgresql)
+PKG_LIBS := $(shell pkg-config --libs $(LIBS_PC) 2>/dev/null) -lpq -lfcgi
+# One strict warning set; Debian's hardening flags.
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2 -Wvla
+HARDEN_CFLAGS := -D_FORTIFY_SOURCE=2 -fstack-protector-strong
+HARDEN_LDFLAGS := -pie -Wl,-z,relro,-z,now
+CFLAGS ?= -O2 -g
+ALL_CFLAGS := -std=c17 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(PKG_CFLAGS)
+# The sanitizer build `make test` uses.
+SAN := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+-include Makefile.local
+
+SRC_COMMON := $(wildcard common/*.c)
+SRC_CGI := $(wildcard cgi/*.c)
+HDRS := $(wildcard common/*.h cgi/*.h)
+UNIT := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
+
+BIN := build/todo-fcgi
+ASAN_BIN := build/asan/todo-fcgi
+# Objects of each build: build/obj (release) and build/asan/obj (sanitizers).
+OBJ_COMMON := $(patsubst %.c,build/obj/%.o,$(SRC_COMMON))
+OBJ_CGI := $(patsubst %.c,build/obj/%.o,$(SRC_CGI))
+ASAN_COMMON := $(patsubst %.c,build/asan/obj/%.o,$(SRC_COMMON))
+ASAN_CGI := $(patsubst %.c,build/asan/obj/%.o,$(SRC_CGI))
+
+.PHONY: all deps run stop status token migrate test unit api valgrind install clean
+
+all: $(BIN)
+
+build/obj/%.o: %.c $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -fPIE $(HARDEN_CFLAGS) -DSCHEMA_DIR='"$(PREFIX)/share/todo-fcgi/schema"' -c $< -o $@
+
+build/asan/obj/%.o: %.c $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(SAN) -Icommon -c $< -o $@
+
+$(BIN): $(OBJ_COMMON) $(OBJ_CGI)
+	$(CC) $(ALL_CFLAGS) $(HARDEN_LDFLAGS) $^ -o $@ $(PKG_LIBS)
+
+$(ASAN_BIN): $(ASAN_COMMON) $(ASAN_CGI)
+	$(CC) $(SAN) $^ -o $@ $(PKG_LIBS)
+
+build/asan/test_%: build/asan/obj/tests/unit/test_%.o $(ASAN_COMMON)
+	$(CC) $(SAN) $^ -o $@ $(PKG_LIBS) -lcmocka
+
+deps:
+	@deploy/install-deps.sh
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	@TODO_BIN=$(CURDIR)/$(BIN) deploy/stack.sh start
+
+stop:
+	@deploy/stack.sh stop
+
+status:
+	@deploy/stack.sh status
+
+# Prints a development token for USER (default alice) with the stack's secret.
+token: $(BIN)
+	@set -a; . $${STATE_DIR:-var}/stack.env; set +a; $(BIN) --token $${USER_ID:-$(or $(USER),alice)}
+
+unit: $(addprefix build/asan/,$(UNIT))
+	@for t in $^; do echo "== $$t"; ASAN_OPTIONS=detect_leaks=1 $$t || exit 1; done
+
+api: $(ASAN_BIN)
+	@PYTHON=$(PYTHON) TODO_BIN=$(CURDIR)/$(ASAN_BIN) tests/run-api.sh
+
+test: deps
+	@$(MAKE) --no-print-directory unit api
+
+valgrind: deps $(BIN)
+	@PYTHON=$(PYTHON) TODO_BIN=$(CURDIR)/$(BIN) \
+		WORKER_WRAPPER="valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite" \
+		tests/run-api.sh
+
+install: $(BIN)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/todo-fcgi/schema
+	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/todo-fcgi
+	install -m 644 schema/*.sql $(DESTDIR)$(PREFIX)/share/todo-fcgi/schema/
+
+clean:
+	rm -rf build

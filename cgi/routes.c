@@ -1,0 +1,113 @@
+/*
+ * routes.c: the route table, and the checks every route shares.
+ *
+ * dispatch() answers, in this order: 404 for an unknown path, 405 with Allow
+ * for a known path and another method, 401/403 for the token, 413/415 for
+ * the body; only then does a handler run, so handlers never re-check their
+ * method, path, token or content type.
+ */
+#include <string.h>
+#include <strings.h>
+
+#include "../common/router.h"
+#include "../common/utf8.h"
+#include "app.h"
+
+static const struct route routes[] = {
+    { "GET",    "/api/health",                        svc_health,    AUTH_NONE, BODY_NONE },
+    { "GET",    "/api/ready",                         svc_ready,     AUTH_NONE, BODY_NONE },
+    { "GET",    "/api/{user}/tasks",                  task_list,     AUTH_USER, BODY_NONE },
+    { "POST",   "/api/{user}/tasks",                  task_create,   AUTH_USER, BODY_JSON },
+    { "GET",    "/api/{user}/tasks/{id}",             task_get,      AUTH_USER, BODY_NONE },
+    { "PUT",    "/api/{user}/tasks/{id}",             task_update,   AUTH_USER, BODY_JSON },
+    { "PATCH",  "/api/{user}/tasks/{id}",             task_update,   AUTH_USER, BODY_JSON },
+    { "DELETE", "/api/{user}/tasks/{id}",             task_delete,   AUTH_USER, BODY_NONE },
+    { "PATCH",  "/api/{user}/tasks/{id}/complete",    task_complete, AUTH_USER, BODY_JSON },
+};
+
+/* 401 with the right detail and challenge. */
+static int unauthorized(struct req *r, const char *detail, int token_sent)
+{
+    http_header(r, "WWW-Authenticate", "%s",
+                token_sent ? "Bearer error=\"invalid_token\"" : "Bearer");
+    return http_error(r, 401, detail);
+}
+
+/* Verifies the bearer token; 0 when r->ident is set, else the status sent. */
+static int authenticate(struct req *r, enum route_auth auth)
+{
+    struct jwt_identity *id;
+    const char *h = r->authorization, *token;
+    enum jwt_status st;
+
+    if (h == NULL || strncasecmp(h, "bearer ", 7) != 0)
+        return unauthorized(r, DETAIL_NOT_AUTH, 0);
+    for (token = h + 7; *token == ' '; token++)
+        ;
+    if (*token == '\0')
+        return unauthorized(r, DETAIL_NOT_AUTH, 0);
+    id = pool_alloc(r->pool, sizeof *id);
+    st = jwt_verify(&r->cfg->jwt, token, time(NULL), id);
+    if (st != JWT_OK) {
+        log_warn("auth: %s token", st == JWT_EXPIRED ? "expired" : "invalid");
+        return unauthorized(r, st == JWT_EXPIRED ? DETAIL_EXPIRED
+                                                 : DETAIL_INVALID_TOKEN, 1);
+    }
+    r->ident = id;
+    if (auth == AUTH_USER && strcmp(id->user, r->param[0]) != 0 && !id->admin) {
+        log_warn("auth: user may not act on another user's path");
+        return http_error(r, 403, DETAIL_FORBIDDEN);
+    }
+    return 0;
+}
+
+int dispatch(struct req *r)
+{
+    const char *params[ROUTE_PARAMS_MAX];
+    size_t lens[ROUTE_PARAMS_MAX], i, n;
+    char allow[64];
+    const struct route *rt;
+    int status;
+
+    n = sizeof routes / sizeof routes[0];
+    rt = router_match(routes, n, r->method, r->path, params, lens, allow,
+                      sizeof allow, &status);
+    if (rt == NULL && status == 405) {
+        http_header(r, "Allow", "%s", allow);
+        return http_error(r, 405, DETAIL_METHOD);
+    }
+    if (rt == NULL)
+        return http_error(r, 404, DETAIL_NOT_FOUND);
+    for (i = 0, n = 0; rt->pattern[i] != '\0'; i++)
+        n += rt->pattern[i] == '{';
+    for (i = 0; i < n; i++)
+        r->param[i] = pool_strndup(r->pool, params[i], lens[i]);
+    /* A user id the database could not hold names no user. */
+    if (rt->auth == AUTH_USER &&
+        (lens[0] > JWT_USER_MAX || !utf8_valid(params[0], lens[0])))
+        return http_error(r, 404, DETAIL_NOT_FOUND);
+
+    if (rt->auth != AUTH_NONE && (status = authenticate(r, rt->auth)) != 0)
+        return status;
+    if (rt->body == BODY_JSON) {
+        if (r->body_too_large)
+            return http_error(r, 413, DETAIL_TOO_LARGE);
+        if (r->body_len > 0 && !http_is_json(r->content_type))
+            return http_error(r, 415, DETAIL_MEDIA_TYPE);
+    }
+    return rt->fn(r);
+}
+
+int reply_db_error(struct req *r, enum db_status st)
+{
+    if (st == DB_UNAVAILABLE) {
+        http_header(r, "Retry-After", "5");
+        return http_error(r, 503, DETAIL_UNAVAILABLE);
+    }
+    return http_error(r, 500, DETAIL_INTERNAL);
+}
+
+int reply_invalid(struct req *r, json_object *errs)
+{
+    return http_json(r, 422, verr_body(errs));
+}

@@ -1,0 +1,442 @@
+/*
+ * tasks.c: the task endpoints of API.md.
+ *
+ * Every handler runs after dispatch() has matched the route and checked the
+ * token for the path's user (r->param[0]); r->param[1] is the raw task id.
+ * Single-task responses carry ETag "<id>.<version>".  Changes that belong
+ * together (the update and the next occurrence of a recurring task) run in
+ * one transaction, with the row locked while If-Match is checked.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/query.h"
+#include "../common/timestamp.h"
+#include "app.h"
+
+/* ------------------------------------------------------------- helpers */
+
+/* Parses r->param[1] as a task id, or answers 422 and returns -1. */
+static int task_id(struct req *r, int64_t *id)
+{
+    const char *s = r->param[1], *digits = s[0] == '-' ? s + 1 : s;
+    const char *type, *msg;
+    json_object *errs;
+    size_t n = strlen(digits);
+    long long v;
+
+    errno = 0;
+    v = strtoll(s, NULL, 10);
+    if (n == 0 || strspn(digits, "0123456789") != n) {
+        type = "int_parsing";
+        msg = "Input should be a valid integer, unable to parse string as an integer";
+    } else if (s[0] == '-' || strspn(digits, "0") == n) {
+        type = "greater_than";
+        msg = "Input should be greater than 0";
+    } else if (errno == ERANGE) {
+        type = "less_than_equal";
+        msg = "Input should be less than or equal to 9223372036854775807";
+    } else {
+        *id = v;
+        return 0;
+    }
+    errs = verr_new();
+    verr_add_str(errs, type, msg, s, "path", "task_id");
+    reply_invalid(r, errs);
+    return -1;
+}
+
+static const char *etag(struct req *r, const struct task *t)
+{
+    return pool_printf(r->pool, "\"%" PRId64 ".%" PRId64 "\"", t->id, t->version);
+}
+
+/*
+ * Whether an If-Match / If-None-Match list matches tag: "*" matches any, a
+ * weak comparison ignores "W/"; a strong one never matches a weak entry.
+ */
+static int etag_match(const char *list, const char *tag, int weak)
+{
+    const char *s = list, *e;
+    size_t n, tn = strlen(tag);
+
+    while (*s != '\0') {
+        s += strspn(s, " \t,");
+        e = s + strcspn(s, ",");
+        n = (size_t)(e - s);
+        while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+            n--;
+        if (n == 1 && s[0] == '*')
+            return 1;
+        if (weak && n > 2 && strncmp(s, "W/", 2) == 0) {
+            s += 2;
+            n -= 2;
+        }
+        if (n == tn && memcmp(s, tag, n) == 0)
+            return 1;
+        s = e;
+    }
+    return 0;
+}
+
+/* Answers a single task: status, ETag and the JSON body. */
+static int reply_task(struct req *r, int status, const struct task *t)
+{
+    http_header(r, "ETag", "%s", etag(r, t));
+    return http_json(r, status, task_to_json(t));
+}
+
+/* The path of a task, with the user id escaped. */
+static const char *task_path(struct req *r, const char *user, int64_t id)
+{
+    return pool_printf(r->pool, "/api/%s/tasks/%" PRId64,
+                       http_escape(r->pool, user), id);
+}
+
+/*
+ * Parses the JSON body; answers 400 (bad JSON or UTF-8) or 422 (no body when
+ * one is required) and returns NULL.  An empty optional body gives NULL with
+ * *ok set.
+ */
+static json_object *body_json(struct req *r, int required, int *ok)
+{
+    json_object *o, *errs, *loc, *e;
+    size_t off;
+
+    *ok = 0;
+    if (r->body_len == 0) {
+        if (!required) {
+            *ok = 1;
+            return NULL;
+        }
+        errs = verr_new();
+        verr_add(errs, "missing", "Field required", NULL, "body", NULL, -1);
+        reply_invalid(r, errs);
+        return NULL;
+    }
+    o = json_parse_body(r->pool, r->body, r->body_len, &off);
+    if (o != NULL) {
+        *ok = 1;
+        return o;
+    }
+    errs = verr_new();
+    e = json_object_new_object();
+    loc = json_object_new_array();
+    json_object_array_add(loc, json_object_new_string("body"));
+    json_object_array_add(loc, json_object_new_int64((int64_t)off));
+    json_object_object_add(e, "type", json_object_new_string("json_invalid"));
+    json_object_object_add(e, "loc", loc);
+    json_object_object_add(e, "msg", json_object_new_string("JSON decode error"));
+    json_object_array_add(errs, e);
+    http_json(r, 400, verr_body(errs));
+    return NULL;
+}
+
+/* ------------------------------------------------------------- listing */
+
+/*
+ * GET /api/{user}/tasks: 200 and the page of tasks, X-Total-Count, and a
+ * Link rel="next" while more remain; 422 for a bad parameter.
+ */
+int task_list(struct req *r)
+{
+    struct task_query q;
+    struct task *tasks;
+    json_object *errs = verr_new(), *arr;
+    enum db_status st;
+    int64_t total = 0;
+    size_t n = 0, i;
+
+    if (task_query_parse(r->pool, r->query, &q, errs) > 0)
+        return reply_invalid(r, errs);
+    json_object_put(errs);
+    q.user_id = r->param[0];
+    st = db_task_list(r->db, r->pool, &q, &tasks, &n, &total);
+    if (st != DB_OK)
+        return reply_db_error(r, st);
+    arr = json_object_new_array_ext((int)n);
+    for (i = 0; i < n; i++)
+        json_object_array_add(arr, task_to_json(&tasks[i]));
+    http_header(r, "X-Total-Count", "%" PRId64, total);
+    if (q.offset + (int64_t)n < total && n > 0)
+        http_header(r, "Link", "</api/%s/tasks?%s>; rel=\"next\"",
+                    http_escape(r->pool, q.user_id),
+                    query_with_offset(r->pool, r->query, q.offset + (int64_t)n));
+    return http_json(r, 200, arr);
+}
+
+/* ------------------------------------------------------ single tasks */
+
+/* GET /api/{user}/tasks/{id}: 200 with ETag, 304 when If-None-Match matches. */
+int task_get(struct req *r)
+{
+    struct task t;
+    enum db_status st;
+    int64_t id;
+
+    if (task_id(r, &id) != 0)
+        return r->status;
+    st = db_task_get(r->db, r->pool, r->param[0], id, 0, &t);
+    if (st == DB_NOT_FOUND)
+        return http_error(r, 404, DETAIL_TASK_NOT_FOUND);
+    if (st != DB_OK)
+        return reply_db_error(r, st);
+    if (r->if_none_match && etag_match(r->if_none_match, etag(r, &t), 1)) {
+        http_header(r, "ETag", "%s", etag(r, &t));
+        return http_empty(r, 304);
+    }
+    return reply_task(r, 200, &t);
+}
+
+/*
+ * POST /api/{user}/tasks: 201 with Location and ETag; 422 for a bad body.
+ * The path's user gets a users row on its first task.
+ */
+int task_create(struct req *r)
+{
+    struct task t;
+    json_object *body, *errs;
+    enum db_status st;
+    unsigned present;
+    int ok;
+
+    if ((body = body_json(r, 1, &ok)) == NULL)
+        return r->status;
+    task_defaults(&t);
+    errs = verr_new();
+    task_parse(r->pool, body, &t, &present, errs);
+    if (json_object_is_type(body, json_type_object) && !(present & TF_TITLE))
+        verr_add(errs, "missing", "Field required", NULL, "body", "title", -1);
+    if (json_object_array_length(errs) == 0)
+        task_check(&t, present, errs);
+    if (json_object_array_length(errs) > 0)
+        return reply_invalid(r, errs);
+    json_object_put(errs);
+
+    t.user_id = r->param[0];
+    st = db_user_ensure(r->db, t.user_id);
+    if (st == DB_OK)
+        st = db_task_insert(r->db, r->pool, &t);
+    if (st != DB_OK)
+        return reply_db_error(r, st);
+    http_header(r, "Location", "%s", task_path(r, t.user_id, t.id));
+    return reply_task(r, 201, &t);
+}
+
+static int same_tags(const struct task *a, const struct task *b)
+{
+    size_t i;
+
+    if (a->ntags != b->ntags)
+        return 0;
+    for (i = 0; i < a->ntags; i++)
+        if (strcmp(a->tags[i], b->tags[i]) != 0)
+            return 0;
+    return 1;
+}
+
+static int same_task(const struct task *a, const struct task *b)
+{
+    return strcmp(a->title, b->title) == 0 &&
+           (a->description == NULL) == (b->description == NULL) &&
+           (a->description == NULL || strcmp(a->description, b->description) == 0) &&
+           a->completed == b->completed && a->priority == b->priority &&
+           same_tags(a, b) && a->has_due == b->has_due &&
+           (!a->has_due || a->due == b->due) && a->recurrence == b->recurrence;
+}
+
+/*
+ * Creates the next occurrence of t, which has just become completed, and
+ * marks t as spawned.  Inside the caller's transaction.
+ */
+static enum db_status spawn_next(struct req *r, struct task *t, int64_t *next_id,
+                                 json_object *errs)
+{
+    static const enum period periods[] = {
+        [RECUR_DAILY] = PERIOD_DAY, [RECUR_WEEKLY] = PERIOD_WEEK,
+        [RECUR_MONTHLY] = PERIOD_MONTH,
+    };
+    struct task next = *t;
+    enum db_status st;
+
+    if (ts_add_period(t->due, periods[t->recurrence], &next.due) != 0) {
+        verr_add(errs, "value_error",
+                 "Value error, the next occurrence would fall after year 9999",
+                 NULL, "body", "due_date", -1);
+        return DB_ERROR;
+    }
+    next.completed = 0;
+    next.spawned = 0;
+    st = db_task_insert(r->db, r->pool, &next);
+    if (st == DB_OK) {
+        t->spawned = 1;
+        *next_id = next.id;
+    }
+    return st;
+}
+
+/*
+ * The shared body of PUT, PATCH and PATCH .../complete: applies body (a
+ * validated JSON object, or NULL) and, when toggle is set, flips completed;
+ * then answers 200 with the task, 404, 412 or 422.
+ */
+static int change_task(struct req *r, int64_t id, json_object *body, int toggle)
+{
+    struct task old, t;
+    json_object *errs = verr_new();
+    enum db_status st;
+    int64_t next_id = 0;
+    unsigned present = 0;
+    int status;
+
+    st = db_begin(r->db);
+    if (st == DB_OK)
+        st = db_task_get(r->db, r->pool, r->param[0], id, 1, &old);
+    if (st == DB_NOT_FOUND) {
+        status = http_error(r, 404, DETAIL_TASK_NOT_FOUND);
+        goto out;
+    }
+    if (st != DB_OK)
+        goto fail;
+    if (r->if_match && !etag_match(r->if_match, etag(r, &old), 0)) {
+        status = http_error(r, 412, DETAIL_PRECONDITION);
+        goto out;
+    }
+    t = old;
+    if (body != NULL)
+        task_parse(r->pool, body, &t, &present, errs);
+    if (toggle)
+        t.completed = !t.completed;
+    if (task_check(&t, present, errs) > 0) {
+        status = reply_invalid(r, errs);
+        errs = NULL;
+        goto out;
+    }
+    if (same_task(&old, &t)) {
+        db_rollback(r->db);
+        status = reply_task(r, 200, &old);
+        goto out;
+    }
+    if (t.completed && !old.completed && t.recurrence != RECUR_NONE &&
+        !t.spawned) {
+        st = spawn_next(r, &t, &next_id, errs);
+        if (st != DB_OK && json_object_array_length(errs) > 0) {
+            status = reply_invalid(r, errs);
+            errs = NULL;
+            goto out;
+        }
+    }
+    if (st == DB_OK)
+        st = db_task_update(r->db, r->pool, &t);
+    if (st == DB_OK)
+        st = db_commit(r->db);
+    if (st != DB_OK)
+        goto fail;
+    if (next_id != 0)
+        http_header(r, "Link", "<%s>; rel=\"next-occurrence\"",
+                    task_path(r, t.user_id, next_id));
+    status = reply_task(r, 200, &t);
+    goto out;
+fail:
+    status = reply_db_error(r, st);
+out:
+    db_rollback(r->db);
+    json_object_put(errs);
+    return status;
+}
+
+/*
+ * PUT or PATCH /api/{user}/tasks/{id}: a partial update (only the fields
+ * present change); 200 with the task, 404, 412 on a stale If-Match, 422.
+ */
+int task_update(struct req *r)
+{
+    struct task scratch;
+    json_object *body, *errs;
+    unsigned present;
+    int64_t id;
+    int ok;
+
+    if (task_id(r, &id) != 0)
+        return r->status;
+    if ((body = body_json(r, 1, &ok)) == NULL)
+        return r->status;
+    /* Validate before touching the database, as FastAPI would. */
+    task_defaults(&scratch);
+    errs = verr_new();
+    if (task_parse(r->pool, body, &scratch, &present, errs) > 0)
+        return reply_invalid(r, errs);
+    json_object_put(errs);
+    return change_task(r, id, body, 0);
+}
+
+/*
+ * PATCH /api/{user}/tasks/{id}/complete: no body (or one without
+ * "completed") toggles completed; {"completed": bool} sets it.
+ */
+int task_complete(struct req *r)
+{
+    struct task scratch;
+    json_object *body, *errs, *only, *v;
+    unsigned present;
+    int64_t id;
+    int ok;
+
+    if (task_id(r, &id) != 0)
+        return r->status;
+    body = body_json(r, 0, &ok);
+    if (!ok)
+        return r->status;
+    if (body != NULL && !json_object_is_type(body, json_type_object)) {
+        errs = verr_new();
+        task_parse(r->pool, body, &scratch, &present, errs);
+        return reply_invalid(r, errs);
+    }
+    if (body == NULL || !json_object_object_get_ex(body, "completed", &v))
+        return change_task(r, id, NULL, 1);
+    if (!json_object_is_type(v, json_type_boolean)) {
+        errs = verr_new();
+        verr_add(errs, "bool_type", "Input should be a valid boolean", v,
+                 "body", "completed", -1);
+        return reply_invalid(r, errs);
+    }
+    only = json_own(r->pool, json_object_new_object());
+    json_object_object_add(only, "completed", json_object_get(v));
+    return change_task(r, id, only, 0);
+}
+
+/* DELETE /api/{user}/tasks/{id}: 204; 404; 412 on a stale If-Match. */
+int task_delete(struct req *r)
+{
+    struct task t;
+    enum db_status st;
+    int64_t id;
+    int status;
+
+    if (task_id(r, &id) != 0)
+        return r->status;
+    if (r->if_match == NULL) {
+        st = db_task_delete(r->db, r->param[0], id);
+        if (st == DB_NOT_FOUND)
+            return http_error(r, 404, DETAIL_TASK_NOT_FOUND);
+        return st == DB_OK ? http_empty(r, 204) : reply_db_error(r, st);
+    }
+    st = db_begin(r->db);
+    if (st == DB_OK)
+        st = db_task_get(r->db, r->pool, r->param[0], id, 1, &t);
+    if (st == DB_NOT_FOUND)
+        status = http_error(r, 404, DETAIL_TASK_NOT_FOUND);
+    else if (st != DB_OK)
+        status = reply_db_error(r, st);
+    else if (!etag_match(r->if_match, etag(r, &t), 0))
+        status = http_error(r, 412, DETAIL_PRECONDITION);
+    else if ((st = db_task_delete(r->db, r->param[0], id)) != DB_OK ||
+             (st = db_commit(r->db)) != DB_OK)
+        status = reply_db_error(r, st);
+    else
+        status = http_empty(r, 204);
+    db_rollback(r->db);
+    return status;
+}

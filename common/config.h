@@ -1,0 +1,33 @@
+/*
+ * config: the program's settings, read once from the environment at start.
+ *
+ * config_env_file() loads KEY=VALUE lines into the environment without
+ * overriding what is already set (the environment wins).  config_load()
+ * reads every variable, applies the defaults documented in README.md and
+ * checks them; on a bad or missing setting it writes one line naming the
+ * variable into err and returns -1.  The strings in struct config point into
+ * the environment and live as long as the process.
+ */
+#ifndef TODO_CONFIG_H
+#define TODO_CONFIG_H
+
+#include <stddef.h>
+
+#include "jwt.h"
+#include "log.h"
+
+#define CONFIG_SECRET_MIN 32
+
+struct config {
+    const char *database_url;   /* DATABASE_URL, required */
+    struct jwt_policy jwt;      /* JWT_* and BETTER_AUTH_SECRET */
+    int db_prepare;             /* DB_PREPARE, default on */
+    enum log_level log_level;   /* LOG_LEVEL, default info */
+};
+
+int config_env_file(const char *path, char *err, size_t errlen);
+/* need_db / need_secret: whether DATABASE_URL / a secret are required. */
+int config_load(struct config *c, int need_db, int need_secret,
+                char *err, size_t errlen);
+
+#endif

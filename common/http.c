@@ -1,0 +1,297 @@
+/*
+ * http.c: request parsing and response rendering for CGI and FastCGI.
+ */
+#include "http.h"
+
+#include "json.h"
+
+#include <json-c/json.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+
+static const char *reason(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 204: return "No Content";
+    case 304: return "Not Modified";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 412: return "Precondition Failed";
+    case 413: return "Content Too Large";
+    case 415: return "Unsupported Media Type";
+    case 422: return "Unprocessable Content";
+    case 429: return "Too Many Requests";
+    case 503: return "Service Unavailable";
+    default: return status >= 500 ? "Internal Server Error" : "Unknown";
+    }
+}
+
+static int hexval(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c |= 0x20;
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
+char *http_unescape(struct pool *p, const char *s, size_t n, int plus_is_space)
+{
+    char *out = pool_alloc(p, n + 1), *o = out;
+    size_t i;
+    int hi, lo;
+
+    for (i = 0; i < n; i++) {
+        if (s[i] == '%') {
+            if (i + 2 >= n)
+                return NULL;
+            hi = hexval((unsigned char)s[i + 1]);
+            lo = hexval((unsigned char)s[i + 2]);
+            if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
+                return NULL;
+            *o++ = (char)(hi << 4 | lo);
+            i += 2;
+        } else if (s[i] == '+' && plus_is_space) {
+            *o++ = ' ';
+        } else {
+            *o++ = s[i];
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
+char *http_escape(struct pool *p, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    char *out = pool_alloc(p, strlen(s) * 3 + 1), *o = out;
+    unsigned char c;
+
+    for (; *s != '\0'; s++) {
+        c = (unsigned char)*s;
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+            (c >= '0' && c <= '9') || strchr("-._~", c) != NULL) {
+            *o++ = (char)c;
+        } else {
+            *o++ = '%';
+            *o++ = hex[c >> 4];
+            *o++ = hex[c & 15];
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
+size_t http_query_parse(struct pool *p, const char *query, struct qparam **out)
+{
+    size_t n = 1, k = 0, len;
+    const char *s, *amp, *eq;
+    struct qparam *v;
+    char *name, *value;
+
+    for (s = query; *s != '\0'; s++)
+        n += *s == '&';
+    v = pool_alloc(p, n * sizeof *v);
+    for (s = query; *s != '\0'; s = *amp ? amp + 1 : amp) {
+        amp = s + strcspn(s, "&");
+        len = (size_t)(amp - s);
+        if (len == 0)
+            continue;
+        eq = memchr(s, '=', len);
+        name = http_unescape(p, s, eq ? (size_t)(eq - s) : len, 1);
+        value = eq ? http_unescape(p, eq + 1, (size_t)(amp - eq - 1), 1)
+                   : pool_strdup(p, "");
+        /* A parameter with a broken escape is dropped rather than guessed. */
+        if (name == NULL || value == NULL || name[0] == '\0')
+            continue;
+        v[k].name = name;
+        v[k].value = value;
+        k++;
+    }
+    *out = v;
+    return k;
+}
+
+int http_is_json(const char *ct)
+{
+    size_t n;
+    const char *semi;
+
+    if (ct == NULL)
+        return 0;
+    while (*ct == ' ')
+        ct++;
+    semi = ct + strcspn(ct, ";");
+    while (semi > ct && semi[-1] == ' ')
+        semi--;
+    n = (size_t)(semi - ct);
+    if (n == 16 && strncasecmp(ct, "application/json", 16) == 0)
+        return 1;
+    return n > 17 && strncasecmp(ct, "application/", 12) == 0 &&
+           strncasecmp(semi - 5, "+json", 5) == 0;
+}
+
+int http_request_id_valid(const char *s)
+{
+    size_t n = 0;
+
+    if (s == NULL)
+        return 0;
+    for (; s[n] != '\0'; n++)
+        if (!((s[n] >= 'A' && s[n] <= 'Z') || (s[n] >= 'a' && s[n] <= 'z') ||
+              (s[n] >= '0' && s[n] <= '9') || strchr("._:-", s[n]) != NULL))
+            return 0;
+    return n >= 1 && n <= HTTP_REQUEST_ID_MAX;
+}
+
+/* A fresh id for a request that arrived without a usable one. */
+static char *new_request_id(struct pool *p)
+{
+    unsigned char raw[16];
+    char *id = pool_alloc(p, 33);
+    size_t i;
+
+    if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw)
+        memset(raw, 0, sizeof raw);
+    for (i = 0; i < sizeof raw; i++)
+        snprintf(id + 2 * i, 3, "%02x", raw[i]);
+    return id;
+}
+
+/* The path to route on: PATH_INFO, else REQUEST_URI's decoded path. */
+static const char *request_path(struct req *r, http_param_fn param, void *ctx)
+{
+    const char *pi = param(ctx, "PATH_INFO"), *uri;
+    char *path;
+    size_t n;
+
+    if (pi != NULL && pi[0] != '\0') {
+        path = pool_strdup(r->pool, pi);
+    } else {
+        uri = param(ctx, "REQUEST_URI");
+        if (uri == NULL)
+            uri = "/";
+        path = http_unescape(r->pool, uri, strcspn(uri, "?"), 0);
+        if (path == NULL)
+            path = pool_strdup(r->pool, "/\x01invalid");
+    }
+    n = strlen(path);
+    if (n > 1 && path[n - 1] == '/')
+        path[n - 1] = '\0';
+    return path;
+}
+
+int http_req_read(struct req *r, struct pool *p, http_param_fn param,
+                  http_read_fn readfn, void *ctx)
+{
+    const char *v;
+    long got;
+
+    memset(r, 0, sizeof *r);
+    r->pool = p;
+    v = param(ctx, "REQUEST_METHOD");
+    r->method = pool_strdup(p, v ? v : "GET");
+    r->path = request_path(r, param, ctx);
+    v = param(ctx, "QUERY_STRING");
+    r->query = pool_strdup(p, v ? v : "");
+    r->authorization = param(ctx, "HTTP_AUTHORIZATION");
+    r->content_type = param(ctx, "CONTENT_TYPE");
+    r->if_match = param(ctx, "HTTP_IF_MATCH");
+    r->if_none_match = param(ctx, "HTTP_IF_NONE_MATCH");
+    v = param(ctx, "REQUEST_ID");
+    if (!http_request_id_valid(v))
+        v = param(ctx, "HTTP_X_REQUEST_ID");
+    r->request_id = http_request_id_valid(v) ? pool_strdup(p, v)
+                                             : new_request_id(p);
+
+    /* Read one byte past the limit so an oversized body is noticed. */
+    r->body = pool_alloc(p, HTTP_BODY_MAX + 2);
+    while (r->body_len <= HTTP_BODY_MAX) {
+        got = readfn(ctx, r->body + r->body_len,
+                     HTTP_BODY_MAX + 1 - r->body_len);
+        if (got < 0)
+            return -1;
+        if (got == 0)
+            break;
+        r->body_len += (size_t)got;
+    }
+    if (r->body_len > HTTP_BODY_MAX) {
+        r->body_too_large = 1;
+        r->body_len = 0;
+    }
+    r->body[r->body_len] = '\0';
+    return 0;
+}
+
+void http_header(struct req *r, const char *name, const char *fmt, ...)
+{
+    char *value;
+    va_list ap;
+
+    va_start(ap, fmt);
+    if (vasprintf(&value, fmt, ap) < 0)
+        die_oom();
+    va_end(ap);
+    /* Header values never carry line breaks, whatever went into them. */
+    value[strcspn(value, "\r\n")] = '\0';
+    r->headers = pool_printf(r->pool, "%s%s: %s\r\n",
+                             r->headers ? r->headers : "", name, value);
+    free(value);
+}
+
+int http_json(struct req *r, int status, struct json_object *body)
+{
+    r->status = status;
+    r->resp = json_own(r->pool, body);
+    return status;
+}
+
+int http_error(struct req *r, int status, const char *detail)
+{
+    json_object *o = json_object_new_object();
+
+    json_object_object_add(o, "detail", json_object_new_string(detail));
+    return http_json(r, status, o);
+}
+
+int http_empty(struct req *r, int status)
+{
+    r->status = status;
+    r->resp = NULL;
+    return status;
+}
+
+char *http_render(struct req *r, size_t *len)
+{
+    const char *body = "";
+    char *out;
+    int n;
+
+    if (r->resp != NULL)
+        body = json_object_to_json_string_ext(r->resp, JSON_C_TO_STRING_PLAIN |
+                                                  JSON_C_TO_STRING_NOSLASHESCAPE);
+    n = asprintf(&out,
+                 "Status: %d %s\r\n"
+                 "X-Request-ID: %s\r\n"
+                 "%s%s%s"
+                 "Content-Length: %zu\r\n\r\n%s",
+                 r->status, reason(r->status), r->request_id,
+                 r->headers ? r->headers : "",
+                 r->resp ? "Content-Type: application/json" : "",
+                 r->resp ? "\r\n" : "", strlen(body), body);
+    if (n < 0)
+        die_oom();
+    *len = (size_t)n;
+    return pool_defer(r->pool, free, out);
+}

@@ -1,0 +1,105 @@
+/*
+ * http: one request and its response, independent of how they travel.
+ *
+ * The caller (FastCGI loop or plain CGI) fills a struct req with
+ * http_req_read(), giving it a parameter lookup and a body reader; the body
+ * is read up to HTTP_BODY_MAX + 1 bytes whatever CONTENT_LENGTH claims, and
+ * body_too_large says when there was more.  Handlers answer with
+ * http_json(), http_error() or http_empty(), add headers with http_header(),
+ * and return the status.  http_render() turns the answer into CGI response
+ * bytes (Status line, headers, body).
+ *
+ * Everything hanging off a struct req (strings, the response body, route
+ * parameters) belongs to r->pool and is released by pool_reset().
+ */
+#ifndef TODO_HTTP_H
+#define TODO_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "jwt.h"
+#include "pool.h"
+
+#define HTTP_BODY_MAX (64 * 1024)
+#define HTTP_REQUEST_ID_MAX 128
+
+struct json_object;
+struct db;
+struct config;
+
+/* Reads a FastCGI/CGI parameter; NULL when absent. */
+typedef const char *(*http_param_fn)(void *ctx, const char *name);
+/* Reads up to n body bytes into buf; returns the count, 0 at the end. */
+typedef long (*http_read_fn)(void *ctx, char *buf, size_t n);
+
+struct qparam {
+    const char *name;
+    const char *value;
+};
+
+struct req {
+    struct pool *pool;
+    const struct config *cfg;
+    struct db *db;
+
+    const char *method;
+    const char *path;           /* decoded, trailing slash removed */
+    const char *query;          /* raw, "" when none */
+    const char *authorization;
+    const char *content_type;
+    const char *if_match;
+    const char *if_none_match;
+    const char *request_id;
+    char *body;                 /* NUL-terminated; body_len bytes */
+    size_t body_len;
+    int body_too_large;
+
+    const char *param[4];       /* route parameters, in pattern order */
+    const struct jwt_identity *ident;   /* NULL when not authenticated */
+
+    int status;
+    char *headers;              /* "Name: value\r\n" lines */
+    struct json_object *resp;   /* NULL: no body */
+};
+
+/* Fills r from the request's parameters and body; 0, or -1 on a read error. */
+int http_req_read(struct req *r, struct pool *p, http_param_fn param,
+                  http_read_fn readfn, void *ctx);
+
+void http_header(struct req *r, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int http_json(struct req *r, int status, struct json_object *body);
+int http_error(struct req *r, int status, const char *detail);
+int http_empty(struct req *r, int status);
+
+/* The CGI response bytes: pool-owned, length in *len. */
+char *http_render(struct req *r, size_t *len);
+
+/* Splits a query string into decoded name/value pairs ('+' is a space). */
+size_t http_query_parse(struct pool *p, const char *query, struct qparam **out);
+/* Percent-decodes s; NULL when it holds a bad escape or a NUL byte. */
+char *http_unescape(struct pool *p, const char *s, size_t n, int plus_is_space);
+/* Percent-encodes every byte but RFC 3986's unreserved ones. */
+char *http_escape(struct pool *p, const char *s);
+
+/* Whether content_type is application/json or application/<x>+json. */
+int http_is_json(const char *content_type);
+/* Whether a valid X-Request-ID: 1..128 of A-Z a-z 0-9 . _ : - */
+int http_request_id_valid(const char *s);
+
+/* Detail messages shared by every handler. */
+#define DETAIL_NOT_FOUND "Not Found"
+#define DETAIL_METHOD "Method Not Allowed"
+#define DETAIL_NOT_AUTH "Not authenticated"
+#define DETAIL_EXPIRED "Token expired"
+#define DETAIL_INVALID_TOKEN "Invalid token"
+#define DETAIL_FORBIDDEN "Forbidden"
+#define DETAIL_TOO_LARGE "Request body too large"
+#define DETAIL_MEDIA_TYPE "Unsupported Media Type"
+#define DETAIL_PRECONDITION "Precondition Failed"
+#define DETAIL_INTERNAL "Internal server error"
+#define DETAIL_UNAVAILABLE "Service unavailable"
+#define DETAIL_TASK_NOT_FOUND "Task not found"
+
+#endif

@@ -1,0 +1,40 @@
+/*
+ * json: the JSON helpers the handlers share, over json-c.
+ *
+ * json_parse_body() parses a request body strictly (RFC 8259, valid UTF-8)
+ * and ties the result to the pool; on failure it returns NULL and sets
+ * *offset to the byte where parsing stopped.  verr_*() build FastAPI's
+ * validation error array: each item is {"type", "loc", "msg", "input"}.
+ * json_str() reads a string member as bytes and length.
+ */
+#ifndef TODO_JSON_H
+#define TODO_JSON_H
+
+#include <json-c/json.h>
+#include <stddef.h>
+
+#include "pool.h"
+
+/* Ties o to the pool (json_object_put at reset); returns o. */
+json_object *json_own(struct pool *p, json_object *o);
+
+json_object *json_parse_body(struct pool *p, const char *s, size_t n,
+                             size_t *offset);
+
+/* New error array (caller owns it). */
+json_object *verr_new(void);
+/*
+ * Appends an error with loc [where, field] or [where, field, index] when
+ * index >= 0 (field NULL: just [where]).  input may be NULL (left out); it is
+ * referenced, not taken.
+ */
+void verr_add(json_object *errs, const char *type, const char *msg,
+              json_object *input, const char *where, const char *field,
+              int index);
+/* Same, for an input that is a C string rather than a JSON value. */
+void verr_add_str(json_object *errs, const char *type, const char *msg,
+                  const char *input, const char *where, const char *field);
+/* The {"detail": errs} body; takes ownership of errs. */
+json_object *verr_body(json_object *errs);
+
+#endif

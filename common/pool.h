@@ -1,0 +1,32 @@
+/*
+ * pool: everything a request allocates, released in one place.
+ *
+ * A pool is a list of (free function, pointer) pairs.  pool_alloc() and
+ * pool_strdup() hand out memory the pool frees; pool_defer() ties any other
+ * object (a json_object, a PGresult) to the pool.  pool_reset() runs every
+ * free function, newest first, and leaves the pool empty for the next
+ * request.  Out of memory is fatal (the master replaces the worker).
+ */
+#ifndef TODO_POOL_H
+#define TODO_POOL_H
+
+#include <stddef.h>
+
+struct pool;
+
+struct pool *pool_new(void);
+void pool_free(struct pool *p);             /* accepts NULL */
+void pool_reset(struct pool *p);
+
+void *pool_alloc(struct pool *p, size_t n); /* zeroed */
+char *pool_strdup(struct pool *p, const char *s);
+char *pool_strndup(struct pool *p, const char *s, size_t n);
+char *pool_printf(struct pool *p, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Ties obj to the pool: fn(obj) runs at pool_reset().  Returns obj. */
+void *pool_defer(struct pool *p, void (*fn)(void *), void *obj);
+
+/* Ends the process after logging; for allocation failures only. */
+void die_oom(void) __attribute__((noreturn));
+
+#endif

@@ -1,0 +1,225 @@
+/*
+ * query.c: listing parameters, validated once.
+ */
+#include "query.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "http.h"
+#include "json.h"
+#include "timestamp.h"
+#include "utf8.h"
+
+/* One choice of an enumerated parameter. */
+struct choice {
+    const char *name;
+    int value;
+};
+
+static const struct choice statuses[] = {
+    { "all", -1 }, { "pending", 0 }, { "completed", 1 }, { NULL, 0 },
+};
+static const struct choice sorts[] = {
+    { "created", SORT_CREATED }, { "created_at", SORT_CREATED },
+    { "updated", SORT_UPDATED }, { "updated_at", SORT_UPDATED },
+    { "title", SORT_TITLE }, { "due_date", SORT_DUE_DATE },
+    { "priority", SORT_PRIORITY }, { NULL, 0 },
+};
+static const struct choice orders[] = {
+    { "asc", 0 }, { "desc", 1 }, { NULL, 0 },
+};
+static const struct choice priorities[] = {
+    { "low", PRIORITY_LOW }, { "medium", PRIORITY_MEDIUM },
+    { "high", PRIORITY_HIGH }, { NULL, 0 },
+};
+/* As pydantic reads a boolean from a query string. */
+static const struct choice booleans[] = {
+    { "true", 1 }, { "false", 0 }, { "1", 1 }, { "0", 0 }, { "yes", 1 },
+    { "no", 0 }, { "on", 1 }, { "off", 0 }, { "t", 1 }, { "f", 0 },
+    { "y", 1 }, { "n", 0 }, { NULL, 0 },
+};
+
+/* Exact match, or any case when icase (booleans, as pydantic reads them). */
+static int choose(const struct choice *c, const char *s, int icase, int *out)
+{
+    for (; c->name != NULL; c++) {
+        if ((icase ? strcasecmp(c->name, s) : strcmp(c->name, s)) == 0) {
+            *out = c->value;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static int bad(json_object *errs, const char *type, const char *msg,
+               const char *name, const char *value)
+{
+    verr_add_str(errs, type, msg, value, "query", name);
+    return -1;
+}
+
+static int parse_choice(const struct choice *c, const char *name,
+                        const char *value, int *out, json_object *errs)
+{
+    char msg[160] = "Input should be ";
+    size_t used;
+
+    if (choose(c, value, 0, out) == 0)
+        return 0;
+    for (; c->name != NULL; c++) {
+        used = strlen(msg);
+        snprintf(msg + used, sizeof msg - used, "%s'%s'",
+                 used > 16 ? (c[1].name ? ", " : " or ") : "", c->name);
+    }
+    return bad(errs, "enum", msg, name, value);
+}
+
+/* A whole decimal number from min to max. */
+static int parse_int(const char *name, const char *value, int64_t min,
+                     int64_t max, int64_t *out, json_object *errs)
+{
+    char msg[80], *end;
+    long long v;
+
+    errno = 0;
+    v = strtoll(value, &end, 10);
+    if (value[0] == '\0' || *end != '\0' || value[0] == ' ')
+        return bad(errs, "int_parsing",
+                   "Input should be a valid integer, unable to parse string as an integer",
+                   name, value);
+    if (v < min && errno == 0) {
+        snprintf(msg, sizeof msg, "Input should be greater than or equal to %" PRId64, min);
+        return bad(errs, "greater_than_equal", msg, name, value);
+    }
+    if (v > max || errno == ERANGE) {
+        if (value[0] == '-') {
+            snprintf(msg, sizeof msg, "Input should be greater than or equal to %" PRId64, min);
+            return bad(errs, "greater_than_equal", msg, name, value);
+        }
+        snprintf(msg, sizeof msg, "Input should be less than or equal to %" PRId64, max);
+        return bad(errs, "less_than_equal", msg, name, value);
+    }
+    *out = v;
+    return 0;
+}
+
+static int parse_time(const char *name, const char *value, int64_t *out,
+                      int *has, json_object *errs)
+{
+    if (ts_parse(value, out) != 0)
+        return bad(errs, "datetime_parsing",
+                   "Input should be a valid datetime in RFC 3339 format", name,
+                   value);
+    *has = 1;
+    return 0;
+}
+
+/* Adds a tag filter (trimmed; an empty one is ignored). */
+static void add_tag(struct pool *p, struct task_query *q, const char *s,
+                    size_t n, size_t cap)
+{
+    size_t start, len;
+
+    utf8_trim(s, n, &start, &len);
+    if (len == 0 || q->ntags == cap)
+        return;
+    q->tags[q->ntags++] = pool_strndup(p, s + start, len);
+}
+
+int task_query_parse(struct pool *p, const char *raw, struct task_query *q,
+                     json_object *errs)
+{
+    size_t before = json_object_array_length(errs), n, i, cap;
+    struct qparam *v;
+    const char *name, *val, *s;
+    int status = -1, has_status = 0, completed = -1, has_order = 0, x;
+
+    memset(q, 0, sizeof *q);
+    q->limit = QUERY_LIMIT_DEFAULT;
+    n = http_query_parse(p, raw, &v);
+    cap = strlen(raw) + 1;
+    q->tags = pool_alloc(p, cap * sizeof *q->tags);
+
+    for (i = 0; i < n; i++) {
+        name = v[i].name;
+        val = v[i].value;
+        if (!utf8_valid(val, strlen(val))) {
+            bad(errs, "string_unicode", "Input should be a valid string",
+                name, NULL);
+            continue;
+        }
+        if (strcmp(name, "status") == 0 || strcmp(name, "status_filter") == 0) {
+            if (parse_choice(statuses, name, val, &status, errs) == 0)
+                has_status = 1;
+        } else if (strcmp(name, "completed") == 0) {
+            if (choose(booleans, val, 1, &completed) != 0)
+                bad(errs, "bool_parsing",
+                    "Input should be a valid boolean, unable to interpret input",
+                    name, val);
+        } else if (strcmp(name, "sort") == 0 || strcmp(name, "sort_by") == 0) {
+            if (parse_choice(sorts, name, val, &x, errs) == 0)
+                q->sort = (enum task_sort)x;
+        } else if (strcmp(name, "order") == 0 || strcmp(name, "sort_order") == 0) {
+            if (parse_choice(orders, name, val, &x, errs) == 0) {
+                q->desc = x;
+                has_order = 1;
+            }
+        } else if (strcmp(name, "q") == 0 || strcmp(name, "search") == 0) {
+            if (utf8_len(val, strlen(val)) > QUERY_Q_MAX)
+                bad(errs, "string_too_long",
+                    "String should have at most 200 characters", name, val);
+            else
+                q->q = val[0] != '\0' ? val : NULL;
+        } else if (strcmp(name, "priority") == 0) {
+            if (parse_choice(priorities, name, val, &x, errs) == 0) {
+                q->priority = (enum priority)x;
+                q->has_priority = 1;
+            }
+        } else if (strcmp(name, "tag") == 0) {
+            add_tag(p, q, val, strlen(val), cap);
+        } else if (strcmp(name, "tags") == 0) {
+            for (s = val; *s != '\0'; s += *s == ',') {
+                add_tag(p, q, s, strcspn(s, ","), cap);
+                s += strcspn(s, ",");
+            }
+        } else if (strcmp(name, "due_before") == 0) {
+            parse_time(name, val, &q->before, &q->has_before, errs);
+        } else if (strcmp(name, "due_after") == 0) {
+            parse_time(name, val, &q->after, &q->has_after, errs);
+        } else if (strcmp(name, "limit") == 0) {
+            parse_int(name, val, 1, QUERY_LIMIT_MAX, &q->limit, errs);
+        } else if (strcmp(name, "offset") == 0) {
+            parse_int(name, val, 0, INT64_MAX, &q->offset, errs);
+        }
+    }
+    q->status = has_status ? status : completed;
+    if (!has_order)
+        q->desc = q->sort == SORT_CREATED || q->sort == SORT_UPDATED ||
+                  q->sort == SORT_PRIORITY;
+    return (int)(json_object_array_length(errs) - before);
+}
+
+char *query_with_offset(struct pool *p, const char *raw, int64_t offset)
+{
+    char *out = pool_alloc(p, strlen(raw) + 32), *o = out;
+    const char *s, *amp;
+    size_t len;
+
+    for (s = raw; *s != '\0'; s = *amp ? amp + 1 : amp) {
+        amp = s + strcspn(s, "&");
+        len = (size_t)(amp - s);
+        if (len == 0 || (len >= 6 && strncmp(s, "offset", 6) == 0 &&
+                         (len == 6 || s[6] == '=')))
+            continue;
+        memcpy(o, s, len);
+        o += len;
+        *o++ = '&';
+    }
+    snprintf(o, 32, "offset=%" PRId64, offset);
+    return out;
+}

@@ -1,0 +1,53 @@
+/*
+ * query: the listing's query string, as API.md's Listing table declares it.
+ *
+ * task_query_parse() reads a raw query string into a struct task_query:
+ * defaults first, then every known parameter and alias (sort_by, sort_order,
+ * search, status_filter, completed, tags); unknown parameters are ignored,
+ * and a known one with a bad value adds a validation error at
+ * ["query", name].  A parameter given twice keeps its last value, except the
+ * repeatable tag.  Strings in q point into the pool.
+ */
+#ifndef TODO_QUERY_H
+#define TODO_QUERY_H
+
+#include <json-c/json.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pool.h"
+#include "task.h"
+
+#define QUERY_LIMIT_DEFAULT 100
+#define QUERY_LIMIT_MAX 1000
+#define QUERY_Q_MAX 200
+
+enum task_sort { SORT_CREATED, SORT_UPDATED, SORT_TITLE, SORT_DUE_DATE,
+                 SORT_PRIORITY };
+
+struct task_query {
+    const char *user_id;
+    int status;                 /* -1 all, 0 pending, 1 completed */
+    enum task_sort sort;
+    int desc;
+    const char *q;              /* NULL: no search */
+    int has_priority;
+    enum priority priority;
+    const char **tags;
+    size_t ntags;
+    int has_before, has_after;
+    int64_t before, after;
+    int64_t limit, offset;
+};
+
+/* Returns the number of errors added to errs. */
+int task_query_parse(struct pool *p, const char *raw, struct task_query *q,
+                     json_object *errs);
+
+/*
+ * The raw query with offset replaced by the given value, for a next-page
+ * link; other parameters keep their original encoding.
+ */
+char *query_with_offset(struct pool *p, const char *raw, int64_t offset);
+
+#endif

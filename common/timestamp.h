@@ -1,0 +1,30 @@
+/*
+ * timestamp: RFC 3339 timestamps as microseconds since the Unix epoch (UTC).
+ *
+ * ts_parse() accepts what API.md promises clients: "YYYY-MM-DDTHH:MM:SS",
+ * optional fraction (any number of digits, truncated to microseconds), and
+ * an offset "Z", "z", "+HH:MM" or "-HH:MM" (no offset means UTC); 't' or ' '
+ * may replace 'T'; a bare date "YYYY-MM-DD" means midnight UTC.  Years
+ * 0001..9999 only; the fields are range-checked (Feb 30 is refused, leap
+ * years honoured, second 60 refused).  ts_format() writes UTC with a 'Z'
+ * and a six-digit fraction only when the fraction is not zero, as pydantic
+ * does.  ts_add_period() moves a timestamp one day, one week or one calendar
+ * month (clamped to the month's last day: Jan 31 -> Feb 28/29), keeping the
+ * time of day.  Nothing here allocates.
+ */
+#ifndef TODO_TIMESTAMP_H
+#define TODO_TIMESTAMP_H
+
+#include <stdint.h>
+#include <time.h>
+
+#define TS_BUFSZ 40
+
+enum period { PERIOD_DAY, PERIOD_WEEK, PERIOD_MONTH };
+
+int ts_parse(const char *s, int64_t *out_us);        /* 0, or -1 if malformed */
+void ts_format(int64_t us, char buf[TS_BUFSZ]);
+int ts_add_period(int64_t us, enum period p, int64_t *out_us); /* -1 past 9999 */
+int64_t ts_now(void);                                 /* wall clock, us */
+
+#endif

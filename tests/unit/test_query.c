@@ -1,0 +1,176 @@
+/*
+ * test_query.c: the listing's parameters, aliases and errors.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "query.h"
+
+static struct pool *pool;
+
+static int setup(void **state)
+{
+    (void)state;
+    pool = pool_new();
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    pool_free(pool);
+    return 0;
+}
+
+/* Parses raw; returns the error count, the errors' JSON in *errs_out. */
+static int parse(const char *raw, struct task_query *q, const char **errs_out)
+{
+    json_object *errs = json_object_new_array();
+    int n = task_query_parse(pool, raw, q, errs);
+
+    *errs_out = pool_strdup(pool, json_object_to_json_string_ext(errs, JSON_C_TO_STRING_PLAIN));
+    json_object_put(errs);
+    return n;
+}
+
+static void defaults(void **state)
+{
+    struct task_query q;
+    const char *e;
+
+    (void)state;
+    assert_int_equal(parse("", &q, &e), 0);
+    assert_int_equal(q.status, -1);
+    assert_int_equal(q.sort, SORT_CREATED);
+    assert_int_equal(q.desc, 1);
+    assert_null(q.q);
+    assert_int_equal(q.limit, 100);
+    assert_int_equal(q.offset, 0);
+    assert_int_equal(q.ntags, 0);
+}
+
+static void default_order_depends_on_sort(void **state)
+{
+    struct task_query q;
+    const char *e;
+
+    (void)state;
+    parse("sort=title", &q, &e);
+    assert_int_equal(q.desc, 0);
+    parse("sort=due_date", &q, &e);
+    assert_int_equal(q.desc, 0);
+    parse("sort=priority", &q, &e);
+    assert_int_equal(q.desc, 1);
+    parse("order=asc&sort=updated", &q, &e);
+    assert_int_equal(q.desc, 0);
+    assert_int_equal(q.sort, SORT_UPDATED);
+}
+
+static void aliases(void **state)
+{
+    struct task_query q;
+    const char *e;
+
+    (void)state;
+    assert_int_equal(parse("sort_by=title&sort_order=desc&search=milk&status_filter=pending", &q, &e), 0);
+    assert_int_equal(q.sort, SORT_TITLE);
+    assert_int_equal(q.desc, 1);
+    assert_string_equal(q.q, "milk");
+    assert_int_equal(q.status, 0);
+    parse("completed=true", &q, &e);
+    assert_int_equal(q.status, 1);
+    parse("completed=false", &q, &e);
+    assert_int_equal(q.status, 0);
+    parse("tags=home,%20work%20,,home2&tag=x", &q, &e);
+    assert_int_equal(q.ntags, 4);
+    assert_string_equal(q.tags[0], "home");
+    assert_string_equal(q.tags[1], "work");
+    assert_string_equal(q.tags[2], "home2");
+    assert_string_equal(q.tags[3], "x");
+}
+
+static void decoding(void **state)
+{
+    struct task_query q;
+    const char *e;
+
+    (void)state;
+    parse("q=%C3%84PFEL+gr%C3%BCn", &q, &e);
+    assert_string_equal(q.q, "\xc3\x84PFEL gr\xc3\xbcn");
+    parse("q=100%25", &q, &e);
+    assert_string_equal(q.q, "100%");
+    parse("unknown=1&q=a&bogus", &q, &e);
+    assert_string_equal(q.q, "a");
+}
+
+static void bad_values_name_the_parameter(void **state)
+{
+    struct task_query q;
+    const char *e;
+
+    (void)state;
+    assert_int_equal(parse("limit=0", &q, &e), 1);
+    assert_non_null(strstr(e, "\"loc\":[\"query\",\"limit\"]"));
+    assert_non_null(strstr(e, "greater_than_equal"));
+    assert_int_equal(parse("limit=1001", &q, &e), 1);
+    assert_non_null(strstr(e, "less_than_equal"));
+    assert_int_equal(parse("limit=1000&offset=0", &q, &e), 0);
+    assert_int_equal(parse("limit=abc", &q, &e), 1);
+    assert_non_null(strstr(e, "int_parsing"));
+    assert_int_equal(parse("offset=-1", &q, &e), 1);
+    assert_non_null(strstr(e, "\"loc\":[\"query\",\"offset\"]"));
+    assert_int_equal(parse("status=done", &q, &e), 1);
+    assert_int_equal(parse("sort=Title", &q, &e), 1);
+    assert_int_equal(parse("order=up", &q, &e), 1);
+    assert_int_equal(parse("priority=urgent", &q, &e), 1);
+    assert_int_equal(parse("completed=maybe", &q, &e), 1);
+    assert_int_equal(parse("due_before=tomorrow", &q, &e), 1);
+    assert_non_null(strstr(e, "\"loc\":[\"query\",\"due_before\"]"));
+    assert_int_equal(parse("q=%FF", &q, &e), 1);
+    assert_int_equal(parse("limit=0&offset=-1&sort=x", &q, &e), 3);
+}
+
+static void q_length_counts_code_points(void **state)
+{
+    char raw[1300] = "q=";
+    struct task_query q;
+    const char *e;
+    int i;
+
+    (void)state;
+    for (i = 0; i < 200; i++)
+        strcat(raw, "%C3%A4");
+    assert_int_equal(parse(raw, &q, &e), 0);
+    strcat(raw, "a");
+    assert_int_equal(parse(raw, &q, &e), 1);
+    assert_non_null(strstr(e, "string_too_long"));
+}
+
+static void next_page_link_replaces_offset(void **state)
+{
+    (void)state;
+    assert_string_equal(query_with_offset(pool, "", 100), "offset=100");
+    assert_string_equal(query_with_offset(pool, "limit=2&offset=2&q=a%20b", 4),
+                        "limit=2&q=a%20b&offset=4");
+    assert_string_equal(query_with_offset(pool, "offsetx=1&limit=5", 5),
+                        "offsetx=1&limit=5&offset=5");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(defaults),
+        cmocka_unit_test(default_order_depends_on_sort),
+        cmocka_unit_test(aliases),
+        cmocka_unit_test(decoding),
+        cmocka_unit_test(bad_values_name_the_parameter),
+        cmocka_unit_test(q_length_counts_code_points),
+        cmocka_unit_test(next_page_link_replaces_offset),
+    };
+
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

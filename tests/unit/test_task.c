@@ -1,0 +1,194 @@
+/*
+ * test_task.c: the task input contract (types, limits, trimming, nulls) and
+ * the task's JSON form.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "task.h"
+
+static struct pool *pool;
+
+static int setup(void **state)
+{
+    (void)state;
+    pool = pool_new();
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    pool_free(pool);
+    return 0;
+}
+
+/* Parses body over defaults; returns the error count and the errors' JSON. */
+static int parse(const char *body, struct task *t, unsigned *present,
+                 const char **errs_out)
+{
+    json_object *o = json_tokener_parse(body), *errs = json_object_new_array();
+    int n;
+
+    assert_non_null(o);
+    task_defaults(t);
+    n = task_parse(pool, o, t, present, errs);
+    if (n == 0)
+        n = task_check(t, *present, errs);
+    *errs_out = pool_strdup(pool, json_object_to_json_string_ext(errs, JSON_C_TO_STRING_PLAIN));
+    /* Parsed strings live in the pool, so the JSON may go now. */
+    json_object_put(o);
+    json_object_put(errs);
+    return n;
+}
+
+static void valid_body_fills_every_field(void **state)
+{
+    struct task t;
+    unsigned present;
+    const char *e;
+
+    (void)state;
+    assert_int_equal(parse("{\"title\": \"  Buy milk \", \"description\": \"2 l\","
+                           " \"completed\": true, \"priority\": \"high\","
+                           " \"tags\": [\" home \", \"x\", \"home\"],"
+                           " \"due_date\": \"2026-11-30T18:00:00+01:00\","
+                           " \"recurrence\": \"weekly\", \"id\": 5, \"extra\": 1}",
+                           &t, &present, &e), 0);
+    assert_string_equal(t.title, "Buy milk");
+    assert_string_equal(t.description, "2 l");
+    assert_true(t.completed);
+    assert_int_equal(t.priority, PRIORITY_HIGH);
+    assert_int_equal(t.ntags, 2);
+    assert_string_equal(t.tags[0], "home");
+    assert_string_equal(t.tags[1], "x");
+    assert_true(t.has_due);
+    assert_int_equal(t.due, INT64_C(1796058000000000));
+    assert_int_equal(t.recurrence, RECUR_WEEKLY);
+    assert_int_equal(present, TF_TITLE | TF_DESCRIPTION | TF_COMPLETED |
+                                  TF_PRIORITY | TF_TAGS | TF_DUE_DATE | TF_RECURRENCE);
+}
+
+static void nothing_is_coerced(void **state)
+{
+    struct task t;
+    unsigned present;
+    const char *e;
+
+    (void)state;
+    assert_int_equal(parse("{\"title\": 123}", &t, &present, &e), 1);
+    assert_non_null(strstr(e, "\"type\":\"string_type\",\"loc\":[\"body\",\"title\"]"));
+    assert_int_equal(parse("{\"completed\": \"true\"}", &t, &present, &e), 1);
+    assert_non_null(strstr(e, "bool_type"));
+    assert_int_equal(parse("{\"due_date\": 1700000000}", &t, &present, &e), 1);
+    assert_non_null(strstr(e, "datetime_type"));
+    assert_int_equal(parse("{\"tags\": \"a\"}", &t, &present, &e), 1);
+    assert_int_equal(parse("{\"tags\": [1]}", &t, &present, &e), 1);
+    assert_non_null(strstr(e, "\"loc\":[\"body\",\"tags\",0]"));
+    assert_int_equal(parse("{\"priority\": 1}", &t, &present, &e), 1);
+    assert_int_equal(parse("[]", &t, &present, &e), 1);
+    assert_non_null(strstr(e, "model_attributes_type"));
+}
+
+static void nulls_only_where_allowed(void **state)
+{
+    struct task t;
+    unsigned present;
+    const char *e;
+
+    (void)state;
+    assert_int_equal(parse("{\"description\": null, \"due_date\": null,"
+                           " \"recurrence\": null}", &t, &present, &e), 0);
+    assert_int_equal(parse("{\"title\": null}", &t, &present, &e), 1);
+    assert_int_equal(parse("{\"completed\": null}", &t, &present, &e), 1);
+    assert_int_equal(parse("{\"priority\": null}", &t, &present, &e), 1);
+    assert_int_equal(parse("{\"tags\": null}", &t, &present, &e), 1);
+}
+
+static void limits_count_code_points(void **state)
+{
+    char body[2048], *o;
+    struct task t;
+    unsigned present;
+    const char *e;
+    int i;
+
+    (void)state;
+    /* 200 two-byte characters are a valid title; 201 are not. */
+    o = body + sprintf(body, "{\"title\": \"");
+    for (i = 0; i < 200; i++)
+        o += sprintf(o, "\xc3\xa4");
+    strcpy(o, "\"}");
+    assert_int_equal(parse(body, &t, &present, &e), 0);
+    strcpy(o, "a\"}");
+    assert_int_equal(parse(body, &t, &present, &e), 1);
+    assert_non_null(strstr(e, "string_too_long"));
+    assert_int_equal(parse("{\"title\": \"   \"}", &t, &present, &e), 1);
+    assert_non_null(strstr(e, "string_too_short"));
+    assert_int_equal(parse("{\"tags\": [\"  \"]}", &t, &present, &e), 1);
+    assert_int_equal(parse("{\"title\": \"a\\u0000b\"}", &t, &present, &e), 1);
+    assert_int_equal(parse("{\"tags\": [\"1\",\"2\",\"3\",\"4\",\"5\",\"6\",\"7\","
+                           "\"8\",\"9\",\"10\",\"11\",\"12\",\"13\",\"14\",\"15\","
+                           "\"16\",\"17\",\"18\",\"19\",\"20\",\"21\"]}",
+                           &t, &present, &e), 1);
+    assert_non_null(strstr(e, "too_long"));
+}
+
+static void recurrence_needs_a_due_date(void **state)
+{
+    struct task t;
+    unsigned present;
+    const char *e;
+
+    (void)state;
+    assert_int_equal(parse("{\"recurrence\": \"daily\"}", &t, &present, &e), 1);
+    assert_non_null(strstr(e, "\"loc\":[\"body\",\"recurrence\"]"));
+    assert_int_equal(parse("{\"recurrence\": \"yearly\"}", &t, &present, &e), 1);
+    assert_int_equal(parse("{\"recurrence\": \"daily\","
+                           " \"due_date\": \"2026-01-31\"}", &t, &present, &e), 0);
+}
+
+static void json_form(void **state)
+{
+    const char *tags[] = { "home" };
+    struct task t;
+    json_object *o;
+
+    (void)state;
+    task_defaults(&t);
+    t.id = 42;
+    t.user_id = "k3JX9fQ2Lw8a";
+    t.title = "Buy milk";
+    t.tags = tags;
+    t.ntags = 1;
+    t.has_due = 1;
+    t.due = INT64_C(1796058000000000);
+    t.created = t.updated = INT64_C(1795417200123456);
+    o = task_to_json(&t);
+    assert_string_equal(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN),
+                        "{\"id\":42,\"user_id\":\"k3JX9fQ2Lw8a\",\"title\":\"Buy milk\","
+                        "\"description\":null,\"completed\":false,\"priority\":\"medium\","
+                        "\"tags\":[\"home\"],\"due_date\":\"2026-11-30T17:00:00Z\","
+                        "\"recurrence\":null,\"created_at\":\"2026-11-23T07:00:00.123456Z\","
+                        "\"updated_at\":\"2026-11-23T07:00:00.123456Z\"}");
+    json_object_put(o);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(valid_body_fills_every_field),
+        cmocka_unit_test(nothing_is_coerced),
+        cmocka_unit_test(nulls_only_where_allowed),
+        cmocka_unit_test(limits_count_code_points),
+        cmocka_unit_test(recurrence_needs_a_due_date),
+        cmocka_unit_test(json_form),
+    };
+
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,329 @@
+/*
+ * test_timestamp: ts_parse, ts_format and ts_add_period against values
+ * computed independently (Python's datetime), plus the malformed inputs
+ * API.md says are refused.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "timestamp.h"
+
+#define SEC  INT64_C(1000000)
+#define DAY  (INT64_C(86400) * SEC)
+
+/* 2026-02-14T12:30:00Z */
+#define T0   INT64_C(1771072200000000)
+
+/* Takes a string; returns what ts_parse made of it, failing the test if
+ * it refused the string. */
+static int64_t
+parse_ok(const char *s)
+{
+    int64_t us = -42;
+
+    if (ts_parse(s, &us) != 0)
+        fail_msg("ts_parse refused \"%s\"", s);
+    return us;
+}
+
+/* Takes a string; fails the test unless ts_parse refuses it and leaves the
+ * output untouched. */
+static void
+parse_bad(const char *s)
+{
+    int64_t us = -42;
+
+    if (ts_parse(s, &us) != -1)
+        fail_msg("ts_parse accepted \"%s\"", s);
+    assert_int_equal(us, -42);
+}
+
+/* Takes microseconds and the expected text; fails unless they match. */
+static void
+format_is(int64_t us, const char *want)
+{
+    char buf[TS_BUFSZ];
+
+    memset(buf, 'x', sizeof(buf));
+    ts_format(us, buf);
+    assert_string_equal(buf, want);
+}
+
+/* ---- parse -------------------------------------------------------------- */
+
+static void
+test_parse_zulu(void **state)
+{
+    (void)state;
+    assert_int_equal(parse_ok("2026-02-14T12:30:00Z"), T0);
+    assert_int_equal(parse_ok("2026-02-14T12:30:00"), T0);
+    assert_int_equal(parse_ok("2026-02-14t12:30:00z"), T0);
+    assert_int_equal(parse_ok("2026-02-14 12:30:00Z"), T0);
+    assert_int_equal(parse_ok("2026-02-14T12:30:00+00:00"), T0);
+    assert_int_equal(parse_ok("2026-02-14T12:30:00-00:00"), T0);
+    assert_int_equal(parse_ok("1970-01-01T00:00:00Z"), 0);
+}
+
+static void
+test_parse_offsets(void **state)
+{
+    (void)state;
+    /* 12:30 at +05:30 is 07:00 UTC; 04:30 at -08:00 is 12:30 UTC. */
+    assert_int_equal(parse_ok("2026-02-14T12:30:00+05:30"),
+                     INT64_C(1771052400000000));
+    assert_int_equal(parse_ok("2026-02-14T04:30:00-08:00"), T0);
+    /* Crossing midnight backwards and forwards. */
+    assert_int_equal(parse_ok("2026-02-15T01:00:00+12:30"), T0);
+    assert_int_equal(parse_ok("2026-02-13T23:30:00-13:00"), T0);
+    assert_int_equal(parse_ok("2026-02-14T12:30:00+23:59"),
+                     T0 - (23 * 3600 + 59 * 60) * SEC);
+}
+
+static void
+test_parse_fraction(void **state)
+{
+    (void)state;
+    assert_int_equal(parse_ok("2026-02-14T12:30:00.5Z"), T0 + 500000);
+    assert_int_equal(parse_ok("2026-02-14T12:30:00.12Z"), T0 + 120000);
+    assert_int_equal(parse_ok("2026-02-14T12:30:00.123Z"), T0 + 123000);
+    assert_int_equal(parse_ok("2026-02-14T12:30:00.1234Z"), T0 + 123400);
+    assert_int_equal(parse_ok("2026-02-14T12:30:00.12345Z"), T0 + 123450);
+    assert_int_equal(parse_ok("2026-02-14T12:30:00.123456Z"), T0 + 123456);
+    assert_int_equal(parse_ok("2026-02-14T12:30:00.1234567Z"), T0 + 123456);
+    assert_int_equal(parse_ok("2026-02-14T12:30:00.12345678Z"), T0 + 123456);
+    assert_int_equal(parse_ok("2026-02-14T12:30:00.999999999Z"), T0 + 999999);
+    assert_int_equal(parse_ok("2026-02-14T12:30:00.000001+05:30"),
+                     INT64_C(1771052400000001));
+    assert_int_equal(parse_ok("2026-02-14T12:30:00.0"), T0);
+}
+
+static void
+test_parse_bare_date(void **state)
+{
+    (void)state;
+    assert_int_equal(parse_ok("2026-02-14"), T0 - (12 * 3600 + 30 * 60) * SEC);
+    assert_int_equal(parse_ok("0001-01-01"), INT64_C(-62135596800000000));
+    assert_int_equal(parse_ok("9999-12-31T23:59:59Z"),
+                     INT64_C(253402300799000000));
+    assert_int_equal(parse_ok("1969-12-31T23:59:59Z"), -SEC);
+}
+
+static void
+test_parse_rejects(void **state)
+{
+    (void)state;
+    parse_bad("2026-02-30T00:00:00Z");
+    parse_bad("2026-04-31");
+    parse_bad("2026-13-01");
+    parse_bad("2026-00-01");
+    parse_bad("2026-01-00");
+    parse_bad("2026-01-32");
+    parse_bad("2026-02-14T24:00:00Z");
+    parse_bad("2026-02-14T12:60:00Z");
+    parse_bad("2026-02-14T12:30:60Z");
+    parse_bad("2026-1-01");
+    parse_bad("2026-01-1");
+    parse_bad("226-01-01");
+    parse_bad("20260-01-01");
+    parse_bad("2026/01/01");
+    parse_bad("2026-02-14T12:30:00Zjunk");
+    parse_bad("2026-02-14T12:30:00 ");
+    parse_bad("2026-02-14x");
+    parse_bad("2026-02-14T");
+    parse_bad("2026-02-14T12:30");
+    parse_bad("2026-02-14T12:30:00.");
+    parse_bad("2026-02-14T12:30:00.Z");
+    parse_bad("2026-02-14T1:30:00Z");
+    parse_bad("2026-02-14T12:30:00+24:00");
+    parse_bad("2026-02-14T12:30:00+05:60");
+    parse_bad("2026-02-14T12:30:00+0530");
+    parse_bad("2026-02-14T12:30:00+05");
+    parse_bad("2026-02-14T12:30:00+05:30Z");
+    parse_bad("2026-02-14Z");
+    parse_bad("0000-01-01");
+    parse_bad("0000-12-31T23:00:00Z");
+    parse_bad("-001-01-01");
+    parse_bad("+2026-01-01");
+    parse_bad(" 2026-01-01");
+    parse_bad("");
+    /* Offsets that push the instant outside years 1..9999. */
+    parse_bad("0001-01-01T00:00:00+00:01");
+    parse_bad("9999-12-31T23:59:59-00:01");
+    assert_int_equal(ts_parse(NULL, &(int64_t){ 0 }), -1);
+    assert_int_equal(ts_parse("2026-01-01", NULL), -1);
+}
+
+static void
+test_parse_leap(void **state)
+{
+    (void)state;
+    assert_int_equal(parse_ok("2028-02-29T00:00:00Z"),
+                     parse_ok("2028-02-28T00:00:00Z") + DAY);
+    assert_int_equal(parse_ok("2028-03-01"), parse_ok("2028-02-29") + DAY);
+    parse_bad("2027-02-29");
+    assert_int_equal(parse_ok("2000-02-29"), INT64_C(951782400000000));
+    parse_bad("1900-02-29");
+    parse_bad("2100-02-29");
+    assert_int_equal(parse_ok("1900-03-01"), INT64_C(-2203891200000000));
+    assert_int_equal(parse_ok("1900-03-01"), parse_ok("1900-02-28") + DAY);
+}
+
+/* ---- format ------------------------------------------------------------- */
+
+static void
+test_format(void **state)
+{
+    (void)state;
+    format_is(0, "1970-01-01T00:00:00Z");
+    format_is(T0, "2026-02-14T12:30:00Z");
+    format_is(T0 + 500000, "2026-02-14T12:30:00.500000Z");
+    format_is(T0 + 1, "2026-02-14T12:30:00.000001Z");
+    format_is(T0 + 999999, "2026-02-14T12:30:00.999999Z");
+    format_is(-1, "1969-12-31T23:59:59.999999Z");
+    format_is(-SEC, "1969-12-31T23:59:59Z");
+    format_is(INT64_C(-2203891200000000), "1900-03-01T00:00:00Z");
+    format_is(INT64_C(-11644473600000000), "1601-01-01T00:00:00Z");
+    format_is(INT64_C(-62135596800000000), "0001-01-01T00:00:00Z");
+    format_is(INT64_C(253402300799999999), "9999-12-31T23:59:59.999999Z");
+    format_is(INT64_C(951782400000000), "2000-02-29T00:00:00Z");
+}
+
+static void
+test_round_trip(void **state)
+{
+    static const char *const s[] = {
+        "2026-02-14T12:30:00Z", "2026-02-14T12:30:00.123456Z",
+        "1970-01-01T00:00:00Z", "1969-07-20T20:17:40Z",
+        "0001-01-01T00:00:00Z", "9999-12-31T23:59:59.999999Z",
+        "2028-02-29T23:59:59.000001Z", "1600-02-29T00:00:00Z",
+    };
+    char buf[TS_BUFSZ];
+    int64_t us, back;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(s) / sizeof(s[0]); i++) {
+        us = parse_ok(s[i]);
+        ts_format(us, buf);
+        assert_string_equal(buf, s[i]);
+        back = parse_ok(buf);
+        assert_int_equal(back, us);
+    }
+    /* Every day for 1200 years round-trips through the day arithmetic. */
+    for (us = parse_ok("1500-01-01T06:07:08.9Z");
+         us < parse_ok("2700-01-01"); us += DAY) {
+        ts_format(us, buf);
+        assert_int_equal(parse_ok(buf), us);
+    }
+}
+
+/* ---- add_period --------------------------------------------------------- */
+
+/* Takes a start, a period and the expected result as text. */
+static void
+add_is(const char *from, enum period p, const char *want)
+{
+    char buf[TS_BUFSZ];
+    int64_t us = -42;
+
+    assert_int_equal(ts_add_period(parse_ok(from), p, &us), 0);
+    ts_format(us, buf);
+    assert_string_equal(buf, want);
+}
+
+static void
+test_add_day_week(void **state)
+{
+    (void)state;
+    add_is("2026-02-14T12:30:00Z", PERIOD_DAY, "2026-02-15T12:30:00Z");
+    add_is("2026-02-28T23:59:59.5Z", PERIOD_DAY, "2026-03-01T23:59:59.500000Z");
+    add_is("2028-02-28T08:00:00Z", PERIOD_DAY, "2028-02-29T08:00:00Z");
+    add_is("2026-12-31T00:00:00Z", PERIOD_DAY, "2027-01-01T00:00:00Z");
+    add_is("1969-12-31T12:00:00Z", PERIOD_DAY, "1970-01-01T12:00:00Z");
+    add_is("2026-02-14T12:30:00Z", PERIOD_WEEK, "2026-02-21T12:30:00Z");
+    add_is("2026-12-28T01:02:03Z", PERIOD_WEEK, "2027-01-04T01:02:03Z");
+    add_is("2028-02-25T00:00:00Z", PERIOD_WEEK, "2028-03-03T00:00:00Z");
+}
+
+static void
+test_add_month(void **state)
+{
+    (void)state;
+    add_is("2026-02-14T12:30:00Z", PERIOD_MONTH, "2026-03-14T12:30:00Z");
+    add_is("2027-01-31T09:15:00Z", PERIOD_MONTH, "2027-02-28T09:15:00Z");
+    add_is("2028-01-31T09:15:00Z", PERIOD_MONTH, "2028-02-29T09:15:00Z");
+    add_is("2028-01-30T00:00:00Z", PERIOD_MONTH, "2028-02-29T00:00:00Z");
+    add_is("2028-01-29T00:00:00Z", PERIOD_MONTH, "2028-02-29T00:00:00Z");
+    add_is("2026-03-31T23:59:59.999999Z", PERIOD_MONTH,
+           "2026-04-30T23:59:59.999999Z");
+    add_is("2026-12-31T18:00:00Z", PERIOD_MONTH, "2027-01-31T18:00:00Z");
+    add_is("2026-12-01T00:00:00Z", PERIOD_MONTH, "2027-01-01T00:00:00Z");
+    add_is("2100-01-31T00:00:00Z", PERIOD_MONTH, "2100-02-28T00:00:00Z");
+    add_is("2000-01-31T00:00:00Z", PERIOD_MONTH, "2000-02-29T00:00:00Z");
+    add_is("1969-12-15T06:00:00Z", PERIOD_MONTH, "1970-01-15T06:00:00Z");
+    add_is("0001-01-01T00:00:00Z", PERIOD_MONTH, "0001-02-01T00:00:00Z");
+    add_is("9999-11-30T00:00:00Z", PERIOD_MONTH, "9999-12-30T00:00:00Z");
+    /* An offset is normalised first: the month is UTC's. */
+    add_is("2026-02-01T01:00:00+05:00", PERIOD_MONTH, "2026-02-28T20:00:00Z");
+}
+
+static void
+test_add_overflow(void **state)
+{
+    int64_t us = -42;
+
+    (void)state;
+    assert_int_equal(ts_add_period(parse_ok("9999-12-31T00:00:00Z"),
+                                   PERIOD_DAY, &us), -1);
+    assert_int_equal(ts_add_period(parse_ok("9999-12-25T00:00:00Z"),
+                                   PERIOD_WEEK, &us), -1);
+    assert_int_equal(ts_add_period(parse_ok("9999-12-01T00:00:00Z"),
+                                   PERIOD_MONTH, &us), -1);
+    assert_int_equal(ts_add_period(INT64_MAX, PERIOD_DAY, &us), -1);
+    assert_int_equal(ts_add_period(INT64_MAX, PERIOD_MONTH, &us), -1);
+    assert_int_equal(ts_add_period(INT64_MIN, PERIOD_WEEK, &us), -1);
+    assert_int_equal(ts_add_period(0, (enum period)99, &us), -1);
+    assert_int_equal(us, -42);
+    assert_int_equal(ts_add_period(parse_ok("9999-12-30T23:59:59.999999Z"),
+                                   PERIOD_DAY, &us), 0);
+    assert_int_equal(us, INT64_C(253402300799999999));
+}
+
+static void
+test_now(void **state)
+{
+    int64_t a, b;
+
+    (void)state;
+    a = ts_now();
+    b = ts_now();
+    assert_true(a > parse_ok("2024-01-01"));
+    assert_true(a < parse_ok("2200-01-01"));
+    assert_true(b >= a);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_parse_zulu),
+        cmocka_unit_test(test_parse_offsets),
+        cmocka_unit_test(test_parse_fraction),
+        cmocka_unit_test(test_parse_bare_date),
+        cmocka_unit_test(test_parse_rejects),
+        cmocka_unit_test(test_parse_leap),
+        cmocka_unit_test(test_format),
+        cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_add_day_week),
+        cmocka_unit_test(test_add_month),
+        cmocka_unit_test(test_add_overflow),
+        cmocka_unit_test(test_now),
+    };
+
+    return cmocka_run_group_tests_name("timestamp", tests, NULL, NULL);
+}

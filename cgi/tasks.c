@@ -96,42 +96,38 @@ static const char *task_path(struct req *r, const char *user, int64_t id)
 }
 
 /*
- * Parses the JSON body; answers 400 (bad JSON or UTF-8) or 422 (no body when
- * one is required) and returns NULL.  An empty optional body gives NULL with
- * *ok set.
+ * Parses the JSON body.  Answers 400 for text that is not JSON, or 422 when
+ * a body is required and there is none (or it is null), and returns NULL
+ * with *ok clear; otherwise returns the value (NULL: no body) with *ok set.
  */
 static json_object *body_json(struct req *r, int required, int *ok)
 {
-    json_object *o, *errs, *loc, *e;
+    json_object *o = NULL, *errs, *loc, *e;
     size_t off;
 
     *ok = 0;
-    if (r->body_len == 0) {
-        if (!required) {
-            *ok = 1;
-            return NULL;
-        }
+    if (r->body_len > 0 &&
+        json_parse_body(r->pool, r->body, r->body_len, &o, &off) != 0) {
+        e = json_object_new_object();
+        loc = json_object_new_array();
+        json_object_array_add(loc, json_object_new_string("body"));
+        json_object_array_add(loc, json_object_new_int64((int64_t)off));
+        json_object_object_add(e, "type", json_object_new_string("json_invalid"));
+        json_object_object_add(e, "loc", loc);
+        json_object_object_add(e, "msg", json_object_new_string("JSON decode error"));
+        errs = verr_new();
+        json_object_array_add(errs, e);
+        http_json(r, 400, verr_body(errs));
+        return NULL;
+    }
+    if (o == NULL && required) {
         errs = verr_new();
         verr_add(errs, "missing", "Field required", NULL, "body", NULL, -1);
         reply_invalid(r, errs);
         return NULL;
     }
-    o = json_parse_body(r->pool, r->body, r->body_len, &off);
-    if (o != NULL) {
-        *ok = 1;
-        return o;
-    }
-    errs = verr_new();
-    e = json_object_new_object();
-    loc = json_object_new_array();
-    json_object_array_add(loc, json_object_new_string("body"));
-    json_object_array_add(loc, json_object_new_int64((int64_t)off));
-    json_object_object_add(e, "type", json_object_new_string("json_invalid"));
-    json_object_object_add(e, "loc", loc);
-    json_object_object_add(e, "msg", json_object_new_string("JSON decode error"));
-    json_object_array_add(errs, e);
-    http_json(r, 400, verr_body(errs));
-    return NULL;
+    *ok = 1;
+    return o;
 }
 
 /* ------------------------------------------------------------- listing */

@@ -96,8 +96,8 @@ static const char *const sql[S_COUNT_] = {
     [S_LIST_FIRST + 5] = LIST("title COLLATE \"C\" DESC, id DESC"),
     [S_LIST_FIRST + 6] = LIST("due_date ASC NULLS LAST, id ASC"),
     [S_LIST_FIRST + 7] = LIST("due_date DESC NULLS LAST, id DESC"),
-    [S_LIST_FIRST + 8] = LIST("priority ASC, id ASC"),
-    [S_LIST_FIRST + 9] = LIST("priority DESC, id DESC"),
+    [S_LIST_FIRST + 8] = LIST("tasks.priority ASC, id ASC"),
+    [S_LIST_FIRST + 9] = LIST("tasks.priority DESC, id DESC"),
 };
 
 /* Statements that may be sent again on a new connection after a failure. */

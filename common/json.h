@@ -2,8 +2,7 @@
  * json: the JSON helpers the handlers share, over json-c.
  *
  * json_parse_body() parses a request body strictly (RFC 8259, valid UTF-8)
- * and ties the result to the pool; on failure it returns NULL and sets
- * *offset to the byte where parsing stopped.  verr_*() build FastAPI's
+ * and ties the result to the pool.  verr_*() build FastAPI's
  * validation error array: each item is {"type", "loc", "msg", "input"}.
  * json_str() reads a string member as bytes and length.
  */
@@ -18,8 +17,16 @@
 /* Ties o to the pool (json_object_put at reset); returns o. */
 json_object *json_own(struct pool *p, json_object *o);
 
-json_object *json_parse_body(struct pool *p, const char *s, size_t n,
-                             size_t *offset);
+/*
+ * Parses a request body: 0 with *out set (NULL for the JSON literal null),
+ * or -1 for text that is not RFC 8259 JSON in valid UTF-8 (NaN, Infinity,
+ * single quotes and lone surrogates are refused), with *offset at the byte
+ * where it went wrong.  The value belongs to the pool.
+ */
+int json_parse_body(struct pool *p, const char *s, size_t n, json_object **out,
+                    size_t *offset);
+/* Whether s[0..n) is one JSON value (RFC 8259); else *offset is set. */
+int json_syntax_ok(const char *s, size_t n, size_t *offset);
 
 /* New error array (caller owns it). */
 json_object *verr_new(void);

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# deploy/install-deps.sh: installs the Debian 12 packages todo-fcgi needs, only
+# those missing. Silent when everything is there; without root it prints the one
+# command to run and exits 1.
+#
+# usage: deploy/install-deps.sh [run|build|test|all]     (default: all)
+#   run    run a built program and the local stack (deploy/stack.sh)
+#   build  run + compiler and -dev libraries (make)
+#   test   build + test tools (make test, make valgrind); same as all
+set -euo pipefail
+
+# nginx (not nginx-light): in Debian 12 `nginx` is the full-featured core
+# (map, limit_req, fastcgi, ssl, http2); nginx-light only adds the echo module.
+RUN_PKGS=(postgresql-15 postgresql-client-15 nginx spawn-fcgi curl
+    libfcgi0ldbl libpq5 libjson-c5 libssl3 libargon2-1)
+BUILD_PKGS=(build-essential pkg-config libfcgi-dev libpq-dev libjson-c-dev libssl-dev
+    libargon2-dev)
+TEST_PKGS=(libcmocka-dev python3-pytest python3-requests python3-jwt
+    python3-cryptography valgrind)
+
+usage() { echo "usage: $0 [run|build|test|all]" >&2; exit 2; }
+
+# packages GROUP: the package names GROUP needs.
+packages() {
+    case $1 in
+    run) echo "${RUN_PKGS[@]}" ;;
+    build) echo "${RUN_PKGS[@]}" "${BUILD_PKGS[@]}" ;;
+    test | all) echo "${RUN_PKGS[@]}" "${BUILD_PKGS[@]}" "${TEST_PKGS[@]}" ;;
+    *) usage ;;
+    esac
+}
+
+installed() {
+    [[ $(dpkg-query -W -f='${db:Status-Abbrev}' "$1" 2>/dev/null) == ii* ]]
+}
+
+main() {
+    (($# <= 1)) || usage
+    local group=${1:-all} p pkgs missing=()
+    [[ $group =~ ^(run|build|test|all)$ ]] || usage
+    read -r -a pkgs <<<"$(packages "$group")"
+    for p in "${pkgs[@]}"; do
+        installed "$p" || missing+=("$p")
+    done
+    ((${#missing[@]})) || return 0
+
+    if ((EUID != 0)); then
+        echo "install-deps: missing packages; run: sudo apt-get update && sudo apt-get install -y --no-install-recommends ${missing[*]}" >&2
+        return 1
+    fi
+    echo "install-deps: installing ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+main "$@"

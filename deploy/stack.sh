@@ -1,0 +1,595 @@
+#!/usr/bin/env bash
+# deploy/stack.sh: the local todo-fcgi stack, all under one state folder: a
+# PostgreSQL cluster of its own (Unix socket only), FastCGI workers started by
+# spawn-fcgi, and nginx on 127.0.0.1:$HTTP_PORT. Stopped by PID files, so two
+# stacks with different STATE_DIR and HTTP_PORT run side by side.
+#
+# usage: deploy/stack.sh start|stop|status
+#
+# Settings (environment):
+#   STATE_DIR        state folder (default <repo>/var; relative to the current folder)
+#   HTTP_PORT        nginx port on 127.0.0.1 (default 8080)
+#   WORKERS          FastCGI worker processes (default 4)
+#   JWT_SECRET       HS256 secret (default: 48 random characters kept in $STATE_DIR/jwt_secret)
+#   AUTH_RATE_LIMIT  requests per second per address on /api/auth/ (default 10)
+#   CORS_ORIGINS     allowed origins (default "http://localhost:3000 http://127.0.0.1:3000")
+#   TODO_BIN         the program (default <repo>/build/todo-fcgi)
+#   WORKER_WRAPPER   command put before each worker, e.g. "valgrind --leak-check=full"
+#   START_TIMEOUT    seconds to wait for /api/health (default 30)
+#   STOP_TIMEOUT     seconds to wait for a process to stop before SIGKILL (default 20)
+#   PG_BIN           PostgreSQL programs (default: pg_config --bindir)
+# Workers inherit the rest of the environment (LOG_LEVEL, JWT_*, DB_PREPARE, ...).
+#
+# Layout: pgdata/, run/ (PostgreSQL socket, todo.sock, PID files), log/
+# (postgresql.log, workers.log, nginx-*.log, ...), tmp/, nginx.conf, stack.env,
+# jwt_secret. As root, PostgreSQL runs as postgres, workers as nobody:nogroup,
+# nginx's worker processes as www-data.
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+PG_PORT=5432            # only names the socket file; no TCP
+STARTED=()              # components this run started, stopped again on failure
+
+say() { printf 'stack: %s\n' "$*"; }
+die() { printf 'stack: error: %s\n' "$*" >&2; exit 1; }
+
+# fail MESSAGE [LOG...]: print MESSAGE and the tail of each log, stop what this
+# run started, exit 1.
+fail() {
+    local msg=$1 f
+    shift
+    printf 'stack: error: %s\n' "$msg" >&2
+    for f in "$@"; do
+        [[ -s $f ]] || continue
+        printf -- '--- last lines of %s:\n' "$f" >&2
+        tail -n 25 "$f" >&2
+    done
+    rollback
+    exit 1
+}
+
+# ---------------------------------------------------------------- settings
+
+# in_range VALUE MIN MAX: VALUE is a decimal integer from MIN to MAX.
+in_range() { [[ $1 =~ ^[0-9]{1,9}$ ]] && ((10#$1 >= $2 && 10#$1 <= $3)); }
+
+load_settings() {
+    local v
+    for v in "${!PG@}"; do      # PGHOST, PGPORT... from the caller must not redirect libpq
+        if [[ $v =~ ^PG[A-Z]+$ ]]; then unset "$v"; fi
+    done
+    STATE_DIR=$(realpath -m -- "${STATE_DIR:-$REPO/var}")
+    HTTP_PORT=${HTTP_PORT:-8080}
+    WORKERS=${WORKERS:-4}
+    AUTH_RATE_LIMIT=${AUTH_RATE_LIMIT:-10}
+    CORS_ORIGINS=${CORS_ORIGINS-http://localhost:3000 http://127.0.0.1:3000}
+    TODO_BIN=$(realpath -m -- "${TODO_BIN:-$REPO/build/todo-fcgi}")
+    WORKER_WRAPPER=${WORKER_WRAPPER:-}
+    START_TIMEOUT=${START_TIMEOUT:-30}
+    STOP_TIMEOUT=${STOP_TIMEOUT:-20}
+    in_range "$STOP_TIMEOUT" 1 3600 || die "STOP_TIMEOUT must be 1 to 3600 seconds"
+    PG_BIN=${PG_BIN:-$(pg_config --bindir 2>/dev/null || echo /usr/lib/postgresql/15/bin)}
+
+    RUN=$STATE_DIR/run
+    LOG=$STATE_DIR/log
+    TMP=$STATE_DIR/tmp
+    PGDATA=$STATE_DIR/pgdata
+    SOCK=$RUN/todo.sock
+    DATABASE_URL="postgresql:///todo?host=$RUN&user=postgres"
+    TODO_URL=http://127.0.0.1:$HTTP_PORT
+
+    if ((EUID == 0)); then
+        PG_USER=postgres WORKER_USER=nobody WORKER_GROUP=nogroup
+        NGINX_USER=www-data NGINX_GROUP=www-data
+    fi
+}
+
+check_settings() {
+    [[ $STATE_DIR =~ ^[A-Za-z0-9._/+@=-]+$ ]] ||
+        die "STATE_DIR may hold only letters, digits and ._/+@=- (got '$STATE_DIR')"
+    (( ${#RUN} + 16 <= 107 )) || die "STATE_DIR is too long for a Unix socket path: $STATE_DIR"
+    in_range "$HTTP_PORT" 1 65535 || die "HTTP_PORT must be a port number (got '$HTTP_PORT')"
+    in_range "$WORKERS" 1 256 || die "WORKERS must be 1 to 256 (got '$WORKERS')"
+    in_range "$AUTH_RATE_LIMIT" 1 1000000 ||
+        die "AUTH_RATE_LIMIT must be a positive integer (got '$AUTH_RATE_LIMIT')"
+    in_range "$START_TIMEOUT" 1 3600 || die "START_TIMEOUT must be 1 to 3600 seconds"
+    local o
+    for o in $CORS_ORIGINS; do
+        [[ $o =~ ^https?://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:[0-9]{1,5})?$ ]] ||
+            die "CORS_ORIGINS: '$o' is not an origin like http://localhost:3000"
+    done
+    [[ -x $TODO_BIN ]] || die "TODO_BIN is not an executable: $TODO_BIN (build it with make)"
+    [[ -x $PG_BIN/initdb && -x $PG_BIN/pg_ctl ]] ||
+        die "PostgreSQL programs not found in $PG_BIN (run deploy/install-deps.sh)"
+    local p
+    for p in spawn-fcgi nginx curl; do
+        command -v "$p" >/dev/null || die "$p not found (run deploy/install-deps.sh)"
+    done
+}
+
+# Serialise start and stop on one state folder. Daemons must not inherit fd 9,
+# or they would hold the lock: every command that starts one closes it (9>&-).
+lock_state() {
+    exec 9>>"$STATE_DIR/.lock"
+    flock -w 120 9 || die "another stack.sh holds $STATE_DIR/.lock"
+}
+
+# ---------------------------------------------------------------- processes
+
+# pid_is PID: the process exists and is not a zombie.
+pid_is() {
+    local st
+    [[ $1 =~ ^[0-9]+$ ]] && [[ -r /proc/$1/stat ]] || return 1
+    st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) || return 1
+    [[ ${st%% *} != Z ]]
+}
+
+# cmdline_has PID TEXT: PID is alive and TEXT occurs in its command line.
+cmdline_has() {
+    pid_is "$1" && tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -qF -- "$2"
+}
+
+# environ_has PID VAR=VALUE: PID is alive and was started with that variable.
+environ_has() {
+    pid_is "$1" && tr '\0' '\n' <"/proc/$1/environ" 2>/dev/null | grep -qxF -- "$2"
+}
+
+# wait_gone SECONDS PID...: wait until none of the PIDs runs; 1 on timeout.
+wait_gone() {
+    local secs=$1 i p alive
+    shift
+    for ((i = 0; i <= secs * 10; i++)); do
+        alive=0
+        for p in "$@"; do pid_is "$p" && alive=1; done
+        ((alive)) || return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# terminate SIGNAL PID...: send SIGNAL, wait STOP_TIMEOUT, then SIGKILL.
+terminate() {
+    local sig=$1
+    shift
+    (($#)) || return 0
+    kill "-$sig" "$@" 2>/dev/null || true
+    wait_gone "$STOP_TIMEOUT" "$@" && return 0
+    printf 'stack: %s did not stop in %ss; killing it\n' "$*" "$STOP_TIMEOUT" >&2
+    kill -KILL "$@" 2>/dev/null || true
+    wait_gone 5 "$@"
+}
+
+# as_pg CMD...: run CMD as the PostgreSQL OS user (PostgreSQL refuses root).
+as_pg() {
+    if ((EUID == 0)); then
+        (cd / && runuser -u "$PG_USER" -- "$@")
+    else
+        "$@"
+    fi
+}
+
+# as_worker CMD...: run CMD as the workers' OS user.
+as_worker() {
+    if ((EUID == 0)); then
+        (cd / && setpriv --reuid="$WORKER_USER" --regid="$WORKER_GROUP" --clear-groups -- "$@")
+    else
+        "$@"
+    fi
+}
+
+# Daemons must not keep descriptors the caller passed down (a make jobserver,
+# a CI runner's pipe): close all but 0-2 and bash's own 255.
+close_inherited_fds() {
+    local fd
+    for fd in "/proc/$$/fd/"*; do
+        fd=${fd##*/}
+        if ((fd > 2 && fd < 255)) && [[ -e /proc/$$/fd/$fd ]]; then
+            exec {fd}>&-
+        fi
+    done
+}
+
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# ---------------------------------------------------------------- state folder
+
+prepare_dirs() {
+    mkdir -p "$STATE_DIR" "$RUN" "$LOG" "$TMP"
+    chmod 755 "$STATE_DIR" "$RUN" "$LOG" "$TMP"
+    touch "$STATE_DIR/.todo-stack" "$LOG/postgresql.log" "$LOG/workers.log"
+    ((EUID == 0)) || return 0
+    chown "$PG_USER:" "$RUN" "$LOG/postgresql.log"
+    chown "$WORKER_USER:$WORKER_GROUP" "$LOG/workers.log"
+    as_pg test -w "$RUN" ||
+        die "user $PG_USER cannot reach $RUN: every parent folder needs o+x (or set STATE_DIR=/tmp/...)"
+    as_worker test -x "$TODO_BIN" ||
+        die "user $WORKER_USER cannot run $TODO_BIN: every parent folder needs o+x"
+}
+
+# JWT_SECRET from the environment (or BETTER_AUTH_SECRET), else the one kept in
+# $STATE_DIR/jwt_secret, made once.
+ensure_secret() {
+    JWT_SECRET=${JWT_SECRET:-${BETTER_AUTH_SECRET:-}}
+    if [[ -z $JWT_SECRET ]]; then
+        local f=$STATE_DIR/jwt_secret
+        if [[ ! -s $f ]]; then
+            (umask 077 && od -An -N24 -tx1 /dev/urandom | tr -d ' \n' >"$f")
+        fi
+        chmod 600 "$f"
+        JWT_SECRET=$(<"$f")
+    fi
+    ((${#JWT_SECRET} >= 32)) || die "JWT_SECRET must be at least 32 bytes long"
+}
+
+shell_quote() { printf "'%s'" "${1//\'/\'\\\'\'}"; }
+
+write_env() {
+    (
+        umask 077
+        {
+            echo "# Written by deploy/stack.sh start; shell-sourceable."
+            echo "DATABASE_URL=$(shell_quote "$DATABASE_URL")"
+            echo "JWT_SECRET=$(shell_quote "$JWT_SECRET")"
+            echo "HTTP_PORT=$HTTP_PORT"
+            echo "TODO_URL=$TODO_URL"
+        } >"$STATE_DIR/stack.env.tmp"
+    )
+    mv -f "$STATE_DIR/stack.env.tmp" "$STATE_DIR/stack.env"
+}
+
+# ---------------------------------------------------------------- PostgreSQL
+
+pg_pid() { head -n 1 "$PGDATA/postmaster.pid" 2>/dev/null || true; }
+pg_running() { cmdline_has "$(pg_pid)" "$PGDATA"; }
+
+init_pg() {
+    local owner
+    if [[ -d $PGDATA ]]; then
+        owner=$(stat -c %U "$PGDATA")
+        [[ $owner == "${PG_USER:-$(id -un)}" ]] ||
+            die "$PGDATA belongs to $owner; start as the same user as before, or use another STATE_DIR"
+    fi
+    [[ -s $PGDATA/PG_VERSION ]] && return 0
+    mkdir -p "$PGDATA"
+    chmod 700 "$PGDATA"
+    ((EUID != 0)) || chown "$PG_USER:" "$PGDATA"
+    say "initialising PostgreSQL in $PGDATA"
+    as_pg "$PG_BIN/initdb" -D "$PGDATA" --auth=trust -U postgres \
+        --encoding=UTF8 --locale=C.UTF-8 >"$LOG/initdb.log" 2>&1 ||
+        fail "initdb failed" "$LOG/initdb.log"
+}
+
+start_pg() {
+    pg_running && return 0
+    # A lock file left by a crash or a reboot, whose PID now belongs to some
+    # other process, would make PostgreSQL refuse to start.
+    local f pid
+    for f in "$PGDATA/postmaster.pid" "$RUN/.s.PGSQL.$PG_PORT.lock"; do
+        pid=$(head -n 1 "$f" 2>/dev/null) || continue
+        if pid_is "$pid" && ! cmdline_has "$pid" postgres; then rm -f "$f"; fi
+    done
+    as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" -l "$LOG/postgresql.log" -w -t 60 -s \
+        -o "-c listen_addresses='' -c unix_socket_directories='$RUN' -c port=$PG_PORT" \
+        start 9>&- || fail "PostgreSQL did not start" "$LOG/postgresql.log"
+    STARTED+=(pg)
+}
+
+stop_pg() {
+    local pid
+    pid=$(pg_pid)
+    cmdline_has "$pid" "$PGDATA" || return 0
+    as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" -m fast -w -t "$STOP_TIMEOUT" -s stop >/dev/null 2>&1 ||
+        as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" -m immediate -w -s stop >/dev/null 2>&1 || true
+    wait_gone 5 "$pid" || terminate KILL "$pid"
+    say "PostgreSQL stopped"
+}
+
+psql_() { "$PG_BIN/psql" -X -q -t -A -v ON_ERROR_STOP=1 -h "$RUN" -p "$PG_PORT" -U postgres "$@"; }
+
+ensure_db() {
+    local found
+    found=$(psql_ -d postgres -c "SELECT 1 FROM pg_database WHERE datname = 'todo'" 2>&1) ||
+        fail "cannot query PostgreSQL: $found" "$LOG/postgresql.log"
+    [[ $found == 1 ]] && return 0
+    psql_ -d postgres -c 'CREATE DATABASE todo' >/dev/null 2>>"$LOG/postgresql.log" ||
+        fail "cannot create database todo" "$LOG/postgresql.log"
+}
+
+# todo_env CMD...: run CMD with the program's configuration.
+todo_env() { env DATABASE_URL="$DATABASE_URL" JWT_SECRET="$JWT_SECRET" TODO_STACK_DIR="$STATE_DIR" "$@"; }
+
+migrate() {
+    {
+        echo "--- $(date -Is) $TODO_BIN --migrate"
+        todo_env "$TODO_BIN" --migrate --schema-dir "$REPO/schema" 2>&1
+    } >>"$LOG/migrate.log" || fail "migration failed" "$LOG/migrate.log"
+}
+
+# ---------------------------------------------------------------- workers
+
+worker_pids() {
+    [[ -f $RUN/workers.pid ]] || return 0
+    local p
+    while read -r p || [[ -n $p ]]; do
+        environ_has "$p" "TODO_STACK_DIR=$STATE_DIR" && echo "$p"
+    done <"$RUN/workers.pid"
+}
+
+workers_alive() { worker_pids | wc -l; }
+
+# workers_complete: every worker spawn-fcgi recorded still runs.
+workers_complete() {
+    local want
+    want=$(grep -c . "$RUN/workers.pid" 2>/dev/null) || return 1
+    (($(workers_alive) == want))
+}
+
+start_workers() {
+    workers_complete && return 0
+    stop_workers quiet      # some died: start the set afresh
+    local wrap=() owner=(-M 0600)
+    read -r -a wrap <<<"$WORKER_WRAPPER"
+    if ((EUID == 0)); then
+        owner=(-u "$WORKER_USER" -g "$WORKER_GROUP" -U "$NGINX_USER" -G "$NGINX_GROUP" -M 0660)
+    fi
+    rm -f "$RUN/workers.pid"
+    # spawn-fcgi points the children's stdout and stderr at /dev/null, so a
+    # shell in front of each worker sends them to workers.log, then execs it.
+    printf -- '--- %s starting %s workers\n' "$(date -Is)" "$WORKERS" >>"$LOG/workers.log"
+    # shellcheck disable=SC2016 # $0 and $@ belong to the inner shell
+    todo_env spawn-fcgi -s "$SOCK" -F "$WORKERS" -P "$RUN/workers.pid" "${owner[@]}" -- \
+        /bin/sh -c 'exec >>"$0" 2>&1; exec "$@"' "$LOG/workers.log" "${wrap[@]}" "$TODO_BIN" \
+        >"$LOG/spawn-fcgi.log" 2>&1 9>&- ||
+        fail "spawn-fcgi failed" "$LOG/spawn-fcgi.log" "$LOG/workers.log"
+    STARTED+=(workers)
+    local n
+    n=$(workers_alive)
+    ((n == WORKERS)) || fail "only $n of $WORKERS workers are running" "$LOG/spawn-fcgi.log" "$LOG/workers.log"
+}
+
+stop_workers() {
+    local pids
+    mapfile -t pids < <(worker_pids)
+    terminate TERM "${pids[@]}"
+    rm -f "$RUN/workers.pid" "$SOCK"
+    ((${#pids[@]} == 0)) || [[ ${1:-} == quiet ]] || say "workers stopped (${#pids[@]})"
+}
+
+# ---------------------------------------------------------------- nginx
+
+nginx_pid() { cat "$RUN/nginx.pid" 2>/dev/null || true; }
+nginx_running() { cmdline_has "$(nginx_pid)" "$STATE_DIR/nginx.conf"; }
+
+# Idle kept-alive connections each hold a worker: keep keepalive below WORKERS
+# so one is always free to accept (DESIGN.md, "Each request").
+write_nginx_conf() {
+    local o keepalive=$((WORKERS / 2)) user_line=""
+    ((EUID != 0)) || user_line="user $NGINX_USER $NGINX_GROUP;"
+    {
+        cat <<EOF
+# Generated by deploy/stack.sh; edit the script or deploy/nginx/*.conf, not this file.
+daemon on;
+worker_processes 1;
+pid $RUN/nginx.pid;
+error_log $LOG/nginx-error.log warn;
+$user_line
+
+events {
+    worker_connections 512;
+}
+
+http {
+    default_type application/octet-stream;
+    server_tokens off;
+    keepalive_timeout 30s;
+    client_body_temp_path $TMP/client_body;
+    fastcgi_temp_path $TMP/fastcgi;
+    proxy_temp_path $TMP/proxy;
+    uwsgi_temp_path $TMP/uwsgi;
+    scgi_temp_path $TMP/scgi;
+
+    include $REPO/deploy/nginx/todo-http.conf;
+    access_log $LOG/nginx-access.log todo_json;
+
+    map \$http_origin \$todo_cors_origin {
+        default "";
+EOF
+        for o in $CORS_ORIGINS; do
+            # shellcheck disable=SC2016 # $http_origin is nginx's
+            printf '        "%s" $http_origin;\n' "$o"
+        done
+        cat <<EOF
+    }
+
+    limit_req_zone \$binary_remote_addr zone=todo_auth:1m rate=${AUTH_RATE_LIMIT}r/s;
+
+    upstream todo_fcgi {
+        server unix:$SOCK;
+EOF
+        ((keepalive == 0)) || printf '        keepalive %d;\n        keepalive_timeout 10s;\n' "$keepalive"
+        cat <<EOF
+    }
+
+    server {
+        listen 127.0.0.1:$HTTP_PORT;
+        server_name localhost;
+
+        include $REPO/deploy/nginx/todo-api.conf;
+
+        location / {
+            default_type application/json;
+            return 404 '{"detail": "Not Found"}';
+        }
+    }
+}
+EOF
+    } >"$STATE_DIR/nginx.conf"
+}
+
+start_nginx() {
+    nginx_running && return 0
+    rm -f "$RUN/nginx.pid"
+    write_nginx_conf
+    nginx -p "$STATE_DIR/" -c "$STATE_DIR/nginx.conf" -e "$LOG/nginx-error.log" \
+        >"$LOG/nginx-start.log" 2>&1 9>&- ||
+        fail "nginx did not start" "$LOG/nginx-start.log" "$LOG/nginx-error.log"
+    STARTED+=(nginx)
+    local i
+    for ((i = 0; i < 50; i++)); do
+        nginx_running && return 0
+        sleep 0.1
+    done
+    fail "nginx did not write $RUN/nginx.pid" "$LOG/nginx-start.log" "$LOG/nginx-error.log"
+}
+
+stop_nginx() {
+    local pid kids
+    pid=$(nginx_pid)
+    cmdline_has "$pid" "$STATE_DIR/nginx.conf" || return 0
+    mapfile -t kids < <(ps -o pid= --ppid "$pid" 2>/dev/null | tr -d ' ')
+    kill -TERM "$pid" 2>/dev/null || true
+    wait_gone "$STOP_TIMEOUT" "$pid" || kill -KILL "$pid" 2>/dev/null || true
+    terminate TERM "${kids[@]}"     # already gone unless the master was killed
+    rm -f "$RUN/nginx.pid"
+    say "nginx stopped"
+}
+
+# ---------------------------------------------------------------- commands
+
+rollback() {
+    local i
+    for ((i = ${#STARTED[@]} - 1; i >= 0; i--)); do
+        case ${STARTED[i]} in
+        nginx) stop_nginx ;;
+        workers) stop_workers ;;
+        pg) stop_pg ;;
+        esac
+    done >&2
+    STARTED=()
+}
+
+all_running() { pg_running && workers_complete && nginx_running; }
+
+# wait_ready: poll /api/health through nginx, with a progress line.
+wait_ready() {
+    local url=$TODO_URL/api/health i
+    printf 'stack: waiting for %s ' "$url"
+    for ((i = 0; i < START_TIMEOUT * 4; i++)); do
+        if curl -fsS -o /dev/null --max-time 2 "$url" 2>/dev/null; then
+            printf ' ok\n'
+            return 0
+        fi
+        if (($(workers_alive) == 0)); then
+            printf ' no worker left\n'
+            fail "every worker exited" "$LOG/workers.log"
+        fi
+        ((i % 4)) || printf .
+        sleep 0.25
+    done
+    printf ' timed out\n'
+    fail "no answer from $url after ${START_TIMEOUT}s" "$LOG/workers.log" "$LOG/nginx-error.log"
+}
+
+show_ready() {
+    local tok
+    say "ready at $TODO_URL (state in $STATE_DIR)"
+    if tok=$(todo_env "$TODO_BIN" --token alice 2>>"$LOG/token.log" | tail -n 1) && [[ -n $tok ]]; then
+        printf '  curl -H "Authorization: Bearer %s" %s/api/alice/tasks\n' "$tok" "$TODO_URL"
+    else
+        printf "stack: warning: '%s --token alice' failed (see %s)\n" "$TODO_BIN" "$LOG/token.log" >&2
+    fi
+}
+
+cmd_start() {
+    check_settings
+    if ! nginx_running && port_in_use "$HTTP_PORT"; then
+        die "127.0.0.1:$HTTP_PORT is already in use; choose another HTTP_PORT"
+    fi
+    mkdir -p "$STATE_DIR"
+    lock_state
+    if all_running && [[ -s $STATE_DIR/stack.env ]]; then
+        # shellcheck source=/dev/null
+        source "$STATE_DIR/stack.env"
+        say "already running (stop it first to pick up a new build or settings)"
+        show_ready
+        return 0
+    fi
+    if nginx_running; then     # keep the port it listens on
+        HTTP_PORT=$(sed -n 's/^HTTP_PORT=//p' "$STATE_DIR/stack.env" 2>/dev/null)
+        in_range "$HTTP_PORT" 1 65535 || fail "nginx runs but $STATE_DIR/stack.env has no HTTP_PORT; run stop"
+        TODO_URL=http://127.0.0.1:$HTTP_PORT
+    fi
+    prepare_dirs
+    ensure_secret
+    write_env
+    init_pg
+    start_pg
+    ensure_db
+    migrate
+    start_workers
+    start_nginx
+    wait_ready
+    show_ready
+}
+
+cmd_stop() {
+    if [[ ! -d $STATE_DIR ]]; then
+        say "nothing to stop in $STATE_DIR"
+        return 0
+    fi
+    lock_state
+    if ! nginx_running && (($(workers_alive) == 0)) && ! pg_running; then
+        rm -f "$SOCK" "$RUN/workers.pid"
+        say "nothing running in $STATE_DIR"
+        return 0
+    fi
+    stop_nginx
+    stop_workers
+    stop_pg
+}
+
+# status: one line per component; exit 0 when all run, 3 when none, else 1.
+cmd_status() {
+    local up=0 n pids
+    if pg_running; then
+        printf 'postgres  running  pid %s, socket %s\n' "$(pg_pid)" "$RUN"
+        up=$((up + 1))
+    else
+        printf 'postgres  stopped\n'
+    fi
+    mapfile -t pids < <(worker_pids)
+    n=${#pids[@]}
+    if ((n > 0)); then
+        local want
+        want=$(grep -c . "$RUN/workers.pid" 2>/dev/null || echo "$n")
+        printf 'workers   running  %d of %d, pids %s, socket %s\n' "$n" "$want" "${pids[*]}" "$SOCK"
+        ((n < want)) || up=$((up + 1))
+    else
+        printf 'workers   stopped\n'
+    fi
+    if nginx_running; then
+        local port
+        port=$(sed -n 's/^HTTP_PORT=//p' "$STATE_DIR/stack.env" 2>/dev/null)
+        printf 'nginx     running  pid %s, http://127.0.0.1:%s\n' "$(nginx_pid)" "${port:-?}"
+        up=$((up + 1))
+    else
+        printf 'nginx     stopped\n'
+    fi
+    ((up == 3)) && return 0
+    ((up == 0)) && [[ $n == 0 ]] && return 3
+    return 1
+}
+
+main() {
+    local cmd=${1:-}
+    (($# == 1)) || { echo "usage: $0 start|stop|status" >&2; exit 2; }
+    load_settings
+    case $cmd in
+    start) close_inherited_fds; cmd_start ;;
+    stop) cmd_stop ;;
+    status) cmd_status ;;
+    *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+    esac
+}
+
+main "$@"

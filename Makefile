@@ -39,7 +39,7 @@ OBJ_CGI := $(patsubst %.c,build/obj/%.o,$(SRC_CGI))
 ASAN_COMMON := $(patsubst %.c,build/asan/obj/%.o,$(SRC_COMMON))
 ASAN_CGI := $(patsubst %.c,build/asan/obj/%.o,$(SRC_CGI))
 
-.PHONY: all deps run stop status token migrate test unit api valgrind install clean
+.PHONY: all deps run stop status token migrate test unit api valgrind fuzz install clean
 
 all: $(BIN)
 
@@ -90,6 +90,14 @@ valgrind: deps $(BIN)
 	@PYTHON=$(PYTHON) TODO_BIN=$(CURDIR)/$(BIN) \
 		WORKER_WRAPPER="valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite" \
 		tests/run-api.sh
+
+# libFuzzer over every parser of client bytes, FUZZ_SECONDS per parser seed.
+FUZZ_SECONDS ?= 60
+fuzz:
+	@mkdir -p build/fuzz/corpus
+	clang -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) \
+		tests/fuzz/fuzz_parsers.c $(SRC_COMMON) -o build/fuzz/fuzz_parsers $(PKG_LIBS)
+	build/fuzz/fuzz_parsers -max_total_time=$(FUZZ_SECONDS) -max_len=4096 build/fuzz/corpus
 
 install: $(BIN)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/todo-fcgi/schema

@@ -1,0 +1,73 @@
+"""A minimal FastCGI client (responder role), so tests can talk to a worker
+directly, without nginx in between: to send what nginx never would (a body
+larger than CONTENT_LENGTH says) and to reach a worker started by the test."""
+
+import socket
+import struct
+
+FCGI_BEGIN_REQUEST, FCGI_END_REQUEST, FCGI_PARAMS, FCGI_STDIN, FCGI_STDOUT = 1, 3, 4, 5, 6
+
+
+def _record(rtype, content, request_id=1):
+    out = b""
+    for i in range(0, max(len(content), 1), 65535):
+        chunk = content[i:i + 65535]
+        pad = -len(chunk) % 8
+        out += struct.pack("!BBHHBx", 1, rtype, request_id, len(chunk), pad) + chunk + b"\0" * pad
+        if not content:
+            break
+    return out
+
+
+def _length(n):
+    return struct.pack("!B", n) if n < 128 else struct.pack("!I", n | 0x80000000)
+
+
+def _params(params):
+    body = b""
+    for k, v in params.items():
+        k, v = k.encode(), v.encode()
+        body += _length(len(k)) + _length(len(v)) + k + v
+    return body
+
+
+def request(address, params, body=b"", timeout=10):
+    """Sends one request to address ((host, port) or a Unix socket path) and
+    returns (status, headers dict with lower-case names, body bytes)."""
+    family = socket.AF_UNIX if isinstance(address, str) else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.settimeout(timeout)
+        s.connect(address)
+        msg = _record(FCGI_BEGIN_REQUEST, struct.pack("!HB5x", 1, 0))
+        msg += _record(FCGI_PARAMS, _params(params)) + _record(FCGI_PARAMS, b"")
+        for i in range(0, len(body), 32768):
+            msg += _record(FCGI_STDIN, body[i:i + 32768])
+        msg += _record(FCGI_STDIN, b"")
+        s.sendall(msg)
+        out, buf = b"", b""
+        while True:
+            data = s.recv(65536)
+            if not data:
+                break
+            buf += data
+            while len(buf) >= 8:
+                _, rtype, _, clen, pad = struct.unpack("!BBHHBx", buf[:8])
+                if len(buf) < 8 + clen + pad:
+                    break
+                if rtype == FCGI_STDOUT:
+                    out += buf[8:8 + clen]
+                buf = buf[8 + clen + pad:]
+                if rtype == FCGI_END_REQUEST:
+                    return parse_cgi(out)
+    return parse_cgi(out)
+
+
+def parse_cgi(raw):
+    """Splits CGI response bytes into (status, headers, body)."""
+    head, _, body = raw.partition(b"\r\n\r\n")
+    headers = {}
+    for line in head.decode().split("\r\n"):
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    status = int(headers.get("status", "200").split()[0])
+    return status, headers, body

@@ -1,0 +1,357 @@
+"""Helpers for the API tests: HTTP to the real stack (nginx in front of the
+FastCGI workers), token minting, and psql to look at the database directly, so a
+test can prove that a rejected request changed nothing.
+
+Environment:
+  TODO_URL           base URL of nginx (default http://127.0.0.1:18090; only
+                     127.0.0.1 is accepted, see conftest.py)
+  TODO_JWT_SECRET    the HS256 secret the workers verify tokens with
+                     (falls back to JWT_SECRET)
+  TODO_DATABASE_URL  libpq URI of the stack's database, queried with psql
+                     (falls back to DATABASE_URL)
+"""
+
+import base64
+import contextlib
+import datetime as dt
+import hashlib
+import hmac
+import json
+import os
+import re
+import secrets
+import shutil
+import subprocess
+import time
+import urllib.parse
+
+import jwt
+import pytest
+import requests
+
+BASE_URL = os.environ.get("TODO_URL", "http://127.0.0.1:18090").rstrip("/")
+JWT_SECRET = os.environ.get("TODO_JWT_SECRET") or os.environ.get("JWT_SECRET")
+DATABASE_URL = os.environ.get("TODO_DATABASE_URL") or os.environ.get("DATABASE_URL")
+PSQL = shutil.which("psql")
+
+# The eleven fields of a task, exactly as every endpoint returns it.
+TASK_FIELDS = {
+    "id", "user_id", "title", "description", "completed", "priority", "tags",
+    "due_date", "recurrence", "created_at", "updated_at",
+}
+# RFC 3339 in UTC with Z; six fraction digits only when the fraction is not zero.
+TIMESTAMP_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{6})?Z$")
+# What a request id may consist of (API.md, Errors).
+REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+# Largest task id that fits a signed 64-bit integer.
+MAX_ID = 2**63 - 1
+
+
+# --------------------------------------------------------------------------
+# HTTP
+
+HTTP = requests.Session()
+HTTP.trust_env = False          # never send 127.0.0.1 through a proxy from the env
+
+
+def url(path):
+    """An absolute URL for a path on the stack ('/api/...'), or the URL itself."""
+    if path.startswith(("http://", "https://")):
+        return path
+    return BASE_URL + path
+
+
+def request(method, path, token=None, headers=None, **kw):
+    """One HTTP request to the stack, never following redirects."""
+    h = {}
+    if token is not None:
+        h["Authorization"] = f"Bearer {token}"
+    h.update(headers or {})
+    kw.setdefault("timeout", 30)
+    kw.setdefault("allow_redirects", False)
+    return HTTP.request(method, url(path), headers=h, **kw)
+
+
+# --------------------------------------------------------------------------
+# Tokens
+
+_OMIT = object()
+
+
+def b64url(data):
+    if isinstance(data, (dict, list)):
+        data = json.dumps(data, separators=(",", ":")).encode()
+    elif isinstance(data, str):
+        data = data.encode()
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def secret():
+    if not JWT_SECRET:
+        pytest.fail("TODO_JWT_SECRET is not set: cannot mint tokens")
+    return JWT_SECRET
+
+
+def mint(sub=_OMIT, *, exp=900, iat=0, alg="HS256", key=None, headers=None,
+         omit=(), **claims):
+    """An HMAC-signed JWT for `sub` (left out when omitted or None).
+
+    `exp` and `iat` are offsets in seconds from now (None leaves the claim out);
+    other keyword arguments are extra claims (None leaves one out); `omit` names
+    claims to drop at the end. `key` defaults to the stack's secret.
+    """
+    now = int(time.time())
+    payload = {}
+    if sub is not _OMIT and sub is not None:
+        payload["sub"] = sub
+    if iat is not None:
+        payload["iat"] = now + iat
+    if exp is not None:
+        payload["exp"] = now + exp
+    for k, v in claims.items():
+        if v is not None:
+            payload[k] = v
+    for k in omit:
+        payload.pop(k, None)
+    return jwt.encode(payload, key if key is not None else secret(), algorithm=alg,
+                      headers=headers)
+
+
+def raw_token(header, payload, signature=b""):
+    """A token assembled by hand (e.g. alg none): header.payload.signature."""
+    return f"{b64url(header)}.{b64url(payload)}.{b64url(signature)}"
+
+
+def hs_sign(header, payload, key=None, digest=hashlib.sha256):
+    """A token whose header may claim anything, HMAC-signed with `key`."""
+    signing_input = f"{b64url(header)}.{b64url(payload)}"
+    mac = hmac.new((key or secret()).encode(), signing_input.encode(), digest).digest()
+    return f"{signing_input}.{b64url(mac)}"
+
+
+def claims(sub, exp=900, **extra):
+    """A payload dict for hand-made tokens."""
+    now = int(time.time())
+    return {"sub": sub, "iat": now, "exp": now + exp, **extra}
+
+
+# --------------------------------------------------------------------------
+# Clients
+
+
+def new_user_id():
+    return "u_" + secrets.token_hex(8)
+
+
+class Client:
+    """Requests on behalf of one user. Paths are absolute ('/api/...') or
+    relative to the user's task collection ('' or 5 or '5/complete')."""
+
+    def __init__(self, user=None, token=None):
+        self.user = user or new_user_id()
+        self.token = token if token is not None else mint(self.user)
+        self.tasks = f"/api/{urllib.parse.quote(self.user, safe='')}/tasks"
+
+    def path(self, p=""):
+        p = str(p)
+        if p.startswith("/") or p.startswith("http"):
+            return p
+        return self.tasks + ("/" + p if p else "")
+
+    def request(self, method, p="", **kw):
+        kw.setdefault("token", self.token)
+        return request(method, self.path(p), **kw)
+
+    def get(self, p="", **kw):
+        return self.request("GET", p, **kw)
+
+    def post(self, p="", **kw):
+        return self.request("POST", p, **kw)
+
+    def put(self, p="", **kw):
+        return self.request("PUT", p, **kw)
+
+    def patch(self, p="", **kw):
+        return self.request("PATCH", p, **kw)
+
+    def delete(self, p="", **kw):
+        return self.request("DELETE", p, **kw)
+
+    def create(self, title="Task", **fields):
+        """Create a task through the API; returns its JSON, after checking 201."""
+        body = {"title": title, **fields}
+        r = self.post("", json=body)
+        assert r.status_code == 201, (r.status_code, r.text, body)
+        return r.json()
+
+    def fetch(self, task_id):
+        """GET one task; returns its JSON, after checking 200."""
+        r = self.get(task_id)
+        assert r.status_code == 200, (r.status_code, r.text)
+        return r.json()
+
+    def list(self, params=None, **kw):
+        """GET the listing; returns the response, after checking 200."""
+        r = self.get("", params=params, **kw)
+        assert r.status_code == 200, (r.status_code, r.text, params)
+        return r
+
+    def ids(self, params=None):
+        """The ids the listing returns for these parameters, in order."""
+        return [t["id"] for t in self.list(params).json()]
+
+
+# --------------------------------------------------------------------------
+# Database
+
+
+class Database:
+    """psql over the stack's database. Values go in as psql variables (-v) and
+    appear in SQL as :'name' (a quoted literal), never by string formatting."""
+
+    def available(self):
+        return PSQL is not None
+
+    def rows(self, sql, **params):
+        """The rows of a SELECT as a list of dicts (ordered as the SELECT orders)."""
+        out = self.scalar(
+            f"SELECT coalesce(json_agg(q), '[]'::json) FROM ({sql}) q", **params)
+        return json.loads(out)
+
+    def scalar(self, sql, **params):
+        """What one SQL statement prints (unaligned, tuples only), as text."""
+        if not DATABASE_URL:
+            pytest.fail("TODO_DATABASE_URL is not set: cannot check the database")
+        cmd = [PSQL, DATABASE_URL, "-X", "-A", "-t", "-q", "-v", "ON_ERROR_STOP=1"]
+        for name, value in params.items():
+            cmd += ["-v", f"{name}={value}"]
+        # psql interpolates :'var' only in a script it reads, not in -c's string.
+        p = subprocess.run(cmd, input=sql + ";\n", capture_output=True, text=True,
+                           timeout=30)
+        if p.returncode != 0:
+            pytest.fail(f"psql failed ({p.returncode}): {p.stderr.strip()}")
+        return p.stdout.rstrip("\n")
+
+    def snapshot(self, user):
+        """Every task row of `user`, ordered by id; None when psql is missing."""
+        if not self.available():
+            return None
+        return self.rows(
+            "SELECT id, user_id, title, description, completed, priority, tags,"
+            " due_date, recurrence, created_at, updated_at, version"
+            " FROM tasks WHERE user_id = :'user' ORDER BY id", user=user)
+
+    def count(self, user):
+        """How many task rows `user` has; None when psql is missing."""
+        if not self.available():
+            return None
+        return int(self.scalar("SELECT count(*) FROM tasks WHERE user_id = :'user'",
+                               user=user))
+
+    @contextlib.contextmanager
+    def unchanged(self, *users):
+        """Assert that the block leaves every task row of `users` as it was."""
+        before = [self.snapshot(u) for u in users]
+        yield
+        after = [self.snapshot(u) for u in users]
+        assert after == before, "the request changed the database"
+
+
+DB = Database()
+
+
+# --------------------------------------------------------------------------
+# Assertions
+
+
+def parse_ts(s):
+    """A response timestamp as an aware datetime, after checking its format."""
+    assert isinstance(s, str) and TIMESTAMP_RE.match(s), s
+    return dt.datetime.fromisoformat(s.replace("Z", "+00:00"))
+
+
+def assert_task(t, user=None):
+    """`t` has the shape of a task (of `user`)."""
+    assert isinstance(t, dict), t
+    assert set(t) == TASK_FIELDS, sorted(t)
+    assert isinstance(t["id"], int) and not isinstance(t["id"], bool) and t["id"] > 0
+    assert isinstance(t["title"], str) and t["title"]
+    assert t["description"] is None or isinstance(t["description"], str)
+    assert isinstance(t["completed"], bool)
+    assert t["priority"] in ("low", "medium", "high")
+    assert isinstance(t["tags"], list) and all(isinstance(x, str) for x in t["tags"])
+    assert t["recurrence"] in (None, "daily", "weekly", "monthly")
+    if t["due_date"] is not None:
+        parse_ts(t["due_date"])
+    parse_ts(t["created_at"])
+    parse_ts(t["updated_at"])
+    if user is not None:
+        assert t["user_id"] == user
+
+
+def json_body(r):
+    """The JSON body of `r`, after checking that it is declared and parses."""
+    ctype = r.headers.get("Content-Type", "")
+    assert ctype.split(";")[0].strip() == "application/json", (r.status_code, ctype, r.text)
+    return r.json()
+
+
+def detail(r, status):
+    """The `detail` of an error response with `status`, after checking the shape."""
+    assert r.status_code == status, (r.status_code, r.text)
+    body = json_body(r)
+    assert isinstance(body, dict) and "detail" in body, body
+    return body["detail"]
+
+
+def assert_detail(r, status, message):
+    assert detail(r, status) == message, r.text
+
+
+def validation_errors(r, status=422):
+    """The items of a validation error, each checked for FastAPI's shape."""
+    items = detail(r, status)
+    assert isinstance(items, list) and items, items
+    for it in items:
+        assert isinstance(it, dict), it
+        assert isinstance(it.get("type"), str) and it["type"], it
+        assert isinstance(it.get("loc"), list) and it["loc"], it
+        assert isinstance(it.get("msg"), str), it
+    return items
+
+
+def assert_validation(r, loc, type_=None, status=422):
+    """A validation error with an item at `loc` (of `type_` when given)."""
+    items = validation_errors(r, status)
+    matching = [it for it in items if it["loc"] == list(loc)]
+    assert matching, f"no error at {list(loc)}: {[it['loc'] for it in items]}"
+    if type_ is not None:
+        types = {it["type"] for it in matching}
+        assert type_ in types, (type_, types)
+    return items
+
+
+def links(r):
+    """The Link header as a list of (target, set of rel values)."""
+    header = r.headers.get("Link", "")
+    out = []
+    for m in re.finditer(r'<([^>]*)>((?:\s*;\s*[^;,]+)*)', header):
+        rels = set()
+        for p in m.group(2).split(";"):
+            k, _, v = p.strip().partition("=")
+            if k.strip().lower() == "rel":
+                rels |= set(v.strip().strip('"').split())
+        out.append((m.group(1), rels))
+    return out
+
+
+def link_target(r, rel):
+    """The target of the Link header's entry with rel=`rel`, or None."""
+    found = [t for t, rels in links(r) if rel in rels]
+    assert len(found) <= 1, r.headers.get("Link")
+    return found[0] if found else None
+
+
+def header_tokens(value):
+    """A comma-separated header value as a set of lower-case tokens."""
+    return {t.strip().lower() for t in (value or "").split(",") if t.strip()}

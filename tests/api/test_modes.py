@@ -1,0 +1,175 @@
+"""The program's process modes, talked to directly (no nginx): plain CGI, a
+worker listening on a TCP port, start-up errors, and a worker whose database
+is unreachable."""
+
+import json
+import os
+import socket
+import subprocess
+import time
+
+import pytest
+
+import fcgi_client
+from helpers import DB, mint, new_user_id
+
+BIN = os.environ.get("TODO_BIN", os.path.join(os.path.dirname(__file__), "../../build/todo-fcgi"))
+SECRET = os.environ.get("TODO_JWT_SECRET", "")
+DATABASE_URL = os.environ.get("TODO_DATABASE_URL", "")
+# A database that cannot be reached: its socket folder does not exist.
+NO_DATABASE = "postgresql:///todo?host=/nonexistent/todo-test&user=postgres&connect_timeout=2"
+
+
+def base_env(**extra):
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+           "DATABASE_URL": DATABASE_URL, "JWT_SECRET": SECRET,
+           "ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", "")}
+    env.update(extra)
+    return env
+
+
+def run_cgi(method, path, body=b"", token=None, **extra):
+    """Runs the program once as a CGI script; returns (status, headers, body)."""
+    env = base_env(REQUEST_METHOD=method, PATH_INFO=path, QUERY_STRING="",
+                   CONTENT_LENGTH=str(len(body)), **extra)
+    if body:
+        env["CONTENT_TYPE"] = "application/json"
+    if token:
+        env["HTTP_AUTHORIZATION"] = "Bearer " + token
+    p = subprocess.run([BIN], input=body, env=env, capture_output=True, timeout=30)
+    assert p.returncode == 0, p.stderr.decode()
+    return fcgi_client.parse_cgi(p.stdout)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def worker(request):
+    """worker(database_url) starts `todo-fcgi --listen 127.0.0.1:PORT` and
+    returns (process, address); it is stopped after the test."""
+    procs = []
+
+    def start(database_url):
+        port = free_port()
+        p = subprocess.Popen([BIN, "--listen", f"127.0.0.1:{port}"],
+                             env=base_env(DATABASE_URL=database_url),
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        procs.append(p)
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                return p, ("127.0.0.1", port)
+            except OSError:
+                assert p.poll() is None, p.stderr.read().decode()
+                time.sleep(0.05)
+        pytest.fail("the worker did not start listening")
+
+    yield start
+    for p in procs:
+        p.terminate()
+        p.wait(timeout=20)
+
+
+def fcgi(address, method, path, body=b"", token=None, **params):
+    env = {"REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": "",
+           "CONTENT_LENGTH": str(len(body))}
+    if body:
+        env["CONTENT_TYPE"] = "application/json"
+    if token:
+        env["HTTP_AUTHORIZATION"] = "Bearer " + token
+    env.update(params)
+    return fcgi_client.request(address, env, body)
+
+
+def test_cgi_mode_answers_one_request():
+    status, headers, body = run_cgi("GET", "/api/health")
+    assert status == 200
+    assert json.loads(body) == {"status": "ok"}
+    assert headers["content-type"] == "application/json"
+    assert 1 <= len(headers["x-request-id"]) <= 128
+
+
+def test_cgi_mode_creates_a_task_in_the_database():
+    user = new_user_id()
+    status, headers, body = run_cgi("POST", f"/api/{user}/tasks",
+                                    json.dumps({"title": "From CGI"}).encode(),
+                                    token=mint(user))
+    assert status == 201, body
+    task = json.loads(body)
+    assert headers["location"] == f"/api/{user}/tasks/{task['id']}"
+    assert [r["title"] for r in DB.snapshot(user)] == ["From CGI"]
+
+
+def test_cgi_mode_routes_on_request_uri_without_path_info():
+    status, _, body = run_cgi("GET", "", REQUEST_URI="/api/health?x=1")
+    assert status == 200, body
+
+
+def test_worker_refuses_a_body_over_64k_whatever_content_length_says(worker):
+    _, addr = worker(DATABASE_URL)
+    user = new_user_id()
+    big = json.dumps({"title": "x", "description": "y" * 70000}).encode()
+    status, headers, body = fcgi(addr, "POST", f"/api/{user}/tasks", big,
+                                 token=mint(user), CONTENT_LENGTH="20")
+    assert status == 413
+    assert json.loads(body) == {"detail": "Request body too large"}
+    assert DB.snapshot(user) == []
+    # The worker is still there and serves the next request.
+    status, _, _ = fcgi(addr, "GET", "/api/health")
+    assert status == 200
+
+
+def test_worker_echoes_the_request_id_nginx_passes(worker):
+    _, addr = worker(DATABASE_URL)
+    status, headers, _ = fcgi(addr, "GET", "/api/health", REQUEST_ID="trace-42.a:b_c")
+    assert status == 200
+    assert headers["x-request-id"] == "trace-42.a:b_c"
+
+
+def test_unreachable_database_gives_503_and_the_worker_stays_up(worker):
+    proc, addr = worker(NO_DATABASE)
+    user = new_user_id()
+    status, _, body = fcgi(addr, "GET", "/api/health")
+    assert status == 200 and json.loads(body) == {"status": "ok"}
+    status, headers, body = fcgi(addr, "GET", "/api/ready")
+    assert status == 503
+    assert json.loads(body)["database"] == "unavailable"
+    assert int(headers["retry-after"]) > 0
+    for method, path, payload in (("GET", f"/api/{user}/tasks", b""),
+                                  ("POST", f"/api/{user}/tasks", b'{"title": "x"}')):
+        status, headers, body = fcgi(addr, method, path, payload, token=mint(user))
+        assert status == 503, body
+        assert json.loads(body) == {"detail": "Service unavailable"}
+        assert int(headers["retry-after"]) > 0
+        text = body.decode().lower()
+        assert "nonexistent" not in text and "postgres" not in text
+    assert proc.poll() is None
+
+
+@pytest.mark.parametrize("env, names", [
+    ({"DATABASE_URL": ""}, "DATABASE_URL"),
+    ({"JWT_SECRET": "", "BETTER_AUTH_SECRET": ""}, "JWT_SECRET"),
+    ({"JWT_SECRET": "short-secret-0123456789"}, "JWT_SECRET"),
+    ({"JWT_ALGORITHMS": "none"}, "JWT_ALGORITHMS"),
+    ({"JWT_LEEWAY": "soon"}, "JWT_LEEWAY"),
+    ({"DB_PREPARE": "maybe"}, "DB_PREPARE"),
+])
+def test_bad_settings_stop_start_up_with_one_clear_line(env, names):
+    p = subprocess.run([BIN, "--listen", f"127.0.0.1:{free_port()}"],
+                       env=base_env(**env), capture_output=True, timeout=30)
+    assert p.returncode == 2
+    err = p.stderr.decode().strip()
+    assert names in err and len(err.splitlines()) == 1, err
+    assert SECRET not in err
+
+
+def test_better_auth_secret_is_an_alias():
+    user = new_user_id()
+    env = {"JWT_SECRET": "", "BETTER_AUTH_SECRET": SECRET}
+    status, _, body = run_cgi("GET", f"/api/{user}/tasks", token=mint(user), **env)
+    assert status == 200, body

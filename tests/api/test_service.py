@@ -1,0 +1,174 @@
+"""The service around the tasks: health, readiness, request ids, unknown routes
+and methods, and error bodies that never leak internals."""
+
+import json
+
+import pytest
+
+from helpers import (
+    REQUEST_ID_RE, Client, assert_detail, header_tokens, json_body, mint, request,
+)
+
+
+def test_health():
+    r = request("GET", "/api/health")
+    assert r.status_code == 200
+    assert json_body(r) == {"status": "ok"}
+
+
+def test_ready():
+    r = request("GET", "/api/ready")
+    assert r.status_code == 200
+    assert json_body(r) == {"status": "ok", "database": "ok"}
+
+
+# --------------------------------------------------------------------------
+# Request ids
+
+
+def test_valid_request_id_is_echoed():
+    r = request("GET", "/api/health", headers={"X-Request-ID": "abc-123.x:y_z"})
+    assert r.headers.get("X-Request-ID") == "abc-123.x:y_z"
+
+
+def test_request_id_of_128_characters_is_echoed():
+    rid = "A1._:-" * 21 + "xy"
+    assert len(rid) == 128
+    r = request("GET", "/api/health", headers={"X-Request-ID": rid})
+    assert r.headers.get("X-Request-ID") == rid
+
+
+@pytest.mark.parametrize("rid", ["a" * 129, "abc 123", "abc/123", "abc;rm", "é", "a,b"],
+                         ids=["129", "space", "slash", "semicolon", "non-ascii", "comma"])
+def test_invalid_request_id_is_replaced(rid):
+    r = request("GET", "/api/health", headers={"X-Request-ID": rid.encode("utf-8")})
+    got = r.headers.get("X-Request-ID")
+    assert got and got != rid
+    assert REQUEST_ID_RE.match(got), got
+
+
+def test_a_request_id_is_generated_when_none_is_sent():
+    a = request("GET", "/api/health").headers.get("X-Request-ID")
+    b = request("GET", "/api/health").headers.get("X-Request-ID")
+    assert a and REQUEST_ID_RE.match(a), a
+    assert b and a != b
+
+
+def responses_of_every_kind(api, rid):
+    """One response per status a client can meet, all sent with request id `rid`."""
+    h = {"X-Request-ID": rid}
+    t = api.create("for ids")
+    tag = api.get(t["id"]).headers["ETag"]
+    return {
+        200: api.get(t["id"], headers=h),
+        201: api.post(json={"title": "x"}, headers=h),
+        204: api.delete(api.create("gone")["id"], headers=h),
+        304: api.get(t["id"], headers={**h, "If-None-Match": tag}),
+        400: api.post(data=b"{", headers={**h, "Content-Type": "application/json"}),
+        401: request("GET", api.tasks, headers=h),
+        403: request("GET", "/api/someone-else/tasks", token=api.token, headers=h),
+        404: request("GET", "/api/no/such/route", token=api.token, headers=h),
+        405: api.delete("", headers=h),
+        412: api.put(t["id"], json={"title": "y"}, headers={**h, "If-Match": '"stale"'}),
+        413: api.post(data=b'{"title": "' + b"x" * 70000 + b'"}',
+                      headers={**h, "Content-Type": "application/json"}),
+        415: api.post(data=b'{"title": "x"}', headers={**h, "Content-Type": "text/plain"}),
+        422: api.get("abc", headers=h),
+    }
+
+
+def test_request_id_is_on_every_response(api):
+    rid = "trace-" + api.user
+    for status, r in responses_of_every_kind(api, rid).items():
+        assert r.status_code == status, (status, r.status_code, r.text)
+        assert r.headers.get("X-Request-ID") == rid, (status, r.headers)
+
+
+def test_generated_request_id_is_on_error_responses(api):
+    for r in (request("GET", "/api/nope"), request("GET", api.tasks),
+              api.delete(""), api.post(data=b"x" * 70000,
+                                       headers={"Content-Type": "application/json"})):
+        rid = r.headers.get("X-Request-ID")
+        assert rid and REQUEST_ID_RE.match(rid), (r.status_code, r.headers)
+
+
+# --------------------------------------------------------------------------
+# Unknown routes and methods
+
+
+@pytest.mark.parametrize("path", ["/api/nope", "/api/", "/api/healthz",
+                                  "/api/{u}", "/api/{u}/task", "/api/{u}/tasks/1/nope",
+                                  "/api/{u}/tasks/1/complete/extra"])
+def test_unknown_route_is_404(api, path):
+    r = request("GET", path.replace("{u}", api.user), token=api.token)
+    assert_detail(r, 404, "Not Found")
+
+
+@pytest.mark.parametrize("method, path, allowed", [
+    ("DELETE", "/api/{u}/tasks", {"GET", "POST"}),
+    ("PUT", "/api/{u}/tasks", {"GET", "POST"}),
+    ("POST", "/api/{u}/tasks/1", {"GET", "PUT", "PATCH", "DELETE"}),
+    ("GET", "/api/{u}/tasks/1/complete", {"PATCH"}),
+    ("POST", "/api/{u}/tasks/1/complete", {"PATCH"}),
+    ("POST", "/api/health", {"GET"}),
+    ("DELETE", "/api/ready", {"GET"}),
+])
+def test_wrong_method_is_405_with_allow(api, method, path, allowed):
+    r = request(method, path.replace("{u}", api.user), token=api.token)
+    assert_detail(r, 405, "Method Not Allowed")
+    got = {m.upper() for m in header_tokens(r.headers.get("Allow"))}
+    assert allowed <= got, r.headers.get("Allow")
+    assert got <= {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
+
+
+def test_wrong_method_changes_nothing(api, db):
+    api.create("keep")
+    with db.unchanged(api.user):
+        r = api.delete("")
+    assert r.status_code == 405
+
+
+# --------------------------------------------------------------------------
+# Nothing internal leaks
+
+
+FORBIDDEN = ["select ", "insert into", "postgres", "sqlstate", "syntax error", "/work",
+             "/usr/", "/tmp/", "traceback", "addresssanitizer", "segmentation",
+             " at 0x", ".c:", "libpq", "json-c", "<html"]
+
+
+def test_error_bodies_never_leak_internals(api):
+    secretive = Client()
+    secretive.create("their secret plan", description="nobody else may read this")
+    rid = "leak-check"
+    rs = list(responses_of_every_kind(api, rid).values())
+    rs += [
+        api.get("", params={"q": "'; drop table tasks; --"}),
+        api.get("", params={"q": "\\' OR 1=1 --", "sort": "title; drop"}),
+        api.get("", params={"limit": "1; drop", "offset": "' OR '1'='1"}),
+        api.get("", params={"due_before": "2026-99-99"}),
+        api.get("", params={"tag": "x" * 300}),
+        api.post(json={"title": "x", "due_date": "0000-00-00T00:00:00Z"}),
+        api.post(json={"title": "x", "due_date": "99999-01-01T00:00:00Z"}),
+        api.post(json={"title": "x", "tags": ["a"] * 5000}),
+        api.post(json={"title": "\ud83d"}),                  # lone surrogate escape
+        api.post(data=b'{"title": "\\ud800\\udc00\\u0000"}',
+                 headers={"Content-Type": "application/json"}),
+        api.post(data=b'{"title": 1e999}', headers={"Content-Type": "application/json"}),
+        api.post(data=b'{"title": "x", "priority": "' + b"\xff" * 10 + b'"}',
+                 headers={"Content-Type": "application/json"}),
+        api.get("9" * 400),
+        api.get("..%2f..%2fetc%2fpasswd"),
+        request("GET", "/api/" + "x" * 300 + "/tasks", token=mint("x" * 300)),
+        request("GET", api.tasks, token=mint(api.user, key="y" * 50)),
+        request("GET", api.tasks, headers={"Authorization": "Bearer " + "a" * 6000}),
+    ]
+    for r in rs:
+        assert r.status_code < 500, (r.request.method, r.request.url, r.status_code, r.text)
+        text = r.content.decode("utf-8", "replace")
+        low = text.lower()
+        for word in FORBIDDEN:
+            assert word not in low, (word, r.status_code, text[:500])
+        assert "their secret plan" not in text and "nobody else may read" not in text
+        if r.content:
+            json.loads(text)

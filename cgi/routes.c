@@ -92,7 +92,9 @@ int dispatch(struct req *r)
     if (rt->body == BODY_JSON) {
         if (r->body_too_large)
             return http_error(r, 413, DETAIL_TOO_LARGE);
-        if (r->body_len > 0 && !http_is_json(r->content_type))
+        /* Like FastAPI, a body without a Content-Type is read as JSON. */
+        if (r->body_len > 0 && r->content_type != NULL &&
+            r->content_type[0] != '\0' && !http_is_json(r->content_type))
             return http_error(r, 415, DETAIL_MEDIA_TYPE);
     }
     return rt->fn(r);

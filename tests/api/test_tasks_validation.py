@@ -313,3 +313,10 @@ def test_body_of_exactly_64_kib_is_read_and_validated(api, user, db):
     with db.unchanged(user):
         r = api.post(data=big_body(BIG), headers={"Content-Type": "application/json"})
     assert_validation(r, ["body", "description"], "string_too_long")
+
+
+def test_json_body_without_content_type_is_read_as_json(api, user, db):
+    # FastAPI reads a body that names no media type as JSON; so do we.
+    r = api.post(data=b'{"title": "no header"}', headers={"Content-Type": None})
+    assert r.status_code == 201, r.text
+    assert [t["title"] for t in db.snapshot(user)] == ["no header"]

@@ -100,11 +100,16 @@ static const char *const sql[S_COUNT_] = {
     [S_LIST_FIRST + 9] = LIST("tasks.priority DESC, id DESC"),
 };
 
-/* Statements that may be sent again on a new connection after a failure. */
+/*
+ * Statements that may be sent again on a new connection after the old one
+ * failed (a serverless database closes idle connections: the normal case).
+ * BEGIN is among them: it only runs outside a transaction.
+ */
 static int idempotent(enum stmt s)
 {
-    return s == S_PING || s == S_TASK_GET || s == S_TASK_COUNT ||
-           s == S_USER_ENSURE || s >= S_LIST_FIRST;
+    return s == S_PING || s == S_BEGIN || s == S_TASK_GET ||
+           s == S_TASK_COUNT || s == S_USER_ENSURE || s == S_TASK_DELETE ||
+           s >= S_LIST_FIRST;
 }
 
 /* ---------------------------------------------------------- connection */

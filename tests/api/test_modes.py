@@ -173,3 +173,36 @@ def test_better_auth_secret_is_an_alias():
     env = {"JWT_SECRET": "", "BETTER_AUTH_SECRET": SECRET}
     status, _, body = run_cgi("GET", f"/api/{user}/tasks", token=mint(user), **env)
     assert status == 200, body
+
+
+def restart_postgresql():
+    """Restarts the stack's PostgreSQL (fast mode: open connections are cut)."""
+    state = os.environ.get("TODO_STATE_DIR")
+    if not state:
+        pytest.skip("TODO_STATE_DIR is not set (run through tests/run-api.sh)")
+    bindir = subprocess.run(["pg_config", "--bindir"], capture_output=True,
+                            text=True).stdout.strip() or "/usr/lib/postgresql/15/bin"
+    cmd = [f"{bindir}/pg_ctl", "-D", f"{state}/pgdata", "-l", f"{state}/log/postgresql.log",
+           "-m", "fast", "-w", "-s", "restart"]
+    if os.geteuid() == 0:
+        cmd = ["su", "postgres", "-s", "/bin/sh", "-c", " ".join(cmd)]
+    subprocess.run(cmd, check=True, capture_output=True, timeout=60)
+
+
+def test_worker_reconnects_after_the_database_restarts(worker):
+    proc, addr = worker(DATABASE_URL)
+    user = new_user_id()
+    token = mint(user)
+    status, _, body = fcgi(addr, "POST", f"/api/{user}/tasks", b'{"title": "before"}',
+                           token=token)
+    assert status == 201, body
+    restart_postgresql()
+    # The worker's connection was cut: the next read reconnects and succeeds,
+    # and so does the next write.
+    status, headers, body = fcgi(addr, "GET", f"/api/{user}/tasks", token=token)
+    assert status == 200, body
+    assert [t["title"] for t in json.loads(body)] == ["before"]
+    status, _, body = fcgi(addr, "POST", f"/api/{user}/tasks", b'{"title": "after"}',
+                           token=token)
+    assert status == 201, body
+    assert proc.poll() is None

@@ -206,3 +206,42 @@ def test_worker_reconnects_after_the_database_restarts(worker):
                            token=token)
     assert status == 201, body
     assert proc.poll() is None
+
+
+def test_unprepared_statements_work_for_pgbouncer():
+    # DB_PREPARE=off sends every statement with its parameters, unprepared.
+    user = new_user_id()
+    token = mint(user)
+    body = json.dumps({"title": "no prepare", "tags": ["a"]}).encode()
+    status, _, out = run_cgi("POST", f"/api/{user}/tasks", body, token=token, DB_PREPARE="off")
+    assert status == 201, out
+    status, headers, out = run_cgi("GET", f"/api/{user}/tasks", token=token, DB_PREPARE="off")
+    assert status == 200 and headers["x-total-count"] == "1"
+    assert [t["title"] for t in json.loads(out)] == ["no prepare"]
+
+
+def test_access_log_line_has_the_request_and_never_the_token():
+    state = os.environ.get("TODO_STATE_DIR")
+    if not state:
+        pytest.skip("TODO_STATE_DIR is not set (run through tests/run-api.sh)")
+    from helpers import request
+    user = new_user_id()
+    token = mint(user)
+    rid = "log-check-" + user
+    r = request("GET", f"/api/{user}/tasks", token=token, headers={"X-Request-ID": rid})
+    assert r.status_code == 200
+    lines = []
+    deadline = time.time() + 5
+    while not lines and time.time() < deadline:
+        with open(f"{state}/log/workers.log", encoding="utf-8", errors="replace") as f:
+            lines = [json.loads(l) for l in f if rid in l and l.startswith("{")]
+        time.sleep(0.05)
+    access = [l for l in lines if l.get("msg") == "request"]
+    assert len(access) == 1, lines
+    line = access[0]
+    assert line["request_id"] == rid
+    assert (line["method"], line["path"], line["status"], line["user"]) == \
+        ("GET", f"/api/{user}/tasks", 200, user)
+    assert line["duration_ms"] >= 0 and line["time"].endswith("Z")
+    with open(f"{state}/log/workers.log", encoding="utf-8", errors="replace") as f:
+        assert token not in f.read()

@@ -28,6 +28,7 @@ enum db_status {
     DB_OK = 0,
     DB_NOT_FOUND,       /* no such row for this user */
     DB_UNAVAILABLE,     /* the database cannot be reached: 503 */
+    DB_CONFLICT,        /* a unique value is taken */
     DB_ERROR,           /* anything else: 500, cause logged */
 };
 
@@ -44,8 +45,6 @@ enum db_status db_begin(struct db *db);
 enum db_status db_commit(struct db *db);
 void db_rollback(struct db *db);                    /* no-op outside one */
 
-/* Creates the user row if it does not exist (external users' first write). */
-enum db_status db_user_ensure(struct db *db, const char *user_id);
 
 enum db_status db_task_list(struct db *db, struct pool *p,
                             const struct task_query *q, struct task **out,
@@ -58,6 +57,58 @@ enum db_status db_task_insert(struct db *db, struct pool *p, struct task *t);
 /* Writes every field of t and bumps its version; t gets the new row. */
 enum db_status db_task_update(struct db *db, struct pool *p, struct task *t);
 enum db_status db_task_delete(struct db *db, const char *user_id, int64_t id);
+
+/* ---------------------------------------------------- users (db_auth.c) */
+
+struct user {
+    const char *id;
+    const char *email;          /* NULL for users of an external issuer */
+    const char *name;           /* NULL: none */
+    const char *role;           /* "user" or "admin" */
+    const char *password_hash;  /* Argon2id encoded; NULL: none */
+    int64_t created;
+};
+
+/* A refresh token's state, read under a row lock. */
+struct refresh {
+    const char *session_id;
+    const char *user_id;
+    int used, expired, revoked;
+};
+
+/* Creates the user row if it does not exist (external users' first write). */
+enum db_status db_user_ensure(struct db *db, const char *user_id);
+enum db_status db_user_get(struct db *db, struct pool *p, const char *id,
+                           struct user *out);
+/* E-mail compared case-insensitively; DB_NOT_FOUND when none. */
+enum db_status db_user_by_email(struct db *db, struct pool *p,
+                                const char *email, struct user *out);
+/* Inserts u (id, email, name, password_hash); DB_CONFLICT: e-mail taken. */
+enum db_status db_user_create(struct db *db, struct pool *p, struct user *u);
+enum db_status db_user_set_password(struct db *db, const char *id,
+                                    const char *hash);
+
+enum db_status db_session_create(struct db *db, const char *id,
+                                 const char *user_id, int64_t expires);
+enum db_status db_session_revoke(struct db *db, const char *id);
+/* hash: hex SHA-256 of the refresh token. */
+enum db_status db_refresh_insert(struct db *db, const char *hash,
+                                 const char *session_id, int64_t expires);
+enum db_status db_refresh_take(struct db *db, struct pool *p, const char *hash,
+                               struct refresh *out);
+enum db_status db_refresh_use(struct db *db, const char *hash);
+
+/* Revokes an access token by jti until exp (Unix seconds). */
+enum db_status db_token_revoke(struct db *db, const char *jti, long exp);
+/* *revoked: the jti (may be NULL) or the session sid (may be NULL) is revoked. */
+enum db_status db_token_revoked(struct db *db, const char *jti,
+                                const char *sid, int *revoked);
+
+/* Failed logins for email in the window, and seconds until the oldest ages out. */
+enum db_status db_login_failures(struct db *db, const char *email, int *count,
+                                 long *retry_after);
+enum db_status db_login_failed(struct db *db, const char *email);
+enum db_status db_login_succeeded(struct db *db, const char *email);
 
 /* Applies dir's NNN_*.sql files not yet applied; progress on stdout. */
 int db_migrate(const char *conninfo, const char *dir);

@@ -1,0 +1,267 @@
+/*
+ * db_auth.c: users, login sessions, refresh tokens, revoked tokens and the
+ * failed-login window.  Every value arrives as a bound parameter.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "db_priv.h"
+#include "timestamp.h"
+
+#define USER_COLS                                                           \
+    "id, email, name, role, password_hash,"                                 \
+    " (extract(epoch FROM created_at) * 1000000)::int8"
+
+/* How long failed logins count against an e-mail address. */
+#define LOGIN_WINDOW "interval '15 minutes'"
+
+static struct db_stmt user_ensure = {
+    "user_ensure",
+    "INSERT INTO users (id) VALUES ($1) ON CONFLICT (id) DO NOTHING", 1, 0,
+};
+static struct db_stmt user_get = {
+    "user_get", "SELECT " USER_COLS " FROM users WHERE id = $1", 1, 0,
+};
+static struct db_stmt user_by_email = {
+    "user_by_email",
+    "SELECT " USER_COLS " FROM users WHERE lower(email) = lower($1)", 1, 0,
+};
+static struct db_stmt user_create = {
+    "user_create",
+    "INSERT INTO users (id, email, name, password_hash) VALUES ($1, $2, $3, $4)"
+    " RETURNING " USER_COLS, 0, 0,
+};
+static struct db_stmt user_set_password = {
+    "user_set_password", "UPDATE users SET password_hash = $2 WHERE id = $1", 1, 0,
+};
+static struct db_stmt session_create = {
+    "session_create",
+    "INSERT INTO sessions (id, user_id, expires_at) VALUES ($1, $2, $3)", 0, 0,
+};
+static struct db_stmt session_revoke = {
+    "session_revoke",
+    "UPDATE sessions SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1",
+    1, 0,
+};
+static struct db_stmt refresh_insert = {
+    "refresh_insert",
+    "INSERT INTO refresh_tokens (token_hash, session_id, expires_at)"
+    " VALUES ($1, $2, $3)", 0, 0,
+};
+static struct db_stmt refresh_take = {
+    "refresh_take",
+    "SELECT r.session_id, s.user_id, r.used_at IS NOT NULL,"
+    " r.expires_at <= now(), s.revoked_at IS NOT NULL"
+    " FROM refresh_tokens r JOIN sessions s ON s.id = r.session_id"
+    " WHERE r.token_hash = $1 FOR UPDATE OF r", 0, 0,
+};
+static struct db_stmt refresh_use = {
+    "refresh_use",
+    "UPDATE refresh_tokens SET used_at = now() WHERE token_hash = $1", 0, 0,
+};
+static struct db_stmt token_revoke = {
+    "token_revoke",
+    "INSERT INTO revoked_tokens (jti, expires_at) VALUES ($1, to_timestamp($2))"
+    " ON CONFLICT (jti) DO NOTHING", 1, 0,
+};
+/* Two primary-key probes; the cost of every authenticated request. */
+static struct db_stmt token_revoked = {
+    "token_revoked",
+    "SELECT EXISTS (SELECT 1 FROM revoked_tokens WHERE jti = $1)"
+    " OR EXISTS (SELECT 1 FROM sessions WHERE id = $2 AND revoked_at IS NOT NULL)",
+    1, 0,
+};
+static struct db_stmt login_failures = {
+    "login_failures",
+    "SELECT count(*), coalesce(ceil(extract(epoch FROM min(failed_at) + "
+    LOGIN_WINDOW " - now())), 0)::int8"
+    " FROM login_failures WHERE email = lower($1)"
+    " AND failed_at > now() - " LOGIN_WINDOW, 1, 0,
+};
+/* Records a failure and forgets this address's failures that aged out. */
+static struct db_stmt login_failed = {
+    "login_failed",
+    "WITH old AS (DELETE FROM login_failures WHERE email = lower($1)"
+    " AND failed_at <= now() - " LOGIN_WINDOW ")"
+    " INSERT INTO login_failures (email) VALUES (lower($1))", 0, 0,
+};
+static struct db_stmt login_succeeded = {
+    "login_succeeded",
+    "DELETE FROM login_failures WHERE email = lower($1)", 1, 0,
+};
+
+/* ---------------------------------------------------------------- users */
+
+static void user_from_row(PGresult *res, struct user *u)
+{
+    u->id = PQgetvalue(res, 0, 0);
+    u->email = PQgetisnull(res, 0, 1) ? NULL : PQgetvalue(res, 0, 1);
+    u->name = PQgetisnull(res, 0, 2) ? NULL : PQgetvalue(res, 0, 2);
+    u->role = PQgetvalue(res, 0, 3);
+    u->password_hash = PQgetisnull(res, 0, 4) ? NULL : PQgetvalue(res, 0, 4);
+    u->created = db_i64(PQgetvalue(res, 0, 5));
+}
+
+/* Runs a statement that returns at most one user. */
+static enum db_status one_user(struct db *db, struct pool *p, struct db_stmt *s,
+                               int n, const char *const *vals, struct user *u)
+{
+    enum db_status st;
+    PGresult *res = db_run(db, p, s, n, vals, PGRES_TUPLES_OK, &st);
+
+    if (res == NULL)
+        return st;
+    if (PQntuples(res) != 1)
+        return DB_NOT_FOUND;
+    user_from_row(res, u);
+    return DB_OK;
+}
+
+enum db_status db_user_ensure(struct db *db, const char *user_id)
+{
+    const char *vals[] = { user_id };
+
+    return db_cmd(db, &user_ensure, 1, vals);
+}
+
+enum db_status db_user_get(struct db *db, struct pool *p, const char *id,
+                           struct user *out)
+{
+    const char *vals[] = { id };
+
+    return one_user(db, p, &user_get, 1, vals, out);
+}
+
+enum db_status db_user_by_email(struct db *db, struct pool *p,
+                                const char *email, struct user *out)
+{
+    const char *vals[] = { email };
+
+    return one_user(db, p, &user_by_email, 1, vals, out);
+}
+
+enum db_status db_user_create(struct db *db, struct pool *p, struct user *u)
+{
+    const char *vals[] = { u->id, u->email, u->name, u->password_hash };
+
+    return one_user(db, p, &user_create, 4, vals, u);
+}
+
+enum db_status db_user_set_password(struct db *db, const char *id,
+                                    const char *hash)
+{
+    const char *vals[] = { id, hash };
+
+    return db_cmd(db, &user_set_password, 2, vals);
+}
+
+/* ------------------------------------------------ sessions and refresh */
+
+enum db_status db_session_create(struct db *db, const char *id,
+                                 const char *user_id, int64_t expires)
+{
+    char buf[TS_BUFSZ];
+    const char *vals[] = { id, user_id, buf };
+
+    ts_format(expires, buf);
+    return db_cmd(db, &session_create, 3, vals);
+}
+
+enum db_status db_session_revoke(struct db *db, const char *id)
+{
+    const char *vals[] = { id };
+
+    return db_cmd(db, &session_revoke, 1, vals);
+}
+
+enum db_status db_refresh_insert(struct db *db, const char *hash,
+                                 const char *session_id, int64_t expires)
+{
+    char buf[TS_BUFSZ];
+    const char *vals[] = { hash, session_id, buf };
+
+    ts_format(expires, buf);
+    return db_cmd(db, &refresh_insert, 3, vals);
+}
+
+enum db_status db_refresh_take(struct db *db, struct pool *p, const char *hash,
+                               struct refresh *out)
+{
+    const char *vals[] = { hash };
+    enum db_status st;
+    PGresult *res = db_run(db, p, &refresh_take, 1, vals, PGRES_TUPLES_OK, &st);
+
+    if (res == NULL)
+        return st;
+    if (PQntuples(res) != 1)
+        return DB_NOT_FOUND;
+    out->session_id = PQgetvalue(res, 0, 0);
+    out->user_id = PQgetvalue(res, 0, 1);
+    out->used = PQgetvalue(res, 0, 2)[0] == 't';
+    out->expired = PQgetvalue(res, 0, 3)[0] == 't';
+    out->revoked = PQgetvalue(res, 0, 4)[0] == 't';
+    return DB_OK;
+}
+
+enum db_status db_refresh_use(struct db *db, const char *hash)
+{
+    const char *vals[] = { hash };
+
+    return db_cmd(db, &refresh_use, 1, vals);
+}
+
+/* ------------------------------------------------------------ revocation */
+
+enum db_status db_token_revoke(struct db *db, const char *jti, long exp)
+{
+    char buf[24];
+    const char *vals[] = { jti, buf };
+
+    snprintf(buf, sizeof buf, "%ld", exp);
+    return db_cmd(db, &token_revoke, 2, vals);
+}
+
+enum db_status db_token_revoked(struct db *db, const char *jti,
+                                const char *sid, int *revoked)
+{
+    const char *vals[] = { jti, sid };
+    enum db_status st;
+    PGresult *res = db_run(db, NULL, &token_revoked, 2, vals, PGRES_TUPLES_OK, &st);
+
+    if (res == NULL)
+        return st;
+    *revoked = PQgetvalue(res, 0, 0)[0] == 't';
+    PQclear(res);
+    return DB_OK;
+}
+
+/* -------------------------------------------------------- failed logins */
+
+enum db_status db_login_failures(struct db *db, const char *email, int *count,
+                                 long *retry_after)
+{
+    const char *vals[] = { email };
+    enum db_status st;
+    PGresult *res = db_run(db, NULL, &login_failures, 1, vals, PGRES_TUPLES_OK, &st);
+
+    if (res == NULL)
+        return st;
+    *count = (int)db_i64(PQgetvalue(res, 0, 0));
+    *retry_after = (long)db_i64(PQgetvalue(res, 0, 1));
+    PQclear(res);
+    return DB_OK;
+}
+
+enum db_status db_login_failed(struct db *db, const char *email)
+{
+    const char *vals[] = { email };
+
+    return db_cmd(db, &login_failed, 1, vals);
+}
+
+enum db_status db_login_succeeded(struct db *db, const char *email)
+{
+    const char *vals[] = { email };
+
+    return db_cmd(db, &login_succeeded, 1, vals);
+}

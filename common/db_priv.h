@@ -1,0 +1,40 @@
+/*
+ * db_priv.h: what the db*.c files share, and nothing else includes.
+ *
+ * Each db_<table>.c keeps its statements as struct db_stmt and runs them
+ * with db_run(), which connects when needed, prepares a statement on first
+ * use on each connection (unless DB_PREPARE is off), sends an idempotent
+ * statement again once on a new connection when the old one was lost, and
+ * maps the SQLSTATE of a failure to an enum db_status.
+ */
+#ifndef TODO_DB_PRIV_H
+#define TODO_DB_PRIV_H
+
+#include <libpq-fe.h>
+
+#include "db.h"
+
+struct db_stmt {
+    const char *name;       /* prepared statement name, unique */
+    const char *sql;
+    int idempotent;         /* safe to send again on a new connection */
+    unsigned long gen;      /* connection it was prepared on; 0: none */
+};
+
+/*
+ * Runs s with n text parameters (NULL is SQL NULL).  Returns the result,
+ * owned by p (or by the caller when p is NULL), or NULL with *st set; want
+ * is the PGRES_* status that means success.
+ */
+PGresult *db_run(struct db *db, struct pool *p, struct db_stmt *s, int n,
+                 const char *const *vals, ExecStatusType want,
+                 enum db_status *st);
+/* db_run() for a statement that returns no rows. */
+enum db_status db_cmd(struct db *db, struct db_stmt *s, int n,
+                      const char *const *vals);
+
+int64_t db_i64(const char *s);
+/* A timestamp parameter, or NULL when !has. */
+const char *db_time_param(struct pool *p, int has, int64_t us);
+
+#endif

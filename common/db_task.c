@@ -1,0 +1,241 @@
+/*
+ * db_task.c: the tasks table: listing, reading and writing one user's tasks.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db_priv.h"
+#include "json.h"
+#include "timestamp.h"
+
+#define TASK_COLS                                                          \
+    "id, user_id, title, description, completed, priority::text, "        \
+    "array_to_json(tags)::text, "                                          \
+    "(extract(epoch FROM due_date) * 1000000)::int8, recurrence::text, "   \
+    "(extract(epoch FROM created_at) * 1000000)::int8, "                   \
+    "(extract(epoch FROM updated_at) * 1000000)::int8, version, spawned"
+
+/* $1 user, $2 completed, $3 q, $4 priority, $5 tags (JSON), $6 before, $7 after */
+#define LIST_WHERE                                                          \
+    " FROM tasks WHERE user_id = $1"                                        \
+    " AND ($2::boolean IS NULL OR completed = $2)"                          \
+    " AND ($3::text IS NULL"                                                \
+    "  OR strpos(lower(title COLLATE \"und-x-icu\"),"                       \
+    "            lower($3::text COLLATE \"und-x-icu\")) > 0"                \
+    "  OR strpos(lower(description COLLATE \"und-x-icu\"),"                 \
+    "            lower($3::text COLLATE \"und-x-icu\")) > 0)"               \
+    " AND ($4::task_priority IS NULL OR priority = $4)"                     \
+    " AND ($5::json IS NULL"                                                \
+    "  OR tags @> ARRAY(SELECT json_array_elements_text($5::json)))"        \
+    " AND ($6::timestamptz IS NULL OR due_date <= $6)"                      \
+    " AND ($7::timestamptz IS NULL OR due_date >= $7)"
+
+#define LIST(order) "SELECT " TASK_COLS LIST_WHERE " ORDER BY " order \
+                    " LIMIT $8 OFFSET $9"
+
+#define TAGS_IN(n) "ARRAY(SELECT json_array_elements_text($" #n "::json))"
+
+static struct db_stmt task_get = {
+    "task_get",
+    "SELECT " TASK_COLS " FROM tasks WHERE user_id = $1 AND id = $2", 1, 0,
+};
+static struct db_stmt task_get_lock = {
+    "task_get_lock",
+    "SELECT " TASK_COLS " FROM tasks WHERE user_id = $1 AND id = $2 FOR UPDATE",
+    0, 0,
+};
+static struct db_stmt task_insert = {
+    "task_insert",
+    "INSERT INTO tasks (user_id, title, description, completed, priority,"
+    " tags, due_date, recurrence)"
+    " VALUES ($1, $2, $3, $4, $5, " TAGS_IN(6) ", $7, $8)"
+    " RETURNING " TASK_COLS, 0, 0,
+};
+static struct db_stmt task_update = {
+    "task_update",
+    "UPDATE tasks SET title = $3, description = $4, completed = $5,"
+    " priority = $6, tags = " TAGS_IN(7) ", due_date = $8,"
+    " recurrence = $9, spawned = $10, version = version + 1,"
+    " updated_at = now()"
+    " WHERE user_id = $1 AND id = $2 RETURNING " TASK_COLS, 0, 0,
+};
+/* Deleting twice deletes once: safe to send again. */
+static struct db_stmt task_delete = {
+    "task_delete", "DELETE FROM tasks WHERE user_id = $1 AND id = $2", 1, 0,
+};
+static struct db_stmt task_count = {
+    "task_count", "SELECT count(*)" LIST_WHERE, 1, 0,
+};
+/* One listing statement per sort key and direction, ascending first. */
+static struct db_stmt task_list_by[] = {
+    { "task_list_0", LIST("created_at ASC, id ASC"), 1, 0 },
+    { "task_list_1", LIST("created_at DESC, id DESC"), 1, 0 },
+    { "task_list_2", LIST("updated_at ASC, id ASC"), 1, 0 },
+    { "task_list_3", LIST("updated_at DESC, id DESC"), 1, 0 },
+    { "task_list_4", LIST("title COLLATE \"C\" ASC, id ASC"), 1, 0 },
+    { "task_list_5", LIST("title COLLATE \"C\" DESC, id DESC"), 1, 0 },
+    { "task_list_6", LIST("due_date ASC NULLS LAST, id ASC"), 1, 0 },
+    { "task_list_7", LIST("due_date DESC NULLS LAST, id DESC"), 1, 0 },
+    /* tasks.priority: the enum, not the text output column of that name. */
+    { "task_list_8", LIST("tasks.priority ASC, id ASC"), 1, 0 },
+    { "task_list_9", LIST("tasks.priority DESC, id DESC"), 1, 0 },
+};
+
+/* Reads row i of a TASK_COLS result into t; strings point into res. */
+static void task_from_row(struct pool *p, PGresult *res, int i, struct task *t)
+{
+    json_object *tags;
+    size_t k, n;
+
+    task_defaults(t);
+    t->id = db_i64(PQgetvalue(res, i, 0));
+    t->user_id = PQgetvalue(res, i, 1);
+    t->title = PQgetvalue(res, i, 2);
+    t->description = PQgetisnull(res, i, 3) ? NULL : PQgetvalue(res, i, 3);
+    t->completed = PQgetvalue(res, i, 4)[0] == 't';
+    priority_parse(PQgetvalue(res, i, 5), &t->priority);
+    tags = json_own(p, json_tokener_parse(PQgetvalue(res, i, 6)));
+    n = json_object_is_type(tags, json_type_array) ? json_object_array_length(tags) : 0;
+    t->tags = pool_alloc(p, (n ? n : 1) * sizeof *t->tags);
+    for (k = 0; k < n; k++)
+        t->tags[k] = json_object_get_string(json_object_array_get_idx(tags, k));
+    t->ntags = n;
+    t->has_due = !PQgetisnull(res, i, 7);
+    t->due = t->has_due ? db_i64(PQgetvalue(res, i, 7)) : 0;
+    if (!PQgetisnull(res, i, 8))
+        recurrence_parse(PQgetvalue(res, i, 8), &t->recurrence);
+    t->created = db_i64(PQgetvalue(res, i, 9));
+    t->updated = db_i64(PQgetvalue(res, i, 10));
+    t->version = db_i64(PQgetvalue(res, i, 11));
+    t->spawned = PQgetvalue(res, i, 12)[0] == 't';
+}
+
+static const char *tags_param(struct pool *p, const char *const *tags, size_t n)
+{
+    json_object *a = json_object_new_array();
+    const char *s;
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        json_object_array_add(a, json_object_new_string(tags[i]));
+    s = pool_strdup(p, json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN));
+    json_object_put(a);
+    return s;
+}
+
+enum db_status db_task_list(struct db *db, struct pool *p,
+                            const struct task_query *q, struct task **out,
+                            size_t *n, int64_t *total)
+{
+    const char *vals[9];
+    enum db_status st;
+    PGresult *res;
+    int i, rows;
+
+    vals[0] = q->user_id;
+    vals[1] = q->status < 0 ? NULL : q->status ? "true" : "false";
+    vals[2] = q->q;
+    vals[3] = q->has_priority ? priority_names[q->priority] : NULL;
+    vals[4] = q->ntags ? tags_param(p, q->tags, q->ntags) : NULL;
+    vals[5] = db_time_param(p, q->has_before, q->before);
+    vals[6] = db_time_param(p, q->has_after, q->after);
+    vals[7] = pool_printf(p, "%ld", q->limit);
+    vals[8] = pool_printf(p, "%ld", q->offset);
+
+    res = db_run(db, p, &task_count, 7, vals, PGRES_TUPLES_OK, &st);
+    if (res == NULL)
+        return st;
+    *total = db_i64(PQgetvalue(res, 0, 0));
+    res = db_run(db, p, &task_list_by[(int)q->sort * 2 + q->desc], 9, vals,
+                 PGRES_TUPLES_OK, &st);
+    if (res == NULL)
+        return st;
+    rows = PQntuples(res);
+    *out = pool_alloc(p, (size_t)(rows ? rows : 1) * sizeof **out);
+    for (i = 0; i < rows; i++)
+        task_from_row(p, res, i, &(*out)[i]);
+    *n = (size_t)rows;
+    return DB_OK;
+}
+
+enum db_status db_task_get(struct db *db, struct pool *p, const char *user_id,
+                           int64_t id, int lock, struct task *out)
+{
+    const char *vals[] = { user_id, pool_printf(p, "%" PRId64, id) };
+    enum db_status st;
+    PGresult *res = db_run(db, p, lock ? &task_get_lock : &task_get, 2, vals,
+                           PGRES_TUPLES_OK, &st);
+
+    if (res == NULL)
+        return st;
+    if (PQntuples(res) != 1)
+        return DB_NOT_FOUND;
+    task_from_row(p, res, 0, out);
+    return DB_OK;
+}
+
+/* The parameters $3.. of an insert or update: a task's client fields. */
+static void field_params(struct pool *p, const struct task *t, const char **v)
+{
+    v[0] = t->title;
+    v[1] = t->description;
+    v[2] = t->completed ? "true" : "false";
+    v[3] = priority_names[t->priority];
+    v[4] = tags_param(p, t->tags, t->ntags);
+    v[5] = db_time_param(p, t->has_due, t->due);
+    v[6] = recurrence_names[t->recurrence];
+}
+
+enum db_status db_task_insert(struct db *db, struct pool *p, struct task *t)
+{
+    const char *vals[8];
+    enum db_status st;
+    PGresult *res;
+
+    vals[0] = t->user_id;
+    field_params(p, t, vals + 1);
+    res = db_run(db, p, &task_insert, 8, vals, PGRES_TUPLES_OK, &st);
+    if (res == NULL)
+        return st;
+    task_from_row(p, res, 0, t);
+    return DB_OK;
+}
+
+enum db_status db_task_update(struct db *db, struct pool *p, struct task *t)
+{
+    const char *vals[10];
+    enum db_status st;
+    PGresult *res;
+
+    vals[0] = t->user_id;
+    vals[1] = pool_printf(p, "%" PRId64, t->id);
+    field_params(p, t, vals + 2);
+    vals[9] = t->spawned ? "true" : "false";
+    res = db_run(db, p, &task_update, 10, vals, PGRES_TUPLES_OK, &st);
+    if (res == NULL)
+        return st;
+    if (PQntuples(res) != 1)
+        return DB_NOT_FOUND;
+    task_from_row(p, res, 0, t);
+    return DB_OK;
+}
+
+enum db_status db_task_delete(struct db *db, const char *user_id, int64_t id)
+{
+    char idbuf[24];
+    const char *vals[] = { user_id, idbuf };
+    enum db_status st;
+    PGresult *res;
+    int gone;
+
+    snprintf(idbuf, sizeof idbuf, "%" PRId64, id);
+    res = db_run(db, NULL, &task_delete, 2, vals, PGRES_COMMAND_OK, &st);
+    if (res == NULL)
+        return st;
+    gone = strcmp(PQcmdTuples(res), "1") == 0;
+    PQclear(res);
+    return gone ? DB_OK : DB_NOT_FOUND;
+}
+

@@ -12,7 +12,7 @@ DESTDIR ?=
 PYTHON ?= /usr/bin/python3
 CC ?= cc
 # Libraries, found by pkg-config (libpq has no .pc file on every system).
-LIBS_PC := json-c libcrypto
+LIBS_PC := json-c libcrypto libargon2
 PKG_CFLAGS := $(shell pkg-config --cflags $(LIBS_PC) 2>/dev/null) -I$(shell pg_config --includedir 2>/dev/null || echo /usr/include/postgresql)
 PKG_LIBS := $(shell pkg-config --libs $(LIBS_PC) 2>/dev/null) -lpq -lfcgi
 # One strict warning set; Debian's hardening flags.

@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../common/keyring.h"
 #include "../common/log.h"
 #include "../common/timestamp.h"
 #include "app.h"
@@ -33,6 +34,7 @@
 struct app {
     struct config cfg;
     struct db *db;
+    struct keyring *keys;
     struct pool *pool;
 };
 
@@ -70,6 +72,7 @@ static void serve(struct app *a, http_param_fn param, http_read_fn readfn,
     }
     r.cfg = &a->cfg;
     r.db = a->db;
+    r.keys = a->keys;
     log_request_id(r.request_id);
     dispatch(&r);
     out = http_render(&r, &len);
@@ -272,15 +275,25 @@ int main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    a.keys = keyring_new(&a.cfg.jwt, a.cfg.explicit_algs, a.cfg.public_key_file,
+                         a.cfg.jwks_file, a.cfg.jwks_table, a.cfg.jwks_reload,
+                         err, sizeof err);
+    if (a.keys == NULL) {
+        fprintf(stderr, "todo-fcgi: %s\n", err);
+        return 2;
+    }
     a.pool = pool_new();
     a.db = db_open(a.cfg.database_url, a.cfg.db_prepare);
     if (listen_on == NULL && FCGX_IsCGI()) {
         rc = serve_cgi(&a);
     } else {
-        db_connect(a.db);       /* early, so the first request is fast */
+        /* Early, so the first request is fast. */
+        if (db_connect(a.db) == DB_OK)
+            keyring_refresh(a.keys, a.db, 0);
         rc = serve_fcgi(&a, sock);
     }
     db_close(a.db);
+    keyring_free(a.keys);
     pool_free(a.pool);
     return rc;
 }

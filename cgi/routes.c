@@ -6,9 +6,11 @@
  * the body; only then does a handler run, so handlers never re-check their
  * method, path, token or content type.
  */
+#include <stdint.h>
 #include <string.h>
 #include <strings.h>
 
+#include "../common/keyring.h"
 #include "../common/router.h"
 #include "../common/utf8.h"
 #include "app.h"
@@ -16,6 +18,12 @@
 static const struct route routes[] = {
     { "GET",    "/api/health",                        svc_health,    AUTH_NONE, BODY_NONE },
     { "GET",    "/api/ready",                         svc_ready,     AUTH_NONE, BODY_NONE },
+    { "POST",   "/api/auth/register",                 auth_register, AUTH_NONE, BODY_JSON },
+    { "POST",   "/api/auth/login",                    auth_login,    AUTH_NONE, BODY_JSON },
+    { "POST",   "/api/auth/token",                    auth_token,    AUTH_NONE, BODY_FORM },
+    { "POST",   "/api/auth/refresh",                  auth_refresh,  AUTH_NONE, BODY_JSON },
+    { "POST",   "/api/auth/logout",                   auth_logout,   AUTH_TOKEN, BODY_NONE },
+    { "GET",    "/api/auth/me",                       auth_me,       AUTH_TOKEN, BODY_NONE },
     { "GET",    "/api/{user}/tasks",                  task_list,     AUTH_USER, BODY_NONE },
     { "POST",   "/api/{user}/tasks",                  task_create,   AUTH_USER, BODY_JSON },
     { "GET",    "/api/{user}/tasks/{id}",             task_get,      AUTH_USER, BODY_NONE },
@@ -39,6 +47,8 @@ static int authenticate(struct req *r, enum route_auth auth)
     struct jwt_identity *id;
     const char *h = r->authorization, *token;
     enum jwt_status st;
+    enum db_status st2;
+    int revoked = 0;
 
     if (h == NULL || strncasecmp(h, "bearer ", 7) != 0)
         return unauthorized(r, DETAIL_NOT_AUTH, 0);
@@ -47,11 +57,26 @@ static int authenticate(struct req *r, enum route_auth auth)
     if (*token == '\0')
         return unauthorized(r, DETAIL_NOT_AUTH, 0);
     id = pool_alloc(r->pool, sizeof *id);
+    /* Better Auth's keys: read on first use, again for a kid we lack. */
+    keyring_refresh(r->keys, r->db, 0);
     st = jwt_verify(&r->cfg->jwt, token, time(NULL), id);
+    if (st == JWT_UNKNOWN_KID && keyring_refresh(r->keys, r->db, 1))
+        st = jwt_verify(&r->cfg->jwt, token, time(NULL), id);
     if (st != JWT_OK) {
         log_warn("auth: %s token", st == JWT_EXPIRED ? "expired" : "invalid");
         return unauthorized(r, st == JWT_EXPIRED ? DETAIL_EXPIRED
                                                  : DETAIL_INVALID_TOKEN, 1);
+    }
+    /* Tokens this server issued can be revoked (logout, refresh reuse). */
+    if (id->jti[0] != '\0' || id->sid[0] != '\0') {
+        st2 = db_token_revoked(r->db, id->jti[0] ? id->jti : NULL,
+                               id->sid[0] ? id->sid : NULL, &revoked);
+        if (st2 != DB_OK)
+            return reply_db_error(r, st2);
+        if (revoked) {
+            log_warn("auth: revoked token");
+            return unauthorized(r, DETAIL_INVALID_TOKEN, 1);
+        }
     }
     r->ident = id;
     if (auth == AUTH_USER && strcmp(id->user, r->param[0]) != 0 && !id->admin) {
@@ -89,14 +114,14 @@ int dispatch(struct req *r)
 
     if (rt->auth != AUTH_NONE && (status = authenticate(r, rt->auth)) != 0)
         return status;
-    if (rt->body == BODY_JSON) {
-        if (r->body_too_large)
-            return http_error(r, 413, DETAIL_TOO_LARGE);
-        /* Like FastAPI, a body without a Content-Type is read as JSON. */
-        if (r->body_len > 0 && r->content_type != NULL &&
-            r->content_type[0] != '\0' && !http_is_json(r->content_type))
-            return http_error(r, 415, DETAIL_MEDIA_TYPE);
-    }
+    if (rt->body != BODY_NONE && r->body_too_large)
+        return http_error(r, 413, DETAIL_TOO_LARGE);
+    /* Like FastAPI, a body without a Content-Type is read as JSON. */
+    if (rt->body == BODY_JSON && r->body_len > 0 && r->content_type != NULL &&
+        r->content_type[0] != '\0' && !http_is_json(r->content_type))
+        return http_error(r, 415, DETAIL_MEDIA_TYPE);
+    if (rt->body == BODY_FORM && !http_is_form(r->content_type))
+        return http_error(r, 415, DETAIL_MEDIA_TYPE);
     return rt->fn(r);
 }
 
@@ -112,4 +137,34 @@ int reply_db_error(struct req *r, enum db_status st)
 int reply_invalid(struct req *r, json_object *errs)
 {
     return http_json(r, 422, verr_body(errs));
+}
+
+json_object *req_json(struct req *r, int required, int *ok)
+{
+    json_object *o = NULL, *errs, *loc, *e;
+    size_t off;
+
+    *ok = 0;
+    if (r->body_len > 0 &&
+        json_parse_body(r->pool, r->body, r->body_len, &o, &off) != 0) {
+        e = json_object_new_object();
+        loc = json_object_new_array();
+        json_object_array_add(loc, json_object_new_string("body"));
+        json_object_array_add(loc, json_object_new_int64((int64_t)off));
+        json_object_object_add(e, "type", json_object_new_string("json_invalid"));
+        json_object_object_add(e, "loc", loc);
+        json_object_object_add(e, "msg", json_object_new_string("JSON decode error"));
+        errs = verr_new();
+        json_object_array_add(errs, e);
+        http_json(r, 400, verr_body(errs));
+        return NULL;
+    }
+    if (o == NULL && required) {
+        errs = verr_new();
+        verr_add(errs, "missing", "Field required", NULL, "body", NULL, -1);
+        reply_invalid(r, errs);
+        return NULL;
+    }
+    *ok = 1;
+    return o;
 }

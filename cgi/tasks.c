@@ -95,41 +95,6 @@ static const char *task_path(struct req *r, const char *user, int64_t id)
                        http_escape(r->pool, user), id);
 }
 
-/*
- * Parses the JSON body.  Answers 400 for text that is not JSON, or 422 when
- * a body is required and there is none (or it is null), and returns NULL
- * with *ok clear; otherwise returns the value (NULL: no body) with *ok set.
- */
-static json_object *body_json(struct req *r, int required, int *ok)
-{
-    json_object *o = NULL, *errs, *loc, *e;
-    size_t off;
-
-    *ok = 0;
-    if (r->body_len > 0 &&
-        json_parse_body(r->pool, r->body, r->body_len, &o, &off) != 0) {
-        e = json_object_new_object();
-        loc = json_object_new_array();
-        json_object_array_add(loc, json_object_new_string("body"));
-        json_object_array_add(loc, json_object_new_int64((int64_t)off));
-        json_object_object_add(e, "type", json_object_new_string("json_invalid"));
-        json_object_object_add(e, "loc", loc);
-        json_object_object_add(e, "msg", json_object_new_string("JSON decode error"));
-        errs = verr_new();
-        json_object_array_add(errs, e);
-        http_json(r, 400, verr_body(errs));
-        return NULL;
-    }
-    if (o == NULL && required) {
-        errs = verr_new();
-        verr_add(errs, "missing", "Field required", NULL, "body", NULL, -1);
-        reply_invalid(r, errs);
-        return NULL;
-    }
-    *ok = 1;
-    return o;
-}
-
 /* ------------------------------------------------------------- listing */
 
 /*
@@ -198,7 +163,7 @@ int task_create(struct req *r)
     unsigned present;
     int ok;
 
-    if ((body = body_json(r, 1, &ok)) == NULL)
+    if ((body = req_json(r, 1, &ok)) == NULL)
         return r->status;
     task_defaults(&t);
     errs = verr_new();
@@ -357,7 +322,7 @@ int task_update(struct req *r)
 
     if (task_id(r, &id) != 0)
         return r->status;
-    if ((body = body_json(r, 1, &ok)) == NULL)
+    if ((body = req_json(r, 1, &ok)) == NULL)
         return r->status;
     /* Validate before touching the database, as FastAPI would. */
     task_defaults(&scratch);
@@ -382,7 +347,7 @@ int task_complete(struct req *r)
 
     if (task_id(r, &id) != 0)
         return r->status;
-    body = body_json(r, 0, &ok);
+    body = req_json(r, 0, &ok);
     if (!ok)
         return r->status;
     if (body != NULL && !json_object_is_type(body, json_type_object)) {

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* getenv() that treats an empty value as unset. */
 static const char *env(const char *name)
@@ -81,12 +82,33 @@ out:
     return rc;
 }
 
+/* A whole number from min to max in the variable name; 0, or -1 with err. */
+static int env_long(const char *name, long min, long max, long *out,
+                    char *err, size_t errlen)
+{
+    const char *v = env(name);
+    char *end;
+    long n;
+
+    if (v == NULL)
+        return 0;
+    errno = 0;
+    n = strtol(v, &end, 10);
+    if (errno != 0 || *end != '\0' || n < min || n > max) {
+        snprintf(err, errlen, "%s must be a whole number from %ld to %ld", name,
+                 min, max);
+        return -1;
+    }
+    *out = n;
+    return 0;
+}
+
 int config_load(struct config *c, int need_db, int need_secret,
                 char *err, size_t errlen)
 {
-    const char *v, *bad;
-    char *end;
-    long n;
+    const char *v, *t, *bad;
+    long minutes, days;
+    int on;
 
     memset(c, 0, sizeof *c);
     c->db_prepare = 1;
@@ -109,8 +131,22 @@ int config_load(struct config *c, int need_db, int need_secret,
                  CONFIG_SECRET_MIN);
         return -1;
     }
-    if (need_secret && v == NULL) {
-        snprintf(err, errlen, "JWT_SECRET (or BETTER_AUTH_SECRET) is not set");
+    c->public_key_file = env("JWT_PUBLIC_KEY_FILE");
+    c->jwks_file = env("JWT_JWKS_FILE");
+    c->jwks_table = TABLE_AUTO;
+    if ((t = env("JWT_JWKS_TABLE")) != NULL) {
+        if (parse_bool(t, &on) == 0)
+            c->jwks_table = on ? TABLE_ON : TABLE_OFF;
+        else if (strcasecmp(t, "auto") != 0) {
+            snprintf(err, errlen, "JWT_JWKS_TABLE must be auto, on or off");
+            return -1;
+        }
+    }
+    /* Something must be able to verify a token. */
+    if (need_secret && v == NULL && c->public_key_file == NULL &&
+        c->jwks_file == NULL && c->jwks_table != TABLE_ON) {
+        snprintf(err, errlen, "JWT_SECRET (or BETTER_AUTH_SECRET) is not set,"
+                 " and no JWT_PUBLIC_KEY_FILE, JWT_JWKS_FILE or JWT_JWKS_TABLE=on");
         return -1;
     }
     if (v != NULL) {
@@ -118,8 +154,8 @@ int config_load(struct config *c, int need_db, int need_secret,
         c->jwt.secret_len = strlen(v);
     }
 
-    if ((v = env("JWT_ALGORITHMS")) != NULL &&
-        jwt_algs_parse(v, &c->jwt.algs, &bad) != 0) {
+    c->explicit_algs = (v = env("JWT_ALGORITHMS")) != NULL;
+    if (v != NULL && jwt_algs_parse(v, &c->jwt.algs, &bad) != 0) {
         snprintf(err, errlen, "JWT_ALGORITHMS: unsupported algorithm in \"%s\"", v);
         return -1;
     }
@@ -128,15 +164,17 @@ int config_load(struct config *c, int need_db, int need_secret,
     c->jwt.user_claim = env("JWT_USER_CLAIM");
     if ((v = env("JWT_ROLE_CLAIM")) != NULL)
         c->jwt.role_claim = v;
-    if ((v = env("JWT_LEEWAY")) != NULL) {
-        errno = 0;
-        n = strtol(v, &end, 10);
-        if (errno != 0 || *end != '\0' || n < 0 || n > 86400) {
-            snprintf(err, errlen, "JWT_LEEWAY must be 0 to 86400 seconds");
-            return -1;
-        }
-        c->jwt.leeway = n;
-    }
+    minutes = 15;
+    days = 30;
+    if (env_long("JWT_LEEWAY", 0, 86400, &c->jwt.leeway, err, errlen) != 0 ||
+        env_long("ACCESS_TOKEN_EXPIRE_MINUTES", 1, 1440, &minutes, err, errlen) != 0 ||
+        env_long("REFRESH_TOKEN_EXPIRE_DAYS", 1, 365, &days, err, errlen) != 0)
+        return -1;
+    c->jwks_reload = 60;
+    if (env_long("JWT_JWKS_RELOAD_SECONDS", 1, 86400, &c->jwks_reload, err, errlen) != 0)
+        return -1;
+    c->access_ttl = minutes * 60;
+    c->refresh_ttl = days * 86400;
     if ((v = env("DB_PREPARE")) != NULL && parse_bool(v, &c->db_prepare) != 0) {
         snprintf(err, errlen, "DB_PREPARE must be on or off");
         return -1;

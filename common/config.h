@@ -14,6 +14,7 @@
 #include <stddef.h>
 
 #include "jwt.h"
+#include "keyring.h"
 #include "log.h"
 
 #define CONFIG_SECRET_MIN 32
@@ -21,6 +22,13 @@
 struct config {
     const char *database_url;   /* DATABASE_URL, required */
     struct jwt_policy jwt;      /* JWT_* and BETTER_AUTH_SECRET */
+    int explicit_algs;          /* JWT_ALGORITHMS was set */
+    const char *public_key_file;        /* JWT_PUBLIC_KEY_FILE */
+    const char *jwks_file;              /* JWT_JWKS_FILE */
+    enum keyring_table jwks_table;      /* JWT_JWKS_TABLE, default auto */
+    long jwks_reload;           /* JWT_JWKS_RELOAD_SECONDS, default 60 */
+    long access_ttl;            /* seconds: ACCESS_TOKEN_EXPIRE_MINUTES, 15 */
+    long refresh_ttl;           /* seconds: REFRESH_TOKEN_EXPIRE_DAYS, 30 */
     int db_prepare;             /* DB_PREPARE, default on */
     enum log_level log_level;   /* LOG_LEVEL, default info */
 };

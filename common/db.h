@@ -110,6 +110,13 @@ enum db_status db_login_failures(struct db *db, const char *email, int *count,
 enum db_status db_login_failed(struct db *db, const char *email);
 enum db_status db_login_succeeded(struct db *db, const char *email);
 
+/*
+ * Better Auth's jwks table: *exists says whether there is one; ids[i] and
+ * keys[i] (a JWK as JSON text) are its rows, owned by p.
+ */
+enum db_status db_jwks_list(struct db *db, struct pool *p, int *exists,
+                            const char ***ids, const char ***keys, size_t *n);
+
 /* Applies dir's NNN_*.sql files not yet applied; progress on stdout. */
 int db_migrate(const char *conninfo, const char *dir);
 

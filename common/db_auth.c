@@ -90,6 +90,16 @@ static struct db_stmt login_succeeded = {
     "DELETE FROM login_failures WHERE email = lower($1)", 1, 0,
 };
 
+static struct db_stmt jwks_exists = {
+    "jwks_exists", "SELECT to_regclass('jwks') IS NOT NULL", 1, 0,
+};
+/* Prepared only once the table is known to exist. */
+static struct db_stmt jwks_list = {
+    "jwks_list",
+    "SELECT id, \"publicKey\" FROM jwks WHERE \"publicKey\" IS NOT NULL"
+    " ORDER BY \"createdAt\" DESC LIMIT 100", 1, 0,
+};
+
 /* ---------------------------------------------------------------- users */
 
 static void user_from_row(PGresult *res, struct user *u)
@@ -264,4 +274,33 @@ enum db_status db_login_succeeded(struct db *db, const char *email)
     const char *vals[] = { email };
 
     return db_cmd(db, &login_succeeded, 1, vals);
+}
+
+/* ------------------------------------------------------ Better Auth keys */
+
+enum db_status db_jwks_list(struct db *db, struct pool *p, int *exists,
+                            const char ***ids, const char ***keys, size_t *n)
+{
+    enum db_status st;
+    PGresult *res = db_run(db, p, &jwks_exists, 0, NULL, PGRES_TUPLES_OK, &st);
+    int i, rows;
+
+    *n = 0;
+    if (res == NULL)
+        return st;
+    *exists = PQgetvalue(res, 0, 0)[0] == 't';
+    if (!*exists)
+        return DB_OK;
+    res = db_run(db, p, &jwks_list, 0, NULL, PGRES_TUPLES_OK, &st);
+    if (res == NULL)
+        return st;
+    rows = PQntuples(res);
+    *ids = pool_alloc(p, (size_t)(rows + 1) * sizeof **ids);
+    *keys = pool_alloc(p, (size_t)(rows + 1) * sizeof **keys);
+    for (i = 0; i < rows; i++) {
+        (*ids)[i] = PQgetvalue(res, i, 0);
+        (*keys)[i] = PQgetvalue(res, i, 1);
+    }
+    *n = (size_t)rows;
+    return DB_OK;
 }

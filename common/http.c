@@ -123,23 +123,41 @@ size_t http_query_parse(struct pool *p, const char *query, struct qparam **out)
     return k;
 }
 
-int http_is_json(const char *ct)
+/* The media type of a Content-Type value, without parameters or spaces. */
+static const char *media_type(const char *ct, size_t *n)
 {
-    size_t n;
     const char *semi;
 
-    if (ct == NULL)
-        return 0;
     while (*ct == ' ')
         ct++;
     semi = ct + strcspn(ct, ";");
     while (semi > ct && semi[-1] == ' ')
         semi--;
-    n = (size_t)(semi - ct);
+    *n = (size_t)(semi - ct);
+    return ct;
+}
+
+int http_is_json(const char *ct)
+{
+    size_t n;
+
+    if (ct == NULL)
+        return 0;
+    ct = media_type(ct, &n);
     if (n == 16 && strncasecmp(ct, "application/json", 16) == 0)
         return 1;
     return n > 17 && strncasecmp(ct, "application/", 12) == 0 &&
-           strncasecmp(semi - 5, "+json", 5) == 0;
+           strncasecmp(ct + n - 5, "+json", 5) == 0;
+}
+
+int http_is_form(const char *ct)
+{
+    size_t n;
+
+    if (ct == NULL)
+        return 0;
+    ct = media_type(ct, &n);
+    return n == 33 && strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0;
 }
 
 int http_request_id_valid(const char *s)

@@ -27,6 +27,7 @@
 struct json_object;
 struct db;
 struct config;
+struct keyring;
 
 /* Reads a FastCGI/CGI parameter; NULL when absent. */
 typedef const char *(*http_param_fn)(void *ctx, const char *name);
@@ -42,6 +43,7 @@ struct req {
     struct pool *pool;
     const struct config *cfg;
     struct db *db;
+    struct keyring *keys;
 
     const char *method;
     const char *path;           /* decoded, trailing slash removed */
@@ -85,6 +87,8 @@ char *http_escape(struct pool *p, const char *s);
 
 /* Whether content_type is application/json or application/<x>+json. */
 int http_is_json(const char *content_type);
+/* Whether content_type is application/x-www-form-urlencoded. */
+int http_is_form(const char *content_type);
 /* Whether a valid X-Request-ID: 1..128 of A-Z a-z 0-9 . _ : - */
 int http_request_id_valid(const char *s);
 

@@ -1,10 +1,12 @@
 /*
- * jwt: HMAC JSON Web Tokens, verified strictly and minted for /api/auth.
+ * jwt: JSON Web Tokens, verified strictly, and HMAC ones minted for
+ * /api/auth.
  *
  * A token is read in a fixed order so that nothing an attacker wrote is
  * trusted before the signature says so: length cap, three base64url
  * segments, a JSON-object header whose "alg" is in the allow-list, the
- * signature (constant-time compare), and only then the payload's claims.
+ * signature (HMAC with the secret, compared in constant time, or a public
+ * key of the key set, see jwk.c), and only then the payload's claims.
  * Expiry is noted but reported last, so JWT_EXPIRED means "valid except for
  * exp" and every other failure is JWT_INVALID.
  *
@@ -14,6 +16,7 @@
  * exactly one encoding).
  */
 #include "jwt.h"
+#include "jwk.h"
 
 #include <limits.h>
 #include <math.h>
@@ -38,6 +41,9 @@ static const struct {
     { "HS256", JWT_HS256 },
     { "HS384", JWT_HS384 },
     { "HS512", JWT_HS512 },
+    { "RS256", JWT_RS256 },
+    { "ES256", JWT_ES256 },
+    { "EdDSA", JWT_EDDSA },
 };
 
 #define NALGS (sizeof(algs) / sizeof(algs[0]))
@@ -67,9 +73,10 @@ alg_name(unsigned alg)
     return NULL;
 }
 
-/* Takes an enum jwt_alg; returns OpenSSL's digest for it, or NULL. */
+/* Takes an enum jwt_alg; returns OpenSSL's digest for its HMAC, or NULL if
+ * it is not an HS* algorithm. */
 static const EVP_MD *
-alg_md(unsigned alg)
+hmac_md(unsigned alg)
 {
     switch (alg) {
     case JWT_HS256:
@@ -147,9 +154,9 @@ b64_val(unsigned char c)
  * size cap; stores the decoded length in *outlen.  Returns 0, or -1 on a
  * character outside the alphabet, a length of 4k+1, non-zero unused bits,
  * or output that would not fit. */
-static int
-b64_decode(const char *s, size_t n, unsigned char *out, size_t cap,
-           size_t *outlen)
+int
+jwt_b64url_decode(const char *s, size_t n, unsigned char *out, size_t cap,
+                  size_t *outlen)
 {
     uint32_t acc = 0;
     size_t i, o = 0;
@@ -365,6 +372,13 @@ claims_check(const struct jwt_policy *p, struct json_object *pl, time_t now,
         memcpy(out->jti, json_object_get_string(v), n);
         out->jti[n] = '\0';
     }
+    if (json_object_object_get_ex(pl, "sid", &v)) {
+        if (!str_ok(v, JWT_JTI_MAX))
+            goto out;
+        n = (size_t)json_object_get_string_len(v);
+        memcpy(out->sid, json_object_get_string(v), n);
+        out->sid[n] = '\0';
+    }
     out->admin = json_object_object_get_ex(pl, role, &v) &&
                  str_eq(v, "admin");
     /* Rounded up (without libm), so a revocation kept until exp outlives
@@ -384,26 +398,54 @@ out:
 
 /* ---- verify and mint ---------------------------------------------------- */
 
+/* Takes the policy, an HS* algorithm, the signed bytes and the decoded
+ * signature; returns 0 if the signature is the HMAC of msg under the
+ * policy's secret (compared in constant time), else -1, also when no
+ * secret is configured. */
+static int
+verify_hmac(const struct jwt_policy *p, unsigned alg,
+            const unsigned char *msg, size_t msglen,
+            const unsigned char *sig, size_t siglen)
+{
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    const EVP_MD *md = hmac_md(alg);
+    unsigned maclen = 0;
+    int rc = -1;
+
+    if (md == NULL || p->secret == NULL || p->secret_len == 0 ||
+        p->secret_len > INT_MAX)
+        goto out;
+    if (HMAC(md, p->secret, (int)p->secret_len, msg, msglen, mac,
+             &maclen) == NULL)
+        goto out;
+    if (siglen == maclen && CRYPTO_memcmp(sig, mac, maclen) == 0)
+        rc = 0;
+out:
+    OPENSSL_cleanse(mac, sizeof(mac));
+    return rc;
+}
+
 /* Takes the policy, a token, the current time and an identity to fill.
  * Returns JWT_OK with *out filled; JWT_EXPIRED with *out filled when the
- * signature and every claim but exp are good; JWT_INVALID otherwise, with
- * *out zeroed.  Allocates nothing that outlives the call. */
+ * signature and every claim but exp are good; JWT_UNKNOWN_KID when a
+ * key-set algorithm's kid names no key of that type; JWT_INVALID
+ * otherwise.  *out is zeroed unless the answer is JWT_OK or JWT_EXPIRED.
+ * Allocates nothing that outlives the call. */
 enum jwt_status
 jwt_verify(const struct jwt_policy *p, const char *token, time_t now,
            struct jwt_identity *out)
 {
-    unsigned char buf[JWT_PART_MAX], sig[EVP_MAX_MD_SIZE], mac[EVP_MAX_MD_SIZE];
-    struct json_object *hdr = NULL, *pl = NULL, *v;
+    unsigned char buf[JWT_PART_MAX], sig[JWT_SIG_MAX];
+    struct json_object *hdr = NULL, *pl = NULL, *v, *kid = NULL;
+    const unsigned char *msg = (const unsigned char *)token;
     const char *d1, *d2, *s;
-    size_t len, n, siglen;
-    unsigned maclen = 0, alg;
-    const EVP_MD *md;
-    enum jwt_status rc = JWT_INVALID;
+    size_t len, n, siglen, msglen;
+    unsigned alg;
+    enum jwt_status rc = JWT_INVALID, st;
 
     if (out != NULL)
         memset(out, 0, sizeof(*out));
-    if (p == NULL || token == NULL || out == NULL || p->secret == NULL ||
-        p->secret_len == 0 || p->secret_len > INT_MAX)
+    if (p == NULL || token == NULL || out == NULL)
         goto out;
     if ((len = strnlen(token, JWT_TOKEN_MAX + 1)) > JWT_TOKEN_MAX)
         goto out;
@@ -411,9 +453,10 @@ jwt_verify(const struct jwt_policy *p, const char *token, time_t now,
         (d2 = memchr(d1 + 1, '.', len - (size_t)(d1 + 1 - token))) == NULL ||
         memchr(d2 + 1, '.', len - (size_t)(d2 + 1 - token)) != NULL)
         goto out;
+    msglen = (size_t)(d2 - token);
 
     /* Header: the algorithm is ours to allow, never the token's to pick. */
-    if (b64_decode(token, (size_t)(d1 - token), buf, sizeof(buf), &n) != 0 ||
+    if (jwt_b64url_decode(token, (size_t)(d1 - token), buf, sizeof(buf), &n) != 0 ||
         (hdr = parse_object(buf, n)) == NULL)
         goto out;
     if (!json_object_object_get_ex(hdr, "alg", &v) ||
@@ -421,32 +464,55 @@ jwt_verify(const struct jwt_policy *p, const char *token, time_t now,
         goto out;
     s = json_object_get_string(v);
     alg = alg_find(s, (size_t)json_object_get_string_len(v));
-    if (alg == 0 || (p->algs & alg) == 0 || (md = alg_md(alg)) == NULL)
+    if (alg == 0 || (p->algs & alg) == 0)
         goto out;
     if (json_object_object_get_ex(hdr, "typ", &v) &&
         !json_object_is_type(v, json_type_string))
+        goto out;
+    if (json_object_object_get_ex(hdr, "kid", &kid) &&
+        !json_object_is_type(kid, json_type_string))
         goto out;
     if (json_object_object_get_ex(hdr, "crit", NULL))
         goto out;               /* RFC 7515 4.1.11: we understand none */
 
     /* Signature over "header.payload", before any claim is read. */
-    if (b64_decode(d2 + 1, len - (size_t)(d2 + 1 - token), sig, sizeof(sig),
-                   &siglen) != 0)
+    if (jwt_b64url_decode(d2 + 1, len - (size_t)(d2 + 1 - token), sig,
+                          sizeof(sig), &siglen) != 0)
         goto out;
-    if (HMAC(md, p->secret, (int)p->secret_len, (const unsigned char *)token,
-             (size_t)(d2 - token), mac, &maclen) == NULL)
+    /*
+     * Algorithm confusion (RFC 8725 2.1): the token's alg picks the kind
+     * of key, and each kind has exactly one source.  HS* tokens are checked
+     * with the secret and nothing else, so an HS256 token whose "secret" is
+     * our RSA public key's PEM text (which anyone can read) gets nowhere:
+     * no public key is ever an HMAC key here.  RS256, ES256 and EdDSA
+     * tokens are checked only with keys of the set whose type belongs to
+     * that alg (jwk.c), never with the secret.  A kid is only a hint among
+     * keys of the right type, never a way to another kind of key.
+     */
+    if ((alg & JWT_ALGS_HMAC) != 0) {
+        if (verify_hmac(p, alg, msg, msglen, sig, siglen) != 0)
+            goto out;
+    } else if ((alg & JWT_ALGS_KEYS) != 0) {
+        st = jwt_keyset_verify(p->keys, (enum jwt_alg)alg,
+                               kid != NULL ? json_object_get_string(kid) : NULL,
+                               kid != NULL ?
+                               (size_t)json_object_get_string_len(kid) : 0,
+                               msg, msglen, sig, siglen);
+        if (st != JWT_OK) {
+            rc = st == JWT_UNKNOWN_KID ? JWT_UNKNOWN_KID : JWT_INVALID;
+            goto out;
+        }
+    } else {
         goto out;
-    if (siglen != maclen || CRYPTO_memcmp(sig, mac, maclen) != 0)
-        goto out;
+    }
 
-    if (b64_decode(d1 + 1, (size_t)(d2 - d1 - 1), buf, sizeof(buf), &n) != 0 ||
+    if (jwt_b64url_decode(d1 + 1, (size_t)(d2 - d1 - 1), buf, sizeof(buf), &n) != 0 ||
         (pl = parse_object(buf, n)) == NULL)
         goto out;
     rc = claims_check(p, pl, now, out);
 out:
-    if (rc == JWT_INVALID && out != NULL)
+    if (rc != JWT_OK && rc != JWT_EXPIRED && out != NULL)
         memset(out, 0, sizeof(*out));
-    OPENSSL_cleanse(mac, sizeof(mac));
     json_object_put(hdr);
     json_object_put(pl);
     return rc;
@@ -466,7 +532,7 @@ jwt_mint(enum jwt_alg alg, const unsigned char *secret, size_t len,
     unsigned maclen = 0;
     size_t hlen, plen, n, cap;
 
-    if ((name = alg_name(alg)) == NULL || (md = alg_md(alg)) == NULL ||
+    if ((name = alg_name(alg)) == NULL || (md = hmac_md(alg)) == NULL ||
         secret == NULL || len == 0 || len > INT_MAX ||
         !json_object_is_type(claims, json_type_object))
         goto out;

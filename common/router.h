@@ -24,6 +24,7 @@ enum route_auth {
 enum route_body {
     BODY_NONE,          /* a body is ignored */
     BODY_JSON,          /* a JSON body may come: 413 and 415 apply */
+    BODY_FORM,          /* an HTML form (urlencoded): 413 and 415 apply */
 };
 
 typedef int (*route_fn)(struct req *r);

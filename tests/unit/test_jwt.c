@@ -140,7 +140,7 @@ mint(const char *claims)
 }
 
 /* Takes a policy and a token (freed here); returns what jwt_verify says,
- * checking that *out is zeroed whenever the answer is JWT_INVALID. */
+ * checking that *out is zeroed unless the answer is JWT_OK or JWT_EXPIRED. */
 static enum jwt_status
 verify_id(const struct jwt_policy *p, char *tok, struct jwt_identity *out)
 {
@@ -149,7 +149,7 @@ verify_id(const struct jwt_policy *p, char *tok, struct jwt_identity *out)
 
     memset(out, 0x5a, sizeof(*out));
     st = jwt_verify(p, tok, NOW, out);
-    if (st == JWT_INVALID)
+    if (st != JWT_OK && st != JWT_EXPIRED)
         assert_memory_equal(out, &zero, sizeof(zero));
     free(tok);
     return st;
@@ -864,6 +864,90 @@ test_jti(void **state)
                      JWT_INVALID);
 }
 
+static void
+test_sid(void **state)
+{
+    struct jwt_identity id;
+    char j[300], buf[512];
+
+    (void)state;
+    assert_int_equal(verify_id(&base, mint("{\"sub\":\"a\",\"exp\":1700003600,"
+                     "\"sid\":\"sess-7\",\"jti\":\"j-7\"}"), &id), JWT_OK);
+    assert_string_equal(id.sid, "sess-7");
+    assert_string_equal(id.jti, "j-7");
+    assert_int_equal(verify_id(&base, mint("{\"sub\":\"a\",\"exp\":1700003600}"),
+                               &id), JWT_OK);
+    assert_string_equal(id.sid, "");
+    /* An expired token still says which session it belonged to. */
+    assert_int_equal(verify_id(&base, mint("{\"sub\":\"a\",\"exp\":1000,"
+                     "\"sid\":\"s-old\"}"), &id), JWT_EXPIRED);
+    assert_string_equal(id.sid, "s-old");
+    memset(j, 's', 255);
+    j[255] = '\0';
+    snprintf(buf, sizeof(buf), "{\"sub\":\"a\",\"exp\":1700003600,\"sid\":\"%s\"}", j);
+    assert_int_equal(verify_id(&base, mint(buf), &id), JWT_OK);
+    assert_string_equal(id.sid, j);
+    j[255] = 's';
+    j[256] = '\0';
+    snprintf(buf, sizeof(buf), "{\"sub\":\"a\",\"exp\":1700003600,\"sid\":\"%s\"}", j);
+    assert_int_equal(verify(&base, mint(buf)), JWT_INVALID);
+    assert_int_equal(check("{\"sub\":\"a\",\"exp\":1700003600,\"sid\":7}"),
+                     JWT_INVALID);
+    assert_int_equal(check("{\"sub\":\"a\",\"exp\":1700003600,\"sid\":null}"),
+                     JWT_INVALID);
+    assert_int_equal(check("{\"sub\":\"a\",\"exp\":1700003600,\"sid\":[\"s\"]}"),
+                     JWT_INVALID);
+    assert_int_equal(check("{\"sub\":\"a\",\"exp\":1700003600,\"sid\":\"a\\u0000b\"}"),
+                     JWT_INVALID);
+    /* A bad sid on an expired token is invalid, not expired. */
+    assert_int_equal(check("{\"sub\":\"a\",\"exp\":1000,\"sid\":7}"),
+                     JWT_INVALID);
+}
+
+/* ---- kid and the key-set algorithms without a key set -------------------- */
+
+static void
+test_kid_and_keyless(void **state)
+{
+    static const char pl[] = "{\"sub\":\"alice\",\"exp\":1700003600}";
+    struct json_object *o = json_tokener_parse(pl);
+    struct jwt_policy p = base;
+
+    (void)state;
+    /* HS tokens ignore a string kid, but a kid must be a string. */
+    assert_int_equal(verify(&base, craft("{\"alg\":\"HS256\",\"kid\":\"\"}", pl)),
+                     JWT_OK);
+    assert_int_equal(verify(&base, craft("{\"alg\":\"HS256\",\"kid\":1}", pl)),
+                     JWT_INVALID);
+    assert_int_equal(verify(&base, craft("{\"alg\":\"HS256\",\"kid\":null}", pl)),
+                     JWT_INVALID);
+    assert_int_equal(verify(&base, craft("{\"alg\":\"HS256\",\"kid\":[\"k\"]}",
+                                         pl)), JWT_INVALID);
+    /* Allowed key-set algorithms with no key set: an HMAC "signature" is
+     * nothing to them, and a kid asks for a reload (*out zeroed). */
+    p.algs = JWT_ALGS_HMAC | JWT_ALGS_KEYS;
+    assert_int_equal(verify(&p, craft("{\"alg\":\"RS256\"}", pl)), JWT_INVALID);
+    assert_int_equal(verify(&p, craft("{\"alg\":\"ES256\"}", pl)), JWT_INVALID);
+    assert_int_equal(verify(&p, craft("{\"alg\":\"EdDSA\"}", pl)), JWT_INVALID);
+    assert_int_equal(verify(&p, craft("{\"alg\":\"RS256\",\"kid\":\"k1\"}", pl)),
+                     JWT_UNKNOWN_KID);
+    /* EdDSA signatures are 64 bytes: a 32-byte one is invalid, kid or not. */
+    assert_int_equal(verify(&p, craft("{\"alg\":\"EdDSA\",\"kid\":\"k1\"}", pl)),
+                     JWT_INVALID);
+    assert_int_equal(verify(&p, craft_md("{\"alg\":\"EdDSA\",\"kid\":\"k1\"}", pl,
+                                         EVP_sha512(), SECRET)), JWT_UNKNOWN_KID);
+    assert_int_equal(verify(&p, craft("{\"alg\":\"RS256\",\"kid\":7}", pl)),
+                     JWT_INVALID);
+    /* The same token under HS256 is fine. */
+    assert_int_equal(verify(&p, craft("{\"alg\":\"HS256\",\"kid\":\"k1\"}", pl)),
+                     JWT_OK);
+    /* jwt_mint signs HMAC only. */
+    assert_null(jwt_mint(JWT_RS256, (const unsigned char *)SECRET, 5, o));
+    assert_null(jwt_mint(JWT_ES256, (const unsigned char *)SECRET, 5, o));
+    assert_null(jwt_mint(JWT_EDDSA, (const unsigned char *)SECRET, 5, o));
+    json_object_put(o);
+}
+
 /* ---- ordering: expiry is reported only on an otherwise good token ------- */
 
 static void
@@ -908,6 +992,13 @@ test_algs_parse(void **state)
     assert_int_equal(m, JWT_HS256 | JWT_HS384 | JWT_HS512);
     assert_int_equal(jwt_algs_parse("HS256,HS256", &m, NULL), 0);
     assert_int_equal(m, JWT_HS256);
+    assert_int_equal(jwt_algs_parse("RS256", &m, NULL), 0);
+    assert_int_equal(m, JWT_RS256);
+    assert_int_equal(jwt_algs_parse("ES256 EdDSA,HS256", &m, NULL), 0);
+    assert_int_equal(m, JWT_ES256 | JWT_EDDSA | JWT_HS256);
+    assert_int_equal(jwt_algs_parse("HS256,HS384,HS512,RS256,ES256,EdDSA", &m,
+                                    NULL), 0);
+    assert_int_equal(m, JWT_ALGS_HMAC | JWT_ALGS_KEYS);
 
     m = 99;
     assert_int_equal(jwt_algs_parse("", &m, &bad), -1);
@@ -916,12 +1007,17 @@ test_algs_parse(void **state)
     assert_int_equal(jwt_algs_parse("hs256", &m, &bad), -1);
     assert_int_equal(jwt_algs_parse("HS2566", &m, &bad), -1);
     assert_int_equal(jwt_algs_parse("none", &m, NULL), -1);
-    s = "HS256, RS256,HS384";
+    s = "HS256, RS512,HS384";
     assert_int_equal(jwt_algs_parse(s, &m, &bad), -1);
     assert_ptr_equal(bad, s + 7);
-    s = "HS256,HS512,EdDSA";
+    s = "HS256,HS512,eddsa";
     assert_int_equal(jwt_algs_parse(s, &m, &bad), -1);
     assert_ptr_equal(bad, s + 12);
+    /* Neither the curve nor JOSE names we do not verify. */
+    assert_int_equal(jwt_algs_parse("Ed25519", &m, NULL), -1);
+    assert_int_equal(jwt_algs_parse("PS256", &m, NULL), -1);
+    assert_int_equal(jwt_algs_parse("ES384", &m, NULL), -1);
+    assert_int_equal(jwt_algs_parse("ES256K", &m, NULL), -1);
     assert_int_equal(m, 99);
 }
 
@@ -950,6 +1046,8 @@ main(void)
         cmocka_unit_test(test_user_bounds),
         cmocka_unit_test(test_admin),
         cmocka_unit_test(test_jti),
+        cmocka_unit_test(test_sid),
+        cmocka_unit_test(test_kid_and_keyless),
         cmocka_unit_test(test_expired_and_invalid),
         cmocka_unit_test(test_algs_parse),
     };

@@ -1,0 +1,155 @@
+/*
+ * keyring.c: key files, Better Auth's jwks table, and the default allow-list.
+ */
+#include "keyring.h"
+
+#include <errno.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "jwk.h"
+#include "log.h"
+
+struct keyring {
+    struct jwt_policy *policy;
+    int explicit_algs;
+    unsigned base_algs;         /* the allow-list before any key counted */
+    enum keyring_table table;
+    long reload_seconds;
+    struct jwt_keyset *files;   /* keys from files, never changed */
+    struct jwt_keyset *current; /* files + table: what policy points at */
+    time_t loaded;              /* last good read of the table; 0: never */
+};
+
+/* Reads a whole file into a malloc'd, NUL-terminated buffer. */
+static char *slurp(const char *path, size_t *len, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    long n;
+
+    if (f == NULL) {
+        snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && n < (1 << 20) &&
+        fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)n + 1)) != NULL &&
+        fread(buf, 1, (size_t)n, f) == (size_t)n) {
+        buf[n] = '\0';
+        *len = (size_t)n;
+    } else {
+        snprintf(err, errlen, "cannot read %s (over 1 MiB?)", path);
+        free(buf);
+        buf = NULL;
+    }
+    fclose(f);
+    return buf;
+}
+
+/* Points the policy at set, freeing the set it replaces. */
+static void install(struct keyring *k, struct jwt_keyset *set)
+{
+    if (k->current != set)
+        jwt_keyset_free(k->current);
+    k->current = set;
+    k->policy->keys = set;
+    if (!k->explicit_algs)
+        k->policy->algs = k->base_algs | jwt_keyset_algs(set);
+}
+
+static int add_file(struct keyring *k, const char *path, int pem, char *err,
+                    size_t errlen)
+{
+    char msg[200];
+    size_t len = 0, before = jwt_keyset_count(k->files);
+    char *text = slurp(path, &len, err, errlen);
+    int rc;
+
+    if (text == NULL)
+        return -1;
+    rc = pem ? jwt_keyset_add_pem(k->files, text, len, NULL, msg, sizeof msg)
+             : jwt_keyset_add_jwks(k->files, text, len, msg, sizeof msg);
+    free(text);
+    if (rc != 0) {
+        snprintf(err, errlen, "%s: %s", path, msg);
+        return -1;
+    }
+    if (jwt_keyset_count(k->files) == before) {
+        snprintf(err, errlen, "%s: no RSA, P-256 or Ed25519 signing key", path);
+        return -1;
+    }
+    return 0;
+}
+
+struct keyring *keyring_new(struct jwt_policy *policy, int explicit_algs,
+                            const char *pem_path, const char *jwks_path,
+                            enum keyring_table table, long reload_seconds,
+                            char *err, size_t errlen)
+{
+    struct keyring *k = calloc(1, sizeof *k);
+
+    if (k == NULL)
+        die_oom();
+    k->policy = policy;
+    k->explicit_algs = explicit_algs;
+    k->base_algs = explicit_algs ? policy->algs : policy->secret ? JWT_HS256 : 0;
+    k->table = table;
+    k->reload_seconds = reload_seconds;
+    k->files = jwt_keyset_new();
+    if ((pem_path && add_file(k, pem_path, 1, err, errlen) != 0) ||
+        (jwks_path && add_file(k, jwks_path, 0, err, errlen) != 0)) {
+        keyring_free(k);
+        return NULL;
+    }
+    install(k, jwt_keyset_dup(k->files));
+    return k;
+}
+
+void keyring_free(struct keyring *k)
+{
+    if (k == NULL)
+        return;
+    k->policy->keys = NULL;
+    jwt_keyset_free(k->current);
+    jwt_keyset_free(k->files);
+    free(k);
+}
+
+int keyring_refresh(struct keyring *k, struct db *db, int force)
+{
+    struct pool *p;
+    struct jwt_keyset *set;
+    const char **ids, **keys;
+    char msg[200];
+    json_object *jwk;
+    size_t n = 0, i;
+    time_t now = time(NULL);
+    int exists = 0;
+
+    if (k->table == TABLE_OFF ||
+        (k->loaded != 0 && (!force || now - k->loaded < k->reload_seconds)))
+        return 0;
+    p = pool_new();
+    if (db_jwks_list(db, p, &exists, &ids, &keys, &n) != DB_OK) {
+        pool_free(p);
+        return 0;
+    }
+    k->loaded = now;
+    if (!exists && k->table == TABLE_ON)
+        log_warn("keys: JWT_JWKS_TABLE is on, but there is no jwks table");
+    set = jwt_keyset_dup(k->files);
+    for (i = 0; i < n; i++) {
+        jwk = json_tokener_parse(keys[i]);
+        if (jwt_keyset_add_jwk_json(set, jwk, ids[i], msg, sizeof msg) != 0)
+            log_warn("keys: jwks row %s skipped: %s", ids[i], msg);
+        json_object_put(jwk);
+    }
+    log_info("keys: %zu from files, %zu from the jwks table",
+             jwt_keyset_count(k->files), jwt_keyset_count(set) - jwt_keyset_count(k->files));
+    install(k, set);
+    pool_free(p);
+    return 1;
+}

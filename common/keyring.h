@@ -1,0 +1,42 @@
+/*
+ * keyring: the public keys a worker verifies tokens with, and where they
+ * come from.
+ *
+ * Keys from JWT_PUBLIC_KEY_FILE and JWT_JWKS_FILE are read once, at start.
+ * Better Auth's jwks table (when JWT_JWKS_TABLE is on, or auto and the table
+ * exists) is read on first use and again when a token names a kid no key
+ * has, at most every reload_seconds (JWT_JWKS_RELOAD_SECONDS, default 60).  The keyring owns its key sets and keeps the
+ * policy it was given pointing at the current one (and, when JWT_ALGORITHMS
+ * is unset, its allow-list at HS256 plus what the keys verify).
+ */
+#ifndef TODO_KEYRING_H
+#define TODO_KEYRING_H
+
+#include <stddef.h>
+
+#include "db.h"
+#include "jwt.h"
+
+
+enum keyring_table { TABLE_OFF, TABLE_AUTO, TABLE_ON };
+
+struct keyring;
+
+/*
+ * Reads the key files (either path may be NULL) for policy, which must
+ * outlive the keyring.  explicit_algs: JWT_ALGORITHMS was set, so the
+ * allow-list is left alone.  NULL with one line in err on a bad file.
+ */
+struct keyring *keyring_new(struct jwt_policy *policy, int explicit_algs,
+                            const char *pem_path, const char *jwks_path,
+                            enum keyring_table table, long reload_seconds,
+                            char *err, size_t errlen);
+void keyring_free(struct keyring *k);       /* accepts NULL */
+
+/*
+ * Reads the jwks table when it is due: never read yet, or force and
+ * reload_seconds have passed since the last read.  Returns 1 when the keys changed.
+ */
+int keyring_refresh(struct keyring *k, struct db *db, int force);
+
+#endif

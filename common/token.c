@@ -1,0 +1,44 @@
+/*
+ * token.c: random base64url strings and SHA-256 digests.
+ */
+#include "token.h"
+
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+
+int token_random(char *out, size_t nbytes)
+{
+    static const char abc[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    unsigned char raw[64];
+    size_t i, bits = 0, k = 0;
+    unsigned acc = 0;
+
+    if (nbytes > sizeof raw || getrandom(raw, nbytes, 0) != (ssize_t)nbytes)
+        return -1;
+    for (i = 0; i < nbytes; i++) {
+        acc = (acc << 8) | raw[i];
+        bits += 8;
+        while (bits >= 6) {
+            bits -= 6;
+            out[k++] = abc[(acc >> bits) & 63];
+        }
+    }
+    if (bits > 0)
+        out[k++] = abc[(acc << (6 - bits)) & 63];
+    out[k] = '\0';
+    return 0;
+}
+
+void token_hash(const char *token, char out[TOKEN_HASH_HEX])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned n = 0, i;
+
+    EVP_Digest(token, strlen(token), md, &n, EVP_sha256(), NULL);
+    for (i = 0; i < n && i < 32; i++)
+        snprintf(out + 2 * i, 3, "%02x", md[i]);
+    out[2 * i] = '\0';
+}

@@ -39,7 +39,7 @@ OBJ_CGI := $(patsubst %.c,build/obj/%.o,$(SRC_CGI))
 ASAN_COMMON := $(patsubst %.c,build/asan/obj/%.o,$(SRC_COMMON))
 ASAN_CGI := $(patsubst %.c,build/asan/obj/%.o,$(SRC_CGI))
 
-.PHONY: all deps run stop status token migrate test unit api valgrind fuzz install clean
+.PHONY: all deps run stop status token migrate test unit api valgrind fuzz bench install clean
 
 all: $(BIN)
 
@@ -90,6 +90,10 @@ valgrind: deps $(BIN)
 	@PYTHON=$(PYTHON) TODO_BIN=$(CURDIR)/$(BIN) \
 		WORKER_WRAPPER="valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite" \
 		tests/run-api.sh
+
+# Latency and throughput through the real stack, release build; see tests/bench.
+bench: deps $(BIN)
+	@PYTHON=$(PYTHON) TODO_BIN=$(CURDIR)/$(BIN) tests/bench/run.sh
 
 # libFuzzer over every parser of client bytes, FUZZ_SECONDS per parser seed.
 FUZZ_SECONDS ?= 60

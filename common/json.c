@@ -223,7 +223,10 @@ int json_parse_body(struct pool *p, const char *s, size_t n,
     tok = json_tokener_new_ex(DEPTH_MAX + 1);
     if (tok == NULL)
         die_oom();
-    o = json_tokener_parse_ex(tok, s, (int)n + 1);   /* with the NUL: the end */
+    o = json_tokener_parse_ex(tok, s, (int)n);
+    /* A number at the very end waits for more: tell the tokener there is none. */
+    if (o == NULL && json_tokener_get_error(tok) == json_tokener_continue)
+        o = json_tokener_parse_ex(tok, "", 1);
     if (json_tokener_get_error(tok) != json_tokener_success) {
         json_tokener_free(tok);
         json_object_put(o);

@@ -3,7 +3,8 @@
  *
  * The first input byte picks the parser; the rest is what a client would
  * send: a request body (JSON syntax, json-c, the task contract), a query
- * string, a bearer token, a timestamp, or a path for the router.  Built and
+ * string, a bearer token, a timestamp, a path for the router, or a key set
+ * (JWKS text, PEM text) as an operator or Better Auth's table provides.  Built and
  * run by `make fuzz` (clang, -fsanitize=fuzzer,address,undefined).
  */
 #include <stdint.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../../common/jwk.h"
 #include "../../common/json.h"
 #include "../../common/jwt.h"
 #include "../../common/query.h"
@@ -67,7 +69,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     p = pool_new();
     s = pool_strndup(p, (const char *)data + 1, size - 1);
-    switch (data[0] % 5) {
+    struct jwt_keyset *set;
+
+    switch (data[0] % 7) {
     case 0:
         body(p, (const char *)data + 1, size - 1);
         break;
@@ -83,6 +87,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     case 3:
         if (ts_parse(s, &us) == 0)
             ts_add_period(us, PERIOD_MONTH, &us);
+        break;
+    case 4:
+        set = jwt_keyset_new();
+        jwt_keyset_add_jwks(set, s, size - 1, NULL, 0);
+        jwt_keyset_free(set);
+        break;
+    case 5:
+        set = jwt_keyset_new();
+        jwt_keyset_add_pem(set, s, size - 1, NULL, NULL, 0);
+        jwt_keyset_free(set);
         break;
     default:
         router_match(routes, 3, "GET", s, params, lens, allow, sizeof allow, &status);

@@ -86,6 +86,7 @@ static void refuses_deep_nesting(void **state)
 
 static void parses_into_the_pool(void **state)
 {
+    static const char unterminated[2] = { '1', '2' };
     struct pool *p = pool_new();
     json_object *o;
     size_t off;
@@ -95,6 +96,9 @@ static void parses_into_the_pool(void **state)
     assert_true(json_object_is_type(o, json_type_object));
     assert_int_equal(json_parse_body(p, "null", 4, &o, &off), 0);
     assert_null(o);
+    /* A number that ends the text, with nothing readable after it. */
+    assert_int_equal(json_parse_body(p, unterminated, sizeof unterminated, &o, &off), 0);
+    assert_int_equal(json_object_get_int(o), 12);
     assert_int_equal(json_parse_body(p, "\"\xff\"", 3, &o, &off), -1);
     pool_free(p);
 }

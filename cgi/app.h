@@ -28,6 +28,8 @@ json_object *req_json(struct req *r, int required, int *ok);
 
 int svc_health(struct req *r);
 int svc_ready(struct req *r);
+int svc_status(struct req *r);
+int svc_metrics(struct req *r);
 
 int auth_register(struct req *r);
 int auth_login(struct req *r);

@@ -6,6 +6,8 @@
  *                                  systemd): serve FastCGI on it; otherwise
  *                                  serve one plain CGI request and exit
  *   todo-fcgi --listen PATH|HOST:PORT   open that socket and serve FastCGI
+ *   todo-fcgi --workers N [--listen ...]  a master supervising N workers on
+ *                                  that socket (or on fd 0), see master.h
  *   todo-fcgi --migrate [--schema-dir DIR]   apply the schema and exit
  *   todo-fcgi --token USER [--role ROLE] [--ttl SECONDS]   print a token
  *
@@ -13,19 +15,23 @@
  */
 #include <errno.h>
 #include <fcgiapp.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "../common/keyring.h"
 #include "../common/log.h"
+#include "../common/scoreboard.h"
 #include "../common/timestamp.h"
 #include "app.h"
+#include "master.h"
 
 #ifndef SCHEMA_DIR
 #define SCHEMA_DIR "schema"
@@ -35,21 +41,41 @@ struct app {
     struct config cfg;
     struct db *db;
     struct keyring *keys;
+    struct scoreboard *sb;
     struct pool *pool;
+    int sock;                   /* the listening socket */
+    long max_requests;          /* 0: no limit */
+    const char *env_file;
 };
 
+/* The environment we started with, which a reload restores (kept for life). */
+static char **environ0;
+
 /*
- * SIGTERM ends the worker after the request in hand, if any: the handler is
- * installed without SA_RESTART, so a worker waiting in accept() wakes up and
- * leaves the loop, and exits through main() (so LeakSanitizer can report).
+ * SIGTERM ends a worker after the request in hand, if any.  The handler is
+ * installed with SA_RESTART, so a request in hand is never interrupted;
+ * an idle worker is woken instead: its copy of the listening socket becomes
+ * /dev/null (accept() fails) and a kept-alive nginx connection is shut
+ * (its read() ends).  Both calls are async-signal-safe.
  */
-static volatile sig_atomic_t stopping;
+static volatile sig_atomic_t stopping, busy;
+static int listen_fd = -1;
+static FCGX_Request *fcgi_req;
 
 static void on_term(int sig)
 {
+    int null;
+
     (void)sig;
     stopping = 1;
-    FCGX_ShutdownPending();
+    if (busy)
+        return;
+    if (listen_fd >= 0 && (null = open("/dev/null", O_RDONLY)) >= 0) {
+        dup2(null, listen_fd);
+        close(null);
+    }
+    if (fcgi_req != NULL && fcgi_req->ipcFd >= 0)
+        shutdown(fcgi_req->ipcFd, SHUT_RDWR);
 }
 
 /* ------------------------------------------------------ one request */
@@ -73,6 +99,7 @@ static void serve(struct app *a, http_param_fn param, http_read_fn readfn,
     r.cfg = &a->cfg;
     r.db = a->db;
     r.keys = a->keys;
+    r.sb = a->sb;
     log_request_id(r.request_id);
     dispatch(&r);
     out = http_render(&r, &len);
@@ -103,22 +130,144 @@ static void fcgi_write(void *ctx, const char *buf, size_t n)
     FCGX_PutStr(buf, (int)n, ((FCGX_Request *)ctx)->out);
 }
 
-static int serve_fcgi(struct app *a, int sock)
+/*
+ * The worker: serves FastCGI requests on a->sock until told to stop or
+ * max_requests are served, keeping its scoreboard slot up to date.
+ */
+static int serve_fcgi(struct app *a, struct sb_slot *slot)
 {
+    struct sigaction sa;
     FCGX_Request fr;
+    long served = 0;
 
-    if (FCGX_InitRequest(&fr, sock, 0) != 0) {
+    if (FCGX_InitRequest(&fr, a->sock, 0) != 0) {
         log_error("cannot set up the FastCGI request");
         return 1;
     }
+    listen_fd = a->sock;
+    fcgi_req = &fr;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_term;
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGHUP, SIG_IGN);
+
+    /* Early, so the first request is fast. */
+    if (db_connect(a->db) == DB_OK)
+        keyring_refresh(a->keys, a->db, 0);
+    slot->db_up = db_is_up(a->db);
+    slot_set(slot, SLOT_IDLE);
     log_info("worker %d ready", (int)getpid());
     while (!stopping && FCGX_Accept_r(&fr) >= 0) {
+        busy = 1;
+        slot_busy(slot);
         serve(a, fcgi_param, fcgi_read, fcgi_write, &fr);
+        served++;
+        /* Leaving: let nginx see the connection close with the response. */
+        if (stopping || served == a->max_requests)
+            fr.keepConnection = 0;
         FCGX_Finish_r(&fr);
+        slot->db_up = db_is_up(a->db);
+        slot_done(slot);
+        busy = 0;
+        if (served == a->max_requests)
+            break;
     }
+    slot_set(slot, SLOT_STOPPING);
+    fcgi_req = NULL;
     FCGX_Free(&fr, 1);
-    log_info("worker %d stopping", (int)getpid());
+    log_info("worker %d stopping after %ld requests", (int)getpid(), served);
     return 0;
+}
+
+/* Opens what a worker needs of its own: database, keys, request pool. */
+static int worker_init(struct app *a, char *err, size_t errlen)
+{
+    a->keys = keyring_new(&a->cfg.jwt, a->cfg.explicit_algs, a->cfg.public_key_file,
+                          a->cfg.jwks_file, a->cfg.jwks_table, a->cfg.jwks_reload,
+                          err, errlen);
+    if (a->keys == NULL)
+        return -1;
+    a->pool = pool_new();
+    a->db = db_open(a->cfg.database_url, a->cfg.db_prepare,
+                    a->cfg.request_timeout * 1000);
+    return 0;
+}
+
+static void worker_free(struct app *a)
+{
+    db_close(a->db);
+    keyring_free(a->keys);
+    pool_free(a->pool);
+}
+
+/* Whether the configured key files read well, before any worker starts. */
+static int check_keys(struct config *c, char *err, size_t errlen)
+{
+    struct keyring *k = keyring_new(&c->jwt, c->explicit_algs, c->public_key_file,
+                                    c->jwks_file, TABLE_OFF, 60, err, errlen);
+
+    keyring_free(k);
+    return k != NULL ? 0 : -1;
+}
+
+/* A child of the master (master.h's worker_fn). */
+static int pool_worker(void *arg, struct sb_slot *slot)
+{
+    struct app *a = arg;
+    char err[256];
+    int rc;
+
+    if (worker_init(a, err, sizeof err) != 0) {
+        log_error("%s", err);
+        return 2;
+    }
+    rc = serve_fcgi(a, slot);
+    worker_free(a);
+    return rc;
+}
+
+/*
+ * SIGHUP in the master (master.h's reload_fn): the environment is put back
+ * as it was at start, the env file read again, and the configuration
+ * checked; on any error the running one stays.
+ */
+static int pool_reload(void *arg)
+{
+    struct app *a = arg;
+    struct config c;
+    char err[256];
+    char **e;
+
+    clearenv();
+    for (e = environ0; *e != NULL; e++)
+        putenv(*e);
+    if ((a->env_file && config_env_file(a->env_file, err, sizeof err) != 0) ||
+        config_load(&c, 1, 1, err, sizeof err) != 0 ||
+        check_keys(&c, err, sizeof err) != 0) {
+        log_error("reload: %s", err);
+        return -1;
+    }
+    a->cfg = c;
+    log_set_level(c.log_level);
+    return 0;
+}
+
+/* A copy of the environment's entries, for pool_reload(). */
+static char **environ_copy(void)
+{
+    size_t n = 0, i;
+    char **copy;
+
+    while (environ[n] != NULL)
+        n++;
+    if ((copy = calloc(n + 1, sizeof *copy)) == NULL)
+        die_oom();
+    for (i = 0; i < n; i++)
+        if ((copy[i] = strdup(environ[i])) == NULL)
+            die_oom();
+    return copy;
 }
 
 /* ---------------------------------------------------------------- CGI */
@@ -199,6 +348,7 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: todo-fcgi [--env-file FILE] [--listen PATH|HOST:PORT]\n"
+            "                 [--workers N [--max-requests N] [--shutdown-timeout S]]\n"
             "       todo-fcgi --migrate [--schema-dir DIR]\n"
             "       todo-fcgi --token USER [--role ROLE] [--ttl SECONDS]\n"
             "Without --listen, serves FastCGI on fd 0 when it is a socket,\n"
@@ -215,16 +365,20 @@ int main(int argc, char **argv)
         { "role", required_argument, NULL, 'r' },
         { "ttl", required_argument, NULL, 'T' },
         { "env-file", required_argument, NULL, 'e' },
+        { "workers", required_argument, NULL, 'w' },
+        { "max-requests", required_argument, NULL, 'M' },
+        { "shutdown-timeout", required_argument, NULL, 'S' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     const char *listen_on = NULL, *schema = SCHEMA_DIR, *token_user = NULL;
     const char *role = NULL;
+    struct master_opts mo = { 0, 30, 30 };
     struct app a = { 0 };
-    struct sigaction sa;
+    struct sb_slot *slot;
     char err[256];
-    long ttl = 3600;
-    int c, migrate = 0, sock = 0, rc;
+    long ttl = 3600, workers = 0;
+    int c, migrate = 0, rc;
 
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
@@ -234,18 +388,22 @@ int main(int argc, char **argv)
         case 't': token_user = optarg; break;
         case 'r': role = optarg; break;
         case 'T': ttl = strtol(optarg, NULL, 10); break;
-        case 'e':
-            if (config_env_file(optarg, err, sizeof err) != 0) {
-                fprintf(stderr, "todo-fcgi: %s\n", err);
-                return 2;
-            }
-            break;
+        case 'e': a.env_file = optarg; break;
+        case 'w': workers = strtol(optarg, NULL, 10); break;
+        case 'M': a.max_requests = strtol(optarg, NULL, 10); break;
+        case 'S': mo.shutdown_timeout = strtol(optarg, NULL, 10); break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
     }
-    if (optind != argc || ttl <= 0) {
+    if (optind != argc || ttl <= 0 || workers < 0 || workers >= SCOREBOARD_MAX ||
+        a.max_requests < 0 || mo.shutdown_timeout < 1) {
         usage(stderr);
+        return 2;
+    }
+    environ0 = environ_copy();
+    if (a.env_file && config_env_file(a.env_file, err, sizeof err) != 0) {
+        fprintf(stderr, "todo-fcgi: %s\n", err);
         return 2;
     }
     if (config_load(&a.cfg, token_user == NULL, !migrate, err, sizeof err) != 0) {
@@ -257,9 +415,14 @@ int main(int argc, char **argv)
         return mint_token(&a.cfg, token_user, role, ttl);
     if (migrate)
         return db_migrate(a.cfg.database_url, schema) == 0 ? 0 : 1;
+    if (check_keys(&a.cfg, err, sizeof err) != 0) {
+        fprintf(stderr, "todo-fcgi: %s\n", err);
+        return 2;
+    }
 
+    a.sock = 0;
     if (listen_on != NULL) {
-        if (FCGX_Init() != 0 || (sock = FCGX_OpenSocket(listen_on, 128)) < 0) {
+        if (FCGX_Init() != 0 || (a.sock = FCGX_OpenSocket(listen_on, 128)) < 0) {
             fprintf(stderr, "todo-fcgi: cannot listen on %s: %s\n", listen_on,
                     strerror(errno));
             return 1;
@@ -268,32 +431,32 @@ int main(int argc, char **argv)
         fprintf(stderr, "todo-fcgi: cannot initialise FastCGI\n");
         return 1;
     }
-
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_term;
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    a.keys = keyring_new(&a.cfg.jwt, a.cfg.explicit_algs, a.cfg.public_key_file,
-                         a.cfg.jwks_file, a.cfg.jwks_table, a.cfg.jwks_reload,
-                         err, sizeof err);
-    if (a.keys == NULL) {
-        fprintf(stderr, "todo-fcgi: %s\n", err);
-        return 2;
-    }
-    a.pool = pool_new();
-    a.db = db_open(a.cfg.database_url, a.cfg.db_prepare);
-    if (listen_on == NULL && FCGX_IsCGI()) {
+    if (listen_on == NULL && workers == 0 && FCGX_IsCGI()) {
+        if (worker_init(&a, err, sizeof err) != 0) {
+            fprintf(stderr, "todo-fcgi: %s\n", err);
+            return 2;
+        }
         rc = serve_cgi(&a);
+        worker_free(&a);
+    } else if (workers > 0) {
+        mo.workers = (unsigned)workers;
+        mo.request_timeout = a.cfg.request_timeout;
+        if ((a.sb = scoreboard_new(mo.workers + 1, 1)) == NULL) {
+            fprintf(stderr, "todo-fcgi: cannot map the scoreboard\n");
+            return 1;
+        }
+        rc = master_run(&mo, a.sb, pool_worker, pool_reload, &a);
     } else {
-        /* Early, so the first request is fast. */
-        if (db_connect(a.db) == DB_OK)
-            keyring_refresh(a.keys, a.db, 0);
-        rc = serve_fcgi(&a, sock);
+        /* One worker alone (spawn-fcgi): a scoreboard of its own. */
+        if ((a.sb = scoreboard_new(1, 0)) == NULL)
+            die_oom();
+        slot = &a.sb->slot[0];
+        slot->pid = getpid();
+        slot->started = a.sb->started;
+        rc = pool_worker(&a, slot);
     }
-    db_close(a.db);
-    keyring_free(a.keys);
-    pool_free(a.pool);
+    scoreboard_free(a.sb);
     return rc;
 }

@@ -18,6 +18,8 @@
 static const struct route routes[] = {
     { "GET",    "/api/health",                        svc_health,    AUTH_NONE, BODY_NONE },
     { "GET",    "/api/ready",                         svc_ready,     AUTH_NONE, BODY_NONE },
+    { "GET",    "/api/status",                        svc_status,    AUTH_NONE, BODY_NONE },
+    { "GET",    "/api/metrics",                       svc_metrics,   AUTH_NONE, BODY_NONE },
     { "POST",   "/api/auth/register",                 auth_register, AUTH_NONE, BODY_JSON },
     { "POST",   "/api/auth/login",                    auth_login,    AUTH_NONE, BODY_JSON },
     { "POST",   "/api/auth/token",                    auth_token,    AUTH_NONE, BODY_FORM },
@@ -127,6 +129,8 @@ int dispatch(struct req *r)
 
 int reply_db_error(struct req *r, enum db_status st)
 {
+    if (st == DB_TIMEOUT)
+        return http_error(r, 504, DETAIL_TIMEOUT);
     if (st == DB_UNAVAILABLE) {
         http_header(r, "Retry-After", "5");
         return http_error(r, 503, DETAIL_UNAVAILABLE);

@@ -170,6 +170,12 @@ int config_load(struct config *c, int need_db, int need_secret,
         env_long("ACCESS_TOKEN_EXPIRE_MINUTES", 1, 1440, &minutes, err, errlen) != 0 ||
         env_long("REFRESH_TOKEN_EXPIRE_DAYS", 1, 365, &days, err, errlen) != 0)
         return -1;
+    c->request_timeout = 30;
+    if (env_long("REQUEST_TIMEOUT", 1, 3600, &c->request_timeout, err, errlen) != 0)
+        return -1;
+    c->status_allow = env("STATUS_ALLOW");
+    if (c->status_allow == NULL)
+        c->status_allow = "127.0.0.0/8 ::1";
     c->jwks_reload = 60;
     if (env_long("JWT_JWKS_RELOAD_SECONDS", 1, 86400, &c->jwks_reload, err, errlen) != 0)
         return -1;

@@ -30,6 +30,8 @@ struct config {
     long access_ttl;            /* seconds: ACCESS_TOKEN_EXPIRE_MINUTES, 15 */
     long refresh_ttl;           /* seconds: REFRESH_TOKEN_EXPIRE_DAYS, 30 */
     int db_prepare;             /* DB_PREPARE, default on */
+    long request_timeout;       /* REQUEST_TIMEOUT seconds, default 30 */
+    const char *status_allow;   /* STATUS_ALLOW, default loopback */
     enum log_level log_level;   /* LOG_LEVEL, default info */
 };
 

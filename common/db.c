@@ -18,6 +18,7 @@
 struct db {
     char *conninfo;
     int prepare;
+    long timeout_ms;
     PGconn *conn;
     unsigned long gen;      /* bumped on every new connection */
     int in_tx;
@@ -39,14 +40,38 @@ static int64_t mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-struct db *db_open(const char *conninfo, int prepare)
+struct db *db_open(const char *conninfo, int prepare, long statement_timeout_ms)
 {
     struct db *db = calloc(1, sizeof *db);
 
     if (db == NULL || (db->conninfo = strdup(conninfo)) == NULL)
         die_oom();
     db->prepare = prepare;
+    db->timeout_ms = statement_timeout_ms;
     return db;
+}
+
+int db_is_up(const struct db *db)
+{
+    return db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK;
+}
+
+/* Sets the per-statement time limit on a new connection; 0 or -1. */
+static int set_timeout(struct db *db)
+{
+    char ms[24];
+    const char *vals[] = { ms };
+    PGresult *res;
+    int ok;
+
+    if (!db->prepare || db->timeout_ms <= 0)
+        return 0;
+    snprintf(ms, sizeof ms, "%ld", db->timeout_ms);
+    res = PQexecParams(db->conn, "SELECT set_config('statement_timeout', $1, false)",
+                       1, NULL, vals, NULL, NULL, 0);
+    ok = PQresultStatus(res) == PGRES_TUPLES_OK;
+    PQclear(res);
+    return ok ? 0 : -1;
 }
 
 void db_close(struct db *db)
@@ -91,6 +116,10 @@ enum db_status db_connect(struct db *db)
         log_warn("db: cannot connect: %s", pq_msg(db->conn));
         goto fail;
     }
+    if (set_timeout(db) != 0) {
+        log_warn("db: cannot set statement_timeout: %s", pq_msg(db->conn));
+        goto fail;
+    }
     db->gen++;
     log_info("db: connected");
     return DB_OK;
@@ -115,6 +144,8 @@ static enum db_status classify(PGresult *res)
         return DB_ERROR;
     if (strcmp(state, "23505") == 0)            /* unique_violation */
         return DB_CONFLICT;
+    if (strcmp(state, "57014") == 0)            /* query_canceled: timeout */
+        return DB_TIMEOUT;
     if (strncmp(state, "08", 2) == 0 ||         /* connection exception */
         strncmp(state, "57P", 3) == 0 ||        /* shutdown, cannot connect */
         strcmp(state, "53300") == 0)            /* too many connections */

@@ -29,17 +29,25 @@ enum db_status {
     DB_NOT_FOUND,       /* no such row for this user */
     DB_UNAVAILABLE,     /* the database cannot be reached: 503 */
     DB_CONFLICT,        /* a unique value is taken */
+    DB_TIMEOUT,         /* statement_timeout cancelled it: 504 */
     DB_ERROR,           /* anything else: 500, cause logged */
 };
 
 struct db;
 
-struct db *db_open(const char *conninfo, int prepare);
+/*
+ * statement_timeout_ms > 0 is set on each new connection (unless prepare is
+ * off: behind PgBouncer in transaction mode a SET would leak to other
+ * clients; set it on the role there).
+ */
+struct db *db_open(const char *conninfo, int prepare, long statement_timeout_ms);
 void db_close(struct db *db);                       /* accepts NULL */
 
 /* Opens the connection now if it is not open; for start-up. */
 enum db_status db_connect(struct db *db);
 enum db_status db_ping(struct db *db);
+/* Whether the connection is open now (no round trip). */
+int db_is_up(const struct db *db);
 
 enum db_status db_begin(struct db *db);
 enum db_status db_commit(struct db *db);

@@ -32,6 +32,7 @@ static const char *reason(int status)
     case 422: return "Unprocessable Content";
     case 429: return "Too Many Requests";
     case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
     default: return status >= 500 ? "Internal Server Error" : "Unknown";
     }
 }
@@ -227,6 +228,7 @@ int http_req_read(struct req *r, struct pool *p, http_param_fn param,
     r->content_type = param(ctx, "CONTENT_TYPE");
     r->if_match = param(ctx, "HTTP_IF_MATCH");
     r->if_none_match = param(ctx, "HTTP_IF_NONE_MATCH");
+    r->remote_addr = param(ctx, "REMOTE_ADDR");
     v = param(ctx, "REQUEST_ID");
     if (!http_request_id_valid(v))
         v = param(ctx, "HTTP_X_REQUEST_ID");
@@ -290,9 +292,19 @@ int http_empty(struct req *r, int status)
     return status;
 }
 
+int http_text(struct req *r, int status, const char *type, const char *body)
+{
+    r->status = status;
+    r->resp = NULL;
+    r->text = body;
+    r->text_type = type;
+    return status;
+}
+
 char *http_render(struct req *r, size_t *len)
 {
-    const char *body = "";
+    const char *body = r->text ? r->text : "";
+    const char *type = r->resp ? "application/json" : r->text_type;
     char *out;
     int n;
 
@@ -302,12 +314,12 @@ char *http_render(struct req *r, size_t *len)
     n = asprintf(&out,
                  "Status: %d %s\r\n"
                  "X-Request-ID: %s\r\n"
-                 "%s%s%s"
+                 "%s%s%s%s"
                  "Content-Length: %zu\r\n\r\n%s",
                  r->status, reason(r->status), r->request_id,
                  r->headers ? r->headers : "",
-                 r->resp ? "Content-Type: application/json" : "",
-                 r->resp ? "\r\n" : "", strlen(body), body);
+                 type ? "Content-Type: " : "", type ? type : "",
+                 type ? "\r\n" : "", strlen(body), body);
     if (n < 0)
         die_oom();
     *len = (size_t)n;

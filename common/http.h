@@ -28,6 +28,7 @@ struct json_object;
 struct db;
 struct config;
 struct keyring;
+struct scoreboard;
 
 /* Reads a FastCGI/CGI parameter; NULL when absent. */
 typedef const char *(*http_param_fn)(void *ctx, const char *name);
@@ -44,6 +45,7 @@ struct req {
     const struct config *cfg;
     struct db *db;
     struct keyring *keys;
+    struct scoreboard *sb;
 
     const char *method;
     const char *path;           /* decoded, trailing slash removed */
@@ -53,6 +55,7 @@ struct req {
     const char *if_match;
     const char *if_none_match;
     const char *request_id;
+    const char *remote_addr;    /* REMOTE_ADDR; NULL when unknown */
     char *body;                 /* NUL-terminated; body_len bytes */
     size_t body_len;
     int body_too_large;
@@ -62,7 +65,9 @@ struct req {
 
     int status;
     char *headers;              /* "Name: value\r\n" lines */
-    struct json_object *resp;   /* NULL: no body */
+    struct json_object *resp;   /* NULL: no body (or a text one) */
+    const char *text;           /* a body that is not JSON; NULL: none */
+    const char *text_type;      /* its Content-Type */
 };
 
 /* Fills r from the request's parameters and body; 0, or -1 on a read error. */
@@ -74,6 +79,8 @@ void http_header(struct req *r, const char *name, const char *fmt, ...)
 int http_json(struct req *r, int status, struct json_object *body);
 int http_error(struct req *r, int status, const char *detail);
 int http_empty(struct req *r, int status);
+/* A body in another format; type and body must outlive the request. */
+int http_text(struct req *r, int status, const char *type, const char *body);
 
 /* The CGI response bytes: pool-owned, length in *len. */
 char *http_render(struct req *r, size_t *len);
@@ -104,6 +111,7 @@ int http_request_id_valid(const char *s);
 #define DETAIL_PRECONDITION "Precondition Failed"
 #define DETAIL_INTERNAL "Internal server error"
 #define DETAIL_UNAVAILABLE "Service unavailable"
+#define DETAIL_TIMEOUT "Request timed out"
 #define DETAIL_TASK_NOT_FOUND "Task not found"
 
 #endif

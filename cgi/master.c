@@ -1,0 +1,266 @@
+/*
+ * master.c: the prefork master: fork, supervise, reload, stop.  See master.h.
+ *
+ * The master is one loop around sigtimedwait(): every signal it cares about
+ * stays blocked and is taken synchronously, so no state is touched from a
+ * signal handler.  Each pass reaps children, keeps the pool at its size,
+ * advances a rolling reload, and runs the watchdog.
+ */
+#include "master.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../common/log.h"
+#include "../common/timestamp.h"
+
+#define BACKOFF_MIN_MS 100
+#define BACKOFF_MAX_MS 10000
+#define QUICK_DEATH_MS 2000     /* dying sooner than this counts as a crash loop */
+#define WATCHDOG_GRACE_S 5
+
+struct pool_state {
+    const struct master_opts *o;
+    struct scoreboard *sb;
+    worker_fn work;
+    void *arg;
+    sigset_t orig;              /* the mask to give children */
+    unsigned gen;               /* configuration generation */
+    pid_t fresh;                /* the new worker of a rolling reload */
+    unsigned fails;             /* consecutive quick deaths */
+    int64_t next_start;         /* ms: no spawning before (back-off) */
+    int64_t spawned_ms[SCOREBOARD_MAX];
+};
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static struct sb_slot *slot_of(struct scoreboard *sb, pid_t pid)
+{
+    unsigned i;
+
+    for (i = 0; i < sb->nslots; i++)
+        if (sb->slot[i].pid == pid)
+            return &sb->slot[i];
+    return NULL;
+}
+
+/* Starts a worker in slot i; 0, or -1 when fork failed. */
+static int spawn(struct pool_state *ps, unsigned i)
+{
+    struct sb_slot *s = &ps->sb->slot[i];
+    pid_t pid;
+
+    fflush(NULL);
+    pid = fork();
+    if (pid < 0) {
+        log_error("master: fork failed: %s", strerror(errno));
+        return -1;
+    }
+    if (pid == 0) {
+        signal(SIGTERM, SIG_DFL);
+        signal(SIGINT, SIG_DFL);
+        signal(SIGHUP, SIG_IGN);
+        signal(SIGCHLD, SIG_DFL);
+        sigprocmask(SIG_SETMASK, &ps->orig, NULL);
+        exit(ps->work(ps->arg, s));
+    }
+    memset(s, 0, sizeof *s);
+    s->pid = pid;
+    s->generation = ps->gen;
+    s->started = ts_now();
+    slot_set(s, SLOT_STARTING);
+    ps->spawned_ms[i] = mono_ms();
+    return 0;
+}
+
+/* Live workers (any state but empty), and those of older generations. */
+static unsigned count(struct pool_state *ps, unsigned *old)
+{
+    unsigned i, n = 0;
+
+    *old = 0;
+    for (i = 0; i < ps->sb->nslots; i++) {
+        struct sb_slot *s = &ps->sb->slot[i];
+
+        if (s->pid == 0)
+            continue;
+        n++;
+        if (s->generation != ps->gen && s->state != SLOT_STOPPING)
+            (*old)++;
+    }
+    return n;
+}
+
+static int free_slot(struct scoreboard *sb)
+{
+    unsigned i;
+
+    for (i = 0; i < sb->nslots; i++)
+        if (sb->slot[i].pid == 0)
+            return (int)i;
+    return -1;
+}
+
+static void stop_worker(struct sb_slot *s)
+{
+    slot_set(s, SLOT_STOPPING);
+    kill(s->pid, SIGTERM);
+}
+
+/* Collects every exited child and decides how it counts. */
+static void reap(struct pool_state *ps, int stopping)
+{
+    struct sb_slot *s;
+    int status, asked, quick;
+    pid_t pid;
+    unsigned i;
+
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+        if ((s = slot_of(ps->sb, pid)) == NULL)
+            continue;
+        i = (unsigned)(s - ps->sb->slot);
+        asked = stopping || s->state == SLOT_STOPPING;
+        __atomic_add_fetch(&ps->sb->retired, s->requests, __ATOMIC_RELAXED);
+        if (asked) {
+            /* Told to go: nothing to count. */
+        } else if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+            ps->sb->recycled++;
+            log_info("master: worker %d recycled after %llu requests", (int)pid,
+                     (unsigned long long)s->requests);
+        } else {
+            ps->sb->restarts++;
+            quick = mono_ms() - ps->spawned_ms[i] < QUICK_DEATH_MS;
+            ps->fails = quick ? ps->fails + 1 : 0;
+            if (ps->fails > 0) {
+                int64_t delay = (int64_t)BACKOFF_MIN_MS << (ps->fails > 7 ? 7 : ps->fails - 1);
+
+                ps->next_start = mono_ms() + (delay > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : delay);
+            }
+            if (WIFSIGNALED(status))
+                log_error("master: worker %d killed by signal %d", (int)pid, WTERMSIG(status));
+            else
+                log_error("master: worker %d exited with %d", (int)pid, WEXITSTATUS(status));
+        }
+        if (pid == ps->fresh)
+            ps->fresh = 0;
+        memset(s, 0, sizeof *s);
+    }
+}
+
+/* Keeps the pool at size, and moves a rolling reload one step on. */
+static void tend(struct pool_state *ps)
+{
+    unsigned i, old, live = count(ps, &old);
+    struct sb_slot *fresh;
+    int k;
+
+    if (old > 0) {
+        /* Rolling: start one new worker, retire one old one once it accepts. */
+        if (ps->fresh == 0 && live <= ps->o->workers && (k = free_slot(ps->sb)) >= 0 &&
+            spawn(ps, (unsigned)k) == 0)
+            ps->fresh = ps->sb->slot[k].pid;
+        fresh = ps->fresh ? slot_of(ps->sb, ps->fresh) : NULL;
+        if (fresh != NULL && (fresh->state == SLOT_IDLE || fresh->state == SLOT_BUSY)) {
+            for (i = 0; i < ps->sb->nslots; i++) {
+                struct sb_slot *s = &ps->sb->slot[i];
+
+                if (s->pid != 0 && s->generation != ps->gen && s->state != SLOT_STOPPING) {
+                    stop_worker(s);
+                    break;
+                }
+            }
+            ps->fresh = 0;
+        }
+        return;
+    }
+    while (live < ps->o->workers && mono_ms() >= ps->next_start &&
+           (k = free_slot(ps->sb)) >= 0 && spawn(ps, (unsigned)k) == 0)
+        live++;
+}
+
+/* Kills a worker stuck on one request well past the request time limit. */
+static void watchdog(struct pool_state *ps)
+{
+    int64_t limit = (int64_t)(ps->o->request_timeout + WATCHDOG_GRACE_S) * 1000000;
+    int64_t now = ts_now(), since;
+    unsigned i;
+
+    for (i = 0; i < ps->sb->nslots; i++) {
+        struct sb_slot *s = &ps->sb->slot[i];
+
+        since = __atomic_load_n(&s->busy_since, __ATOMIC_RELAXED);
+        if (s->pid != 0 && since != 0 && now - since > limit) {
+            log_error("master: worker %d stuck on one request for %lld s; killing it",
+                      (int)s->pid, (long long)((now - since) / 1000000));
+            kill(s->pid, SIGKILL);
+            __atomic_store_n(&s->busy_since, 0, __ATOMIC_RELAXED);
+        }
+    }
+}
+
+int master_run(const struct master_opts *o, struct scoreboard *sb,
+               worker_fn work, reload_fn reload, void *arg)
+{
+    struct pool_state ps = { .o = o, .sb = sb, .work = work, .arg = arg, .gen = 1 };
+    struct timespec tick = { 0, 100 * 1000000 };
+    int64_t deadline = 0;
+    unsigned i, old;
+    sigset_t set;
+    int sig, stopping = 0;
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGCHLD);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    sigprocmask(SIG_BLOCK, &set, &ps.orig);
+    log_info("master %d: %u workers", (int)getpid(), o->workers);
+
+    for (;;) {
+        reap(&ps, stopping);
+        if (stopping) {
+            if (count(&ps, &old) == 0)
+                break;
+            if (mono_ms() > deadline) {
+                log_warn("master: shutdown timeout; killing the remaining workers");
+                for (i = 0; i < sb->nslots; i++)
+                    if (sb->slot[i].pid != 0)
+                        kill(sb->slot[i].pid, SIGKILL);
+                deadline = INT64_MAX;
+            }
+        } else {
+            tend(&ps);
+            watchdog(&ps);
+        }
+        sig = sigtimedwait(&set, NULL, &tick);
+        if (sig == SIGHUP && !stopping) {
+            if (reload(arg) == 0) {
+                ps.gen++;
+                log_info("master: configuration reloaded; replacing workers");
+            } else {
+                log_error("master: reload failed; the workers keep the running configuration");
+            }
+        } else if ((sig == SIGTERM || sig == SIGINT) && !stopping) {
+            stopping = 1;
+            deadline = mono_ms() + o->shutdown_timeout * 1000;
+            log_info("master: stopping; workers finish their requests");
+            for (i = 0; i < sb->nslots; i++)
+                if (sb->slot[i].pid != 0)
+                    stop_worker(&sb->slot[i]);
+        }
+    }
+    log_info("master: stopped");
+    return 0;
+}

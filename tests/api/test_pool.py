@@ -1,0 +1,314 @@
+"""The prefork master (`--workers N`) under a steady load of writes and reads:
+a worker killed with SIGKILL, PostgreSQL restarted, a SIGHUP reload, a SIGTERM
+stop.  Each scenario prints its counts (sent, 2xx, 5xx, lost) and checks that
+no write acknowledged with a 2xx is missing from the database afterwards.
+
+The load goes straight to the master's socket over FastCGI (one connection
+per request), so what is measured is the pool, not nginx."""
+
+import json
+import os
+import signal
+import subprocess
+import threading
+import time
+
+import pytest
+
+import fcgi_client
+from helpers import DB, mint, new_user_id
+from test_modes import BIN, DATABASE_URL, base_env, free_port, restart_postgresql
+
+WORKERS = 3
+
+
+class Pool:
+    """A master with WORKERS workers on 127.0.0.1:port."""
+
+    def __init__(self, tmp_path, args=(), **env):
+        self.port = free_port()
+        self.addr = ("127.0.0.1", self.port)
+        self.log = tmp_path / f"master-{self.port}.log"
+        with open(self.log, "wb") as log:
+            self.proc = subprocess.Popen(
+                [BIN, "--workers", str(WORKERS), "--listen", f"127.0.0.1:{self.port}",
+                 "--shutdown-timeout", "10", *args],
+                env=base_env(**env), stdout=subprocess.DEVNULL, stderr=log)
+        self.wait_until(lambda: len(self.workers("idle", "busy")) == WORKERS, "workers up")
+
+    def request(self, method, path, body=b"", token=None, timeout=10):
+        params = {"REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": "",
+                  "CONTENT_LENGTH": str(len(body)), "REMOTE_ADDR": "127.0.0.1"}
+        if body:
+            params["CONTENT_TYPE"] = "application/json"
+        if token:
+            params["HTTP_AUTHORIZATION"] = "Bearer " + token
+        return fcgi_client.request(self.addr, params, body, timeout=timeout)
+
+    def status(self):
+        st, _, body = self.request("GET", "/api/status")
+        assert st == 200, body
+        return json.loads(body)
+
+    def workers(self, *states):
+        try:
+            ws = self.status()["workers"]
+        except OSError:
+            return []
+        return [w for w in ws if not states or w["state"] in states]
+
+    def wait_until(self, cond, what, timeout=20):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if cond():
+                return
+            assert self.proc.poll() is None, self.log.read_text()[-3000:]
+            time.sleep(0.05)
+        pytest.fail(f"timed out waiting for {what}\n" + self.log.read_text()[-3000:])
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            return self.proc.wait(timeout=30)
+        return self.proc.returncode
+
+
+@pytest.fixture
+def pool(tmp_path):
+    pools = []
+
+    def start(args=(), **env):
+        p = Pool(tmp_path, args, **env)
+        pools.append(p)
+        return p
+
+    yield start
+    for p in pools:
+        if p.proc.poll() is None:
+            p.proc.kill()
+            p.proc.wait()
+
+
+class Load:
+    """Client threads, each alternating a create (write) and a listing (read)
+    until stopped; records every answer with its time."""
+
+    def __init__(self, pool, threads=4):
+        self.pool = pool
+        self.user = new_user_id()
+        self.token = mint(self.user, exp=3600)
+        self.stop_flag = threading.Event()
+        self.lock = threading.Lock()
+        self.results = []           # (time, kind, status)
+        self.acked = []             # titles of writes answered 2xx
+        self.threads = [threading.Thread(target=self.run, args=(i,)) for i in range(threads)]
+
+    def run(self, n):
+        i = 0
+        while not self.stop_flag.is_set():
+            i += 1
+            title = f"load-{n}-{i}"
+            for kind in ("write", "read"):
+                try:
+                    if kind == "write":
+                        st, _, _ = self.pool.request("POST", f"/api/{self.user}/tasks",
+                                                     json.dumps({"title": title}).encode(),
+                                                     self.token)
+                    else:
+                        st, _, _ = self.pool.request("GET", f"/api/{self.user}/tasks",
+                                                     token=self.token)
+                except OSError:
+                    st = 0              # no answer at all
+                with self.lock:
+                    self.results.append((time.monotonic(), kind, st))
+                    if kind == "write" and 200 <= st < 300:
+                        self.acked.append(title)
+
+    def __enter__(self):
+        for t in self.threads:
+            t.start()
+        time.sleep(0.5)             # steady state before the fault
+        return self
+
+    def __exit__(self, *exc):
+        time.sleep(0.5)
+        self.stop_flag.set()
+        for t in self.threads:
+            t.join(timeout=30)
+
+    def counts(self, name):
+        sent = len(self.results)
+        ok = sum(1 for _, _, s in self.results if 200 <= s < 300)
+        err5 = sum(1 for _, _, s in self.results if s >= 500)
+        failed = sum(1 for _, _, s in self.results if s == 0)
+        titles = {r["title"] for r in DB.snapshot(self.user)}
+        lost = len([t for t in self.acked if t not in titles])
+        print(f"\n{name}: sent {sent}, 2xx {ok}, 5xx {err5}, no answer {failed}, lost {lost}")
+        return sent, ok, err5, failed, lost
+
+
+class RowLock:
+    """Holds a task's row lock from another session (psql), as a long admin
+    transaction would, until release()."""
+
+    def __init__(self, task_id):
+        self.psql = subprocess.Popen(
+            ["psql", DATABASE_URL, "-X", "-q", "-v", "ON_ERROR_STOP=1"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.psql.stdin.write(f"BEGIN;\nSELECT 1 FROM tasks WHERE id = {int(task_id)} FOR UPDATE;\n"
+                              "\\echo locked\n")
+        self.psql.stdin.flush()
+        while "locked" not in self.psql.stdout.readline():
+            assert self.psql.poll() is None, self.psql.stderr.read()
+
+    def release(self, commit=True):
+        self.psql.stdin.write("COMMIT;\n" if commit else "ROLLBACK;\n")
+        self.psql.stdin.close()
+        self.psql.wait(timeout=10)
+
+
+def test_killed_worker_is_replaced_and_no_acknowledged_write_is_lost(pool):
+    p = pool()
+    with Load(p) as load:
+        victim = p.workers()[0]["pid"]
+        os.kill(victim, signal.SIGKILL)
+        p.wait_until(lambda: len(p.workers("idle", "busy")) == WORKERS and
+                     victim not in [w["pid"] for w in p.workers()], "a replacement")
+    sent, ok, err5, failed, lost = load.counts("kill -9 a worker")
+    assert lost == 0
+    assert err5 + failed <= 1, "only the killed worker's request in hand may fail"
+    assert ok >= sent - 1 and sent > 50
+    assert p.status()["restarts"] == 1
+
+
+def test_postgresql_restart_gives_503_only_while_it_is_down(pool):
+    p = pool()
+    with Load(p) as load:
+        down = time.monotonic()
+        restart_postgresql()
+        up = time.monotonic()
+        time.sleep(2.5)
+    sent, ok, err5, failed, lost = load.counts("restart PostgreSQL")
+    assert lost == 0 and failed == 0
+    # Every failure is a 503 while PostgreSQL was down or coming back...
+    bad = [(t, s) for t, _, s in load.results if not 200 <= s < 300]
+    assert all(s == 503 for _, s in bad), bad
+    assert all(down <= t <= up + 2 for t, _ in bad), "503s after recovery"
+    # ...and within 2 s of it being back every request succeeds.
+    after = [s for t, _, s in load.results if t > up + 2]
+    assert after and all(200 <= s < 300 for s in after)
+    print(f"PostgreSQL down for {up - down:.2f} s; last failure "
+          f"{max((t for t, _ in bad), default=up) - up:+.2f} s after it was back")
+
+
+def test_reload_replaces_every_worker_without_a_failed_request(pool):
+    p = pool()
+    before = {w["pid"] for w in p.workers()}
+    with Load(p) as load:
+        p.proc.send_signal(signal.SIGHUP)
+        p.wait_until(lambda: not before & {w["pid"] for w in p.workers()} and
+                     len(p.workers("idle", "busy")) == WORKERS, "all workers replaced")
+    sent, ok, err5, failed, lost = load.counts("SIGHUP")
+    assert (err5, failed, lost) == (0, 0, 0) and ok == sent > 50
+    assert {w["generation"] for w in p.workers()} == {2}
+
+
+def test_reload_with_a_bad_setting_keeps_the_running_workers(pool, tmp_path):
+    env_file = tmp_path / "env"
+    env_file.write_text("LOG_LEVEL=info\n")
+    p = pool(args=("--env-file", str(env_file)))
+    before = {w["pid"] for w in p.workers()}
+    env_file.write_text("LOG_LEVEL=info\nJWT_LEEWAY=soon\n")
+    p.proc.send_signal(signal.SIGHUP)
+    p.wait_until(lambda: "reload failed" in p.log.read_text(), "the reload to fail")
+    time.sleep(0.3)
+    assert {w["pid"] for w in p.workers()} == before
+    assert "JWT_LEEWAY" in p.log.read_text()
+    # Mended, the next reload goes through and replaces every worker.
+    env_file.write_text("LOG_LEVEL=info\nJWT_LEEWAY=10\n")
+    p.proc.send_signal(signal.SIGHUP)
+    p.wait_until(lambda: {w["generation"] for w in p.workers()} == {2} and
+                 len(p.workers("idle", "busy")) == WORKERS, "the second reload")
+    assert not before & {w["pid"] for w in p.workers()}
+
+
+def test_stop_lets_requests_in_hand_finish_and_exits_0(pool):
+    p = pool()
+    user = new_user_id()
+    token = mint(user, exp=3600)
+    st, _, body = p.request("POST", f"/api/{user}/tasks", b'{"title": "locked"}', token)
+    assert st == 201, body
+    task = json.loads(body)
+    # Hold the row so that updates wait inside the workers, in hand.
+    lock = RowLock(task["id"])
+    answers = []
+
+    def update(n):
+        answers.append(p.request("PUT", f"/api/{user}/tasks/{task['id']}",
+                                 json.dumps({"title": f"update {n}"}).encode(), token,
+                                 timeout=20)[0])
+
+    # One worker stays free to answer the status requests below.
+    in_hand = WORKERS - 1
+    threads = [threading.Thread(target=update, args=(n,)) for n in range(in_hand)]
+    for t in threads:
+        t.start()
+    p.wait_until(lambda: len(p.workers("busy")) == in_hand + 1, "updates in hand", timeout=10)
+    p.proc.send_signal(signal.SIGTERM)
+    time.sleep(0.5)
+    assert p.proc.poll() is None, "the master left before its workers finished"
+    lock.release()
+    for t in threads:
+        t.join(timeout=20)
+    assert p.proc.wait(timeout=20) == 0
+    print(f"\nSIGTERM: {len(answers)} requests in hand, answers {sorted(answers)}")
+    assert answers == [200] * in_hand
+
+
+def test_statement_timeout_answers_504_and_the_worker_lives(pool):
+    p = pool(REQUEST_TIMEOUT="1")
+    user = new_user_id()
+    token = mint(user, exp=3600)
+    st, _, body = p.request("POST", f"/api/{user}/tasks", b'{"title": "stuck"}', token)
+    task = json.loads(body)
+    lock = RowLock(task["id"])
+    try:
+        st, _, body = p.request("PUT", f"/api/{user}/tasks/{task['id']}",
+                                b'{"title": "never"}', token, timeout=20)
+        assert st == 504 and json.loads(body) == {"detail": "Request timed out"}
+    finally:
+        lock.release(commit=False)
+    assert [t["title"] for t in DB.snapshot(user)] == ["stuck"]
+    assert p.status()["restarts"] == 0
+    st, _, _ = p.request("GET", f"/api/{user}/tasks/{task['id']}", token=token)
+    assert st == 200
+
+
+def test_max_requests_recycles_workers(pool):
+    p = pool()
+    p.proc.send_signal(signal.SIGTERM)
+    p.proc.wait(timeout=20)
+    port = free_port()
+    proc = subprocess.Popen([BIN, "--workers", "1", "--max-requests", "5", "--listen",
+                             f"127.0.0.1:{port}"], env=base_env(),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        addr = ("127.0.0.1", port)
+        pids = set()
+        deadline = time.time() + 20
+        statuses = []
+        while len(statuses) < 12 and time.time() < deadline:
+            try:
+                st, _, body = fcgi_client.request(addr, {
+                    "REQUEST_METHOD": "GET", "PATH_INFO": "/api/status",
+                    "QUERY_STRING": "", "REMOTE_ADDR": "127.0.0.1"})
+            except OSError:
+                time.sleep(0.05)
+                continue
+            statuses.append(st)
+            pids |= {w["pid"] for w in json.loads(body)["workers"]}
+        assert statuses == [200] * 12
+        assert len(pids) >= 3, "a new worker every 5 requests"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0

@@ -23,7 +23,7 @@
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 10000
 #define QUICK_DEATH_MS 2000     /* dying sooner than this counts as a crash loop */
-#define WATCHDOG_GRACE_S 5
+#define WATCHDOG_GRACE_S 2     /* beyond request_timeout: statement_timeout's turn */
 
 struct pool_state {
     const struct master_opts *o;

@@ -59,7 +59,7 @@ def request(address, params, body=b"", timeout=10):
                 buf = buf[8 + clen + pad:]
                 if rtype == FCGI_END_REQUEST:
                     return parse_cgi(out)
-    return parse_cgi(out)
+    raise ConnectionError("the FastCGI connection closed before the request ended")
 
 
 def parse_cgi(raw):

@@ -312,3 +312,40 @@ def test_max_requests_recycles_workers(pool):
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=20) == 0
+
+
+def postgres_pids():
+    """The stack's PostgreSQL processes: the postmaster and its children."""
+    state = os.environ.get("TODO_STATE_DIR")
+    if not state:
+        pytest.skip("TODO_STATE_DIR is not set (run through tests/run-api.sh)")
+    with open(f"{state}/pgdata/postmaster.pid") as f:
+        master = int(f.readline())
+    children = subprocess.run(["pgrep", "-P", str(master)], capture_output=True,
+                              text=True).stdout.split()
+    return [master] + [int(c) for c in children]
+
+
+def test_watchdog_replaces_a_worker_stuck_past_the_time_limit(pool):
+    # A frozen database (not down: its sockets stay open, nothing answers) is
+    # what statement_timeout cannot end; the master's watchdog must.
+    p = pool(REQUEST_TIMEOUT="1")
+    user = new_user_id()
+    token = mint(user, exp=3600)
+    pids = postgres_pids()
+    for pid in pids:
+        os.kill(pid, signal.SIGSTOP)
+    t0 = time.monotonic()
+    try:
+        with pytest.raises(OSError):
+            p.request("GET", f"/api/{user}/tasks", token=token, timeout=30)
+        waited = time.monotonic() - t0
+    finally:
+        for pid in pids:
+            os.kill(pid, signal.SIGCONT)
+    print(f"\nwatchdog: the stuck request ended after {waited:.1f} s")
+    assert 1 < waited < 10
+    p.wait_until(lambda: len(p.workers("idle", "busy")) == WORKERS, "a replacement")
+    assert p.status()["restarts"] == 1
+    st, _, _ = p.request("GET", f"/api/{user}/tasks", token=token)
+    assert st == 200

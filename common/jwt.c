@@ -185,8 +185,8 @@ out:
 
 /* Takes n bytes at in; writes their unpadded base64url encoding and a NUL
  * at out, which must hold (n + 2) / 3 * 4 + 1 bytes.  Returns the length. */
-static size_t
-b64_encode(const unsigned char *in, size_t n, char *out)
+size_t
+jwt_b64url_encode(const unsigned char *in, size_t n, char *out)
 {
     size_t i, o = 0;
     uint32_t v;
@@ -546,14 +546,14 @@ jwt_mint(enum jwt_alg alg, const unsigned char *secret, size_t len,
           (EVP_MAX_MD_SIZE + 2) / 3 * 4 + 1;
     if ((tok = malloc(cap)) == NULL)
         goto out;
-    n = b64_encode((const unsigned char *)hdr, hlen, tok);
+    n = jwt_b64url_encode((const unsigned char *)hdr, hlen, tok);
     tok[n++] = '.';
-    n += b64_encode((const unsigned char *)pl, plen, tok + n);
+    n += jwt_b64url_encode((const unsigned char *)pl, plen, tok + n);
     if (HMAC(md, secret, (int)len, (const unsigned char *)tok, n, mac,
              &maclen) == NULL)
         goto out;
     tok[n++] = '.';
-    b64_encode(mac, maclen, tok + n);
+    jwt_b64url_encode(mac, maclen, tok + n);
     r = tok;
     tok = NULL;
 out:

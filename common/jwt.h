@@ -95,6 +95,9 @@ char *jwt_mint(enum jwt_alg alg, const unsigned char *secret, size_t len,
 /* Decodes n characters of strict unpadded base64url (no '=', canonical
  * final character) at s into out (cap bytes), storing the length in
  * *outlen; 0, or -1 on bad input or overflow.  Shared with jwk.c. */
+/* Writes n bytes as unpadded base64url into out (room for 4 * ceil(n / 3)
+ * + 1) and returns the length written. */
+size_t jwt_b64url_encode(const unsigned char *in, size_t n, char *out);
 int jwt_b64url_decode(const char *s, size_t n, unsigned char *out, size_t cap,
                       size_t *outlen);
 

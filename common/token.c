@@ -8,27 +8,15 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "jwt.h"
+
 int token_random(char *out, size_t nbytes)
 {
-    static const char abc[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     unsigned char raw[64];
-    size_t i, bits = 0, k = 0;
-    unsigned acc = 0;
 
     if (nbytes > sizeof raw || getrandom(raw, nbytes, 0) != (ssize_t)nbytes)
         return -1;
-    for (i = 0; i < nbytes; i++) {
-        acc = (acc << 8) | raw[i];
-        bits += 8;
-        while (bits >= 6) {
-            bits -= 6;
-            out[k++] = abc[(acc >> bits) & 63];
-        }
-    }
-    if (bits > 0)
-        out[k++] = abc[(acc << (6 - bits)) & 63];
-    out[k] = '\0';
+    jwt_b64url_encode(raw, nbytes, out);
     return 0;
 }
 

@@ -38,28 +38,10 @@ static const struct jwt_policy base = {
 static char *
 b64url(const void *in, size_t n)
 {
-    static const char a[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    const unsigned char *p = in;
-    char *out = malloc(n / 3 * 4 + 5), *o = out;
-    size_t i;
+    char *out = malloc(n / 3 * 4 + 5);
 
     assert_non_null(out);
-    for (i = 0; i + 2 < n; i += 3) {
-        *o++ = a[p[i] >> 2];
-        *o++ = a[(p[i] & 3) << 4 | p[i + 1] >> 4];
-        *o++ = a[(p[i + 1] & 15) << 2 | p[i + 2] >> 6];
-        *o++ = a[p[i + 2] & 63];
-    }
-    if (n - i == 1) {
-        *o++ = a[p[i] >> 2];
-        *o++ = a[(p[i] & 3) << 4];
-    } else if (n - i == 2) {
-        *o++ = a[p[i] >> 2];
-        *o++ = a[(p[i] & 3) << 4 | p[i + 1] >> 4];
-        *o++ = a[(p[i + 1] & 15) << 2];
-    }
-    *o = '\0';
+    jwt_b64url_encode(in, n, out);
     return out;
 }
 

@@ -39,9 +39,17 @@ OBJ_CGI := $(patsubst %.c,build/obj/%.o,$(SRC_CGI))
 ASAN_COMMON := $(patsubst %.c,build/asan/obj/%.o,$(SRC_COMMON))
 ASAN_CGI := $(patsubst %.c,build/asan/obj/%.o,$(SRC_CGI))
 
-.PHONY: all deps run stop status token migrate test unit api valgrind fuzz bench install clean
+.PHONY: all deps web run stop status token migrate test unit lint api valgrind fuzz bench install uninstall clean
 
-all: $(BIN)
+all: $(BIN) web
+
+# The pinned npm packages: Swagger UI for /docs, the OpenAPI linter,
+# Playwright for the browser tests.  Installed again when the lock changes.
+NODE_STAMP := node_modules/.package-lock.json
+web: $(NODE_STAMP)
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+	@touch $@
 
 build/obj/%.o: %.c $(HDRS)
 	@mkdir -p $(@D)
@@ -80,11 +88,16 @@ token: $(BIN)
 unit: $(addprefix build/asan/,$(UNIT))
 	@for t in $^; do echo "== $$t"; ASAN_OPTIONS=detect_leaks=1 $$t || exit 1; done
 
-api: $(ASAN_BIN)
-	@PYTHON=$(PYTHON) TODO_BIN=$(CURDIR)/$(ASAN_BIN) tests/run-api.sh
+# The OpenAPI document, through Redocly's linter: zero errors.
+lint: $(NODE_STAMP)
+	@tests/openapi/lint.sh
+
+# API tests through nginx, then the browser tests on the same stack.
+api: $(ASAN_BIN) $(NODE_STAMP)
+	@PYTHON=$(PYTHON) TODO_BIN=$(CURDIR)/$(ASAN_BIN) BROWSER_TESTS=1 tests/run-api.sh
 
 test: deps
-	@$(MAKE) --no-print-directory unit api
+	@$(MAKE) --no-print-directory unit lint api
 
 valgrind: deps $(BIN)
 	@PYTHON=$(PYTHON) TODO_BIN=$(CURDIR)/$(BIN) \
@@ -103,10 +116,43 @@ fuzz:
 		tests/fuzz/fuzz_parsers.c $(SRC_COMMON) -o build/fuzz/fuzz_parsers $(PKG_LIBS)
 	build/fuzz/fuzz_parsers -max_total_time=$(FUZZ_SECONDS) -max_len=4096 build/fuzz/corpus
 
-install: $(BIN)
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/todo-fcgi/schema
+# The program, schema, systemd units and example configuration (README.md,
+# deploy/README.md). Build and install with the same PREFIX: it sets the
+# default --schema-dir. Paths inside the units and examples follow PREFIX.
+# SYSTEMD_UNIT_DIR and SYSUSERS_DIR may be set apart (systemd also reads
+# /usr/local/lib/systemd/system). When present, web/, openapi/openapi.json and
+# npm's swagger-ui-dist go where nginx.conf.example looks for them.
+install uninstall: SYSTEMD_UNIT_DIR ?= $(PREFIX)/lib/systemd/system
+install uninstall: SYSUSERS_DIR ?= $(PREFIX)/lib/sysusers.d
+install uninstall: SHARE = $(DESTDIR)$(PREFIX)/share/todo-fcgi
+install uninstall: DOC = $(DESTDIR)$(PREFIX)/share/doc/todo-fcgi
+install: $(BIN) web
+	install -d $(DESTDIR)$(PREFIX)/bin $(SHARE)/schema $(SHARE)/nginx $(SHARE)/apache \
+		$(DOC) $(DESTDIR)$(SYSTEMD_UNIT_DIR) $(DESTDIR)$(SYSUSERS_DIR)
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/todo-fcgi
-	install -m 644 schema/*.sql $(DESTDIR)$(PREFIX)/share/todo-fcgi/schema/
+	install -m 644 schema/*.sql $(SHARE)/schema/
+	install -m 644 deploy/env.example $(SHARE)/
+	for f in deploy/systemd/todo-fcgi.socket deploy/systemd/todo-fcgi.service \
+		nginx.conf.example deploy/nginx/*.conf deploy/spawn-fcgi.example deploy/apache/*; do \
+		case $$f in */systemd/*) d=$(DESTDIR)$(SYSTEMD_UNIT_DIR) ;; */nginx/*) d=$(SHARE)/nginx ;; \
+			*/apache/*) d=$(SHARE)/apache ;; *) d=$(SHARE) ;; esac; \
+		sed 's#/usr/local/#$(PREFIX)/#g' $$f >$$d/$${f##*/} && chmod 644 $$d/$${f##*/} || exit 1; \
+	done
+	chmod 755 $(SHARE)/spawn-fcgi.example $(SHARE)/apache/todo.cgi.example
+	install -m 644 deploy/systemd/todo-fcgi.sysusers $(DESTDIR)$(SYSUSERS_DIR)/todo-fcgi.conf
+	install -m 644 README.md $(DOC)/README.md
+	install -m 644 deploy/README.md $(DOC)/DEPLOY.md
+	if [ -f openapi/openapi.json ]; then install -m 644 openapi/openapi.json $(SHARE)/; fi
+	for d in web:web node_modules/swagger-ui-dist:swagger-ui; do \
+		if [ -d $${d%%:*} ]; then rm -rf $(SHARE)/$${d#*:} && cp -R $${d%%:*} $(SHARE)/$${d#*:} && \
+			find $(SHARE)/$${d#*:} -name '*.map' -delete && \
+			chmod -R u=rwX,go=rX $(SHARE)/$${d#*:} || exit 1; fi; \
+	done
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/todo-fcgi $(DESTDIR)$(SYSUSERS_DIR)/todo-fcgi.conf \
+		$(DESTDIR)$(SYSTEMD_UNIT_DIR)/todo-fcgi.socket $(DESTDIR)$(SYSTEMD_UNIT_DIR)/todo-fcgi.service
+	rm -rf $(SHARE) $(DOC)
 
 clean:
 	rm -rf build

@@ -17,11 +17,11 @@
 #include <fcgiapp.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -52,30 +52,47 @@ struct app {
 static char **environ0;
 
 /*
- * SIGTERM ends a worker after the request in hand, if any.  The handler is
- * installed with SA_RESTART, so a request in hand is never interrupted;
- * an idle worker is woken instead: its copy of the listening socket becomes
- * /dev/null (accept() fails) and a kept-alive nginx connection is shut
- * (its read() ends).  Both calls are async-signal-safe.
+ * SIGTERM ends a worker after the request in hand, if any, and never cuts
+ * one: the handler (installed with SA_RESTART) only swaps this process's copy
+ * of the listening socket for /dev/null, so a worker waiting in accept()
+ * fails out of it, and wakes the worker's poll() on a kept-alive nginx
+ * connection through a pipe.  A connection already accepted, or a request
+ * already arriving, is served first.  Both calls are async-signal-safe.
  */
-static volatile sig_atomic_t stopping, busy;
+static volatile sig_atomic_t stopping;
 static int listen_fd = -1;
-static FCGX_Request *fcgi_req;
+static int wake[2] = { -1, -1 };
 
 static void on_term(int sig)
 {
-    int null;
+    int null, saved = errno;
 
     (void)sig;
     stopping = 1;
-    if (busy)
-        return;
     if (listen_fd >= 0 && (null = open("/dev/null", O_RDONLY)) >= 0) {
         dup2(null, listen_fd);
         close(null);
     }
-    if (fcgi_req != NULL && fcgi_req->ipcFd >= 0)
-        shutdown(fcgi_req->ipcFd, SHUT_RDWR);
+    if (wake[1] >= 0 && write(wake[1], "x", 1) < 0) {
+        /* The pipe is full: the worker has been woken already. */
+    }
+    errno = saved;
+}
+
+/*
+ * Before reading the next request of a kept-alive connection: waits until
+ * it has bytes (or closed) or the worker is told to stop.  1 to go on.
+ */
+static int next_request_or_stop(const FCGX_Request *fr)
+{
+    struct pollfd p[2] = { { fr->ipcFd, POLLIN, 0 }, { wake[0], POLLIN, 0 } };
+
+    if (fr->ipcFd < 0)
+        return !stopping;       /* accept() next: the handler ends it */
+    while (poll(p, 2, -1) < 0)
+        if (errno != EINTR)
+            return 0;
+    return p[0].revents != 0 || !stopping;
 }
 
 /* ------------------------------------------------------ one request */
@@ -145,7 +162,10 @@ static int serve_fcgi(struct app *a, struct sb_slot *slot)
         return 1;
     }
     listen_fd = a->sock;
-    fcgi_req = &fr;
+    if (pipe2(wake, O_CLOEXEC | O_NONBLOCK) != 0) {
+        log_error("cannot make a pipe: %s", strerror(errno));
+        return 1;
+    }
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_term;
     sa.sa_flags = SA_RESTART;
@@ -159,8 +179,7 @@ static int serve_fcgi(struct app *a, struct sb_slot *slot)
     slot->db_up = db_is_up(a->db);
     slot_set(slot, SLOT_IDLE);
     log_info("worker %d ready", (int)getpid());
-    while (!stopping && FCGX_Accept_r(&fr) >= 0) {
-        busy = 1;
+    while (next_request_or_stop(&fr) && FCGX_Accept_r(&fr) >= 0) {
         slot_busy(slot);
         serve(a, fcgi_param, fcgi_read, fcgi_write, &fr);
         served++;
@@ -170,12 +189,10 @@ static int serve_fcgi(struct app *a, struct sb_slot *slot)
         FCGX_Finish_r(&fr);
         slot->db_up = db_is_up(a->db);
         slot_done(slot);
-        busy = 0;
         if (served == a->max_requests)
             break;
     }
     slot_set(slot, SLOT_STOPPING);
-    fcgi_req = NULL;
     FCGX_Free(&fr, 1);
     log_info("worker %d stopping after %ld requests", (int)getpid(), served);
     return 0;
@@ -210,6 +227,16 @@ static int check_keys(struct config *c, char *err, size_t errlen)
 
     keyring_free(k);
     return k != NULL ? 0 : -1;
+}
+
+/* A scoreboard of one slot, for a process that serves without a master. */
+static struct sb_slot *alone(struct app *a)
+{
+    if ((a->sb = scoreboard_new(1, 0)) == NULL)
+        die_oom();
+    a->sb->slot[0].pid = getpid();
+    a->sb->slot[0].started = a->sb->started;
+    return &a->sb->slot[0];
 }
 
 /* A child of the master (master.h's worker_fn). */
@@ -375,7 +402,6 @@ int main(int argc, char **argv)
     const char *role = NULL;
     struct master_opts mo = { 0, 30, 30 };
     struct app a = { 0 };
-    struct sb_slot *slot;
     char err[256];
     long ttl = 3600, workers = 0;
     int c, migrate = 0, rc;
@@ -434,6 +460,7 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     if (listen_on == NULL && workers == 0 && FCGX_IsCGI()) {
+        alone(&a);
         if (worker_init(&a, err, sizeof err) != 0) {
             fprintf(stderr, "todo-fcgi: %s\n", err);
             return 2;
@@ -449,13 +476,7 @@ int main(int argc, char **argv)
         }
         rc = master_run(&mo, a.sb, pool_worker, pool_reload, &a);
     } else {
-        /* One worker alone (spawn-fcgi): a scoreboard of its own. */
-        if ((a.sb = scoreboard_new(1, 0)) == NULL)
-            die_oom();
-        slot = &a.sb->slot[0];
-        slot->pid = getpid();
-        slot->started = a.sb->started;
-        rc = pool_worker(&a, slot);
+        rc = pool_worker(&a, alone(&a));
     }
     scoreboard_free(a.sb);
     return rc;

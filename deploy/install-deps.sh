@@ -11,12 +11,12 @@ set -euo pipefail
 
 # nginx (not nginx-light): in Debian 12 `nginx` is the full-featured core
 # (map, limit_req, fastcgi, ssl, http2); nginx-light only adds the echo module.
-RUN_PKGS=(postgresql-15 postgresql-client-15 nginx spawn-fcgi curl
+RUN_PKGS=(postgresql-15 postgresql-client-15 nginx spawn-fcgi curl procps
     libfcgi0ldbl libpq5 libjson-c5 libssl3 libargon2-1)
 BUILD_PKGS=(build-essential pkg-config libfcgi-dev libpq-dev libjson-c-dev libssl-dev
     libargon2-dev)
-TEST_PKGS=(libcmocka-dev python3-pytest python3-requests python3-jwt
-    python3-cryptography valgrind)
+TEST_PKGS=(chromium fonts-dejavu-core libcmocka-dev python3-pytest python3-requests python3-jwt
+    python3-cryptography python3-jsonschema valgrind pgbouncer systemd)
 
 usage() { echo "usage: $0 [run|build|test|all]" >&2; exit 2; }
 

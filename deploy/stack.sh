@@ -307,52 +307,67 @@ migrate() {
 
 # ---------------------------------------------------------------- workers
 
-worker_pids() {
-    [[ -f $RUN/workers.pid ]] || return 0
+# The workers run under todo-fcgi's own master (--workers), which spawn-fcgi
+# starts with the socket on fd 0 and which restarts any worker that dies;
+# workers.pid holds the master's pid.
+master_pid() {
     local p
-    while read -r p || [[ -n $p ]]; do
-        environ_has "$p" "TODO_STACK_DIR=$STATE_DIR" && echo "$p"
-    done <"$RUN/workers.pid"
+    p=$(head -n 1 "$RUN/workers.pid" 2>/dev/null) || return 0
+    [[ -n $p ]] && environ_has "$p" "TODO_STACK_DIR=$STATE_DIR" && echo "$p"
+    return 0
+}
+
+# worker_pids: the master's children, the workers.
+worker_pids() {
+    local m
+    m=$(master_pid)
+    [[ -n $m ]] || return 0
+    pgrep -P "$m" || true
 }
 
 workers_alive() { worker_pids | wc -l; }
+workers_wanted() { cat "$RUN/workers.count" 2>/dev/null || echo "$WORKERS"; }
 
-# workers_complete: every worker spawn-fcgi recorded still runs.
-workers_complete() {
-    local want
-    want=$(grep -c . "$RUN/workers.pid" 2>/dev/null) || return 1
-    (($(workers_alive) == want))
-}
+# workers_complete: the master runs (it keeps its workers at the count).
+workers_complete() { [[ -n $(master_pid) ]]; }
 
 start_workers() {
     workers_complete && return 0
-    stop_workers quiet      # some died: start the set afresh
-    local wrap=() owner=(-M 0600)
+    stop_workers quiet
+    local wrap=() owner=(-M 0600) n i
     read -r -a wrap <<<"$WORKER_WRAPPER"
     if ((EUID == 0)); then
         owner=(-u "$WORKER_USER" -g "$WORKER_GROUP" -U "$NGINX_USER" -G "$NGINX_GROUP" -M 0660)
     fi
     rm -f "$RUN/workers.pid"
-    # spawn-fcgi points the children's stdout and stderr at /dev/null, so a
-    # shell in front of each worker sends them to workers.log, then execs it.
+    echo "$WORKERS" >"$RUN/workers.count"
+    # spawn-fcgi points the child's stdout and stderr at /dev/null, so a
+    # shell in front of the master sends them to workers.log, then execs it.
     printf -- '--- %s starting %s workers\n' "$(date -Is)" "$WORKERS" >>"$LOG/workers.log"
     # shellcheck disable=SC2016 # $0 and $@ belong to the inner shell
-    todo_env spawn-fcgi -s "$SOCK" -F "$WORKERS" -P "$RUN/workers.pid" "${owner[@]}" -- \
+    todo_env spawn-fcgi -s "$SOCK" -P "$RUN/workers.pid" "${owner[@]}" -- \
         /bin/sh -c 'exec >>"$0" 2>&1; exec "$@"' "$LOG/workers.log" "${wrap[@]}" "$TODO_BIN" \
+        --workers "$WORKERS" --shutdown-timeout $((STOP_TIMEOUT > 6 ? STOP_TIMEOUT - 5 : 1)) \
         >"$LOG/spawn-fcgi.log" 2>&1 9>&- ||
         fail "spawn-fcgi failed" "$LOG/spawn-fcgi.log" "$LOG/workers.log"
     STARTED+=(workers)
-    local n
-    n=$(workers_alive)
-    ((n == WORKERS)) || fail "only $n of $WORKERS workers are running" "$LOG/spawn-fcgi.log" "$LOG/workers.log"
+    # The master forks its workers: give it a moment to have them all.
+    for ((i = 0; i < 100; i++)); do
+        n=$(workers_alive)
+        ((n >= WORKERS)) && return 0
+        [[ -n $(master_pid) ]] || break
+        sleep 0.1
+    done
+    fail "only $n of $WORKERS workers are running" "$LOG/spawn-fcgi.log" "$LOG/workers.log"
 }
 
 stop_workers() {
-    local pids
-    mapfile -t pids < <(worker_pids)
-    terminate TERM "${pids[@]}"
-    rm -f "$RUN/workers.pid" "$SOCK"
-    ((${#pids[@]} == 0)) || [[ ${1:-} == quiet ]] || say "workers stopped (${#pids[@]})"
+    local m
+    m=$(master_pid)
+    # The master lets requests in hand finish, then stops its workers.
+    [[ -z $m ]] || terminate TERM "$m"
+    rm -f "$RUN/workers.pid" "$RUN/workers.count" "$SOCK"
+    [[ -z $m ]] || [[ ${1:-} == quiet ]] || say "workers stopped (master $m)"
 }
 
 # ---------------------------------------------------------------- nginx
@@ -379,6 +394,8 @@ events {
 }
 
 http {
+    include /etc/nginx/mime.types;
+    types_hash_max_size 2048;
     default_type application/octet-stream;
     server_tokens off;
     keepalive_timeout 30s;
@@ -414,11 +431,24 @@ EOF
         listen 127.0.0.1:$HTTP_PORT;
         server_name localhost;
 
+        # Static files straight from the repository: the OpenAPI document,
+        # Swagger UI as npm installed it (npm ci), and the front end (web/).
+        set \$todo_openapi_file $REPO/openapi/openapi.json;
+        set \$todo_swagger_ui   $REPO/node_modules/swagger-ui-dist;
+        set \$todo_web_root     $REPO/web;
+
         include $REPO/deploy/nginx/todo-api.conf;
 
+        # The front end, a single-page app: paths that are not files get
+        # index.html; a missing asset (a name with an extension) is a 404.
         location / {
-            default_type application/json;
-            return 404 '{"detail": "Not Found"}';
+            root \$todo_web_root;
+            try_files \$uri \$uri/ /index.html;
+            expires epoch;
+            location ~ \\.[A-Za-z0-9]+\$ {
+                try_files \$uri =404;
+                expires epoch;
+            }
         }
     }
 }
@@ -429,6 +459,8 @@ EOF
 start_nginx() {
     nginx_running && return 0
     rm -f "$RUN/nginx.pid"
+    [[ -f $REPO/node_modules/swagger-ui-dist/swagger-ui-bundle.js ]] ||
+        say "warning: $REPO/node_modules/swagger-ui-dist is missing, /docs/ will not work (run npm ci)"
     write_nginx_conf
     nginx -p "$STATE_DIR/" -c "$STATE_DIR/nginx.conf" -e "$LOG/nginx-error.log" \
         >"$LOG/nginx-start.log" 2>&1 9>&- ||
@@ -479,9 +511,9 @@ wait_ready() {
             printf ' ok\n'
             return 0
         fi
-        if (($(workers_alive) == 0)); then
+        if [[ -z $(master_pid) ]]; then
             printf ' no worker left\n'
-            fail "every worker exited" "$LOG/workers.log"
+            fail "the workers' master exited" "$LOG/workers.log"
         fi
         ((i % 4)) || printf .
         sleep 0.25
@@ -539,7 +571,7 @@ cmd_stop() {
     fi
     lock_state
     if ! nginx_running && (($(workers_alive) == 0)) && ! pg_running; then
-        rm -f "$SOCK" "$RUN/workers.pid"
+        rm -f "$SOCK" "$RUN/workers.pid" "$RUN/workers.count"
         say "nothing running in $STATE_DIR"
         return 0
     fi
@@ -559,10 +591,11 @@ cmd_status() {
     fi
     mapfile -t pids < <(worker_pids)
     n=${#pids[@]}
-    if ((n > 0)); then
+    if [[ -n $(master_pid) ]]; then
         local want
-        want=$(grep -c . "$RUN/workers.pid" 2>/dev/null || echo "$n")
-        printf 'workers   running  %d of %d, pids %s, socket %s\n' "$n" "$want" "${pids[*]}" "$SOCK"
+        want=$(workers_wanted)
+        printf 'workers   running  %d of %d, master %s, pids %s, socket %s\n' "$n" "$want" \
+            "$(master_pid)" "${pids[*]}" "$SOCK"
         ((n < want)) || up=$((up + 1))
     else
         printf 'workers   stopped\n'

@@ -8,7 +8,8 @@
 # usage: tests/run-api.sh [pytest arguments...]
 # env:   TODO_BIN (the program to test), STATE_DIR (default <repo>/build/test-stack,
 #        wiped first), HTTP_PORT (18090), AUTH_RATE_LIMIT (1000), PYTHON
-#        (/usr/bin/python3), WORKER_WRAPPER and the rest as deploy/stack.sh reads them.
+#        (/usr/bin/python3), WORKER_WRAPPER and the rest as deploy/stack.sh reads them;
+#        BROWSER_TESTS=1 also runs tests/browser/run.sh after pytest.
 # The tests get TODO_URL, TODO_JWT_SECRET, TODO_DATABASE_URL, TODO_STATE_DIR, TODO_BIN.
 set -euo pipefail
 
@@ -116,6 +117,9 @@ main() {
         TODO_STATE_DIR=$STATE_DIR TODO_BIN=${TODO_BIN:-$REPO/build/todo-fcgi} \
         "$PYTHON" -m pytest -q tests/api "$@" || rc=$?
     ((rc == 0)) || say "pytest failed (exit $rc)"
+    if [[ ${BROWSER_TESTS:-} == 1 ]]; then     # tests/browser, on the same stack
+        TODO_URL=$TODO_URL "$REPO/tests/browser/run.sh" || { say "browser tests failed"; rc=1; }
+    fi
 
     dead=$(dead_workers)
     if [[ $dead != 0 ]]; then

@@ -349,3 +349,77 @@ def test_watchdog_replaces_a_worker_stuck_past_the_time_limit(pool):
     assert p.status()["restarts"] == 1
     st, _, _ = p.request("GET", f"/api/{user}/tasks", token=token)
     assert st == 200
+
+
+def test_status_is_for_operator_networks_only(pool):
+    p = pool(STATUS_ALLOW="127.0.0.0/8 ::1 192.0.2.0/28")
+    for addr, expected in (("127.0.0.1", 200), ("192.0.2.9", 200), ("192.0.2.17", 403),
+                           ("10.0.0.1", 403), ("::1", 200), ("2001:db8::1", 403), ("", 403)):
+        for path in ("/api/status", "/api/metrics"):
+            st, headers, body = fcgi_client.request(p.addr, {
+                "REQUEST_METHOD": "GET", "PATH_INFO": path, "QUERY_STRING": "",
+                "REMOTE_ADDR": addr})
+            assert st == expected, (addr, path, body)
+            if st == 403:
+                assert json.loads(body) == {"detail": "Forbidden"}
+    st, headers, body = fcgi_client.request(p.addr, {
+        "REQUEST_METHOD": "GET", "PATH_INFO": "/api/metrics", "QUERY_STRING": "",
+        "REMOTE_ADDR": "127.0.0.1"})
+    text = body.decode()
+    assert headers["content-type"].startswith("text/plain; version=0.0.4")
+    assert f'todo_workers{{state="idle"}} {WORKERS}' in text or "todo_workers{state=\"busy\"} 1" in text
+    assert "todo_database_up 1" in text and "todo_requests_total " in text
+
+
+def test_reload_through_nginx_with_kept_alive_connections_fails_nothing():
+    # The stack's own pool, behind nginx with fastcgi_keep_conn: the workers
+    # being replaced hold kept-alive connections when the reload comes.
+    import requests
+    from helpers import BASE_URL
+    state = os.environ.get("TODO_STATE_DIR")
+    if not state:
+        pytest.skip("TODO_STATE_DIR is not set (run through tests/run-api.sh)")
+    with open(f"{state}/run/workers.pid") as f:
+        master = int(f.readline())
+    user = new_user_id()
+    headers = {"Authorization": "Bearer " + mint(user, exp=3600)}
+    stop = threading.Event()
+    results, acked = [], []
+    lock = threading.Lock()
+
+    def run(n):
+        s = requests.Session()
+        i = 0
+        while not stop.is_set():
+            i += 1
+            title = f"nginx-{n}-{i}"
+            r1 = s.post(f"{BASE_URL}/api/{user}/tasks", json={"title": title}, headers=headers)
+            r2 = s.get(f"{BASE_URL}/api/{user}/tasks?limit=5", headers=headers)
+            with lock:
+                results.extend([r1.status_code, r2.status_code])
+                if r1.status_code == 201:
+                    acked.append(title)
+
+    def workers():
+        return subprocess.run(["pgrep", "-P", str(master)], capture_output=True,
+                              text=True).stdout.split()
+
+    before = set(workers())
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    time.sleep(0.5)
+    os.kill(master, signal.SIGHUP)
+    deadline = time.time() + 30
+    while time.time() < deadline and (before & set(workers()) or len(workers()) < len(before)):
+        time.sleep(0.1)
+    time.sleep(0.5)
+    stop.set()
+    for t in threads:
+        t.join(timeout=30)
+    titles = {r["title"] for r in DB.snapshot(user)}
+    failed = [s for s in results if s >= 300]
+    print(f"\nSIGHUP through nginx: sent {len(results)}, 2xx {len(results) - len(failed)}, "
+          f"failed {len(failed)}, lost {len([t for t in acked if t not in titles])}")
+    assert not before & set(workers()), "every worker was replaced"
+    assert failed == [] and all(t in titles for t in acked)

@@ -1,0 +1,339 @@
+"""Deployment (issue 4): the systemd units pass `systemd-analyze verify` and
+`security`; the service's exact command line runs a pool on a socket handed
+on fd 0, as systemd's StandardInput=socket does, and reloads and stops on the
+signals the unit sends; deploy/spawn-fcgi.example starts the same pool; `make
+install` honours PREFIX and DESTDIR; deploy/env.example lists every setting of
+README.md with its default, and those defaults start the program."""
+
+import grp
+import json
+import os
+import re
+import shlex
+import shutil
+import signal
+import socket
+import subprocess
+import time
+
+import pytest
+
+import fcgi_client
+from helpers import mint, new_user_id
+from test_pgbouncer import BIN, DATABASE_URL, SECRET, SANITIZER_RE, private_dir, stop
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "../.."))
+UNITS = os.path.join(REPO, "deploy/systemd")
+INSTALLED_BIN = "/usr/local/bin/todo-fcgi"
+
+
+def unit_values(name, key):
+    """Every value of `key=` in deploy/systemd/<name>."""
+    with open(os.path.join(UNITS, name)) as f:
+        return [l.split("=", 1)[1].strip() for l in f if l.startswith(key + "=")]
+
+
+def service_argv(env_file):
+    """The service's ExecStart=, with the test's program and env file."""
+    (cmd,) = unit_values("todo-fcgi.service", "ExecStart")
+    argv = shlex.split(cmd)
+    assert argv[0] == INSTALLED_BIN, argv
+    return [BIN] + [env_file if a == "/etc/todo-fcgi/env" else a for a in argv[1:]]
+
+
+def timeout_value(name, key):
+    (v,) = unit_values(name, key)
+    assert v.isdigit(), f"{key}={v}: expected plain seconds"
+    return int(v)
+
+
+def flag_value(argv, flag):
+    return argv[argv.index(flag) + 1]
+
+
+def write_env_file(d):
+    path = os.path.join(d, "env")
+    with open(path, "w") as f:
+        f.write(f"# test settings\nDATABASE_URL={DATABASE_URL}\nJWT_SECRET='{SECRET}'\n")
+    os.chmod(path, 0o644)
+    return path
+
+
+def request(sock_path, method, path, token=None, body=b""):
+    params = {"REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": "",
+              "CONTENT_LENGTH": str(len(body)), "REMOTE_ADDR": "127.0.0.1"}
+    if body:
+        params["CONTENT_TYPE"] = "application/json"
+    if token:
+        params["HTTP_AUTHORIZATION"] = "Bearer " + token
+    return fcgi_client.request(sock_path, params, body, timeout=10)
+
+
+def worker_pids(sock_path):
+    """The pool's worker pids, from /api/status; empty while it does not answer."""
+    try:
+        status, _, body = request(sock_path, "GET", "/api/status")
+    except OSError:
+        return set()
+    if status != 200:
+        return set()
+    return {w["pid"] for w in json.loads(body)["workers"] if w["state"] in ("idle", "busy")}
+
+
+def wait_for(cond, what, timeout=20, log=None):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        v = cond()
+        if v:
+            return v
+        time.sleep(0.05)
+    tail = open(log, errors="replace").read()[-3000:] if log and os.path.exists(log) else ""
+    pytest.fail(f"timed out waiting for {what}\n{tail}")
+
+
+def alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def assert_clean_log(log):
+    text = open(log, errors="replace").read()
+    assert not SANITIZER_RE.search(text), text[-4000:]
+
+
+@pytest.fixture
+def tmpdir_shared():
+    """A temporary folder other users (nobody, postgres) can traverse."""
+    d = private_dir("todo-deploy-")
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------
+# systemd
+
+
+def test_systemd_units_pass_systemd_analyze():
+    if not shutil.which("systemd-analyze"):
+        pytest.skip("systemd-analyze not found (Debian package systemd; deploy/install-deps.sh test)")
+    p = subprocess.run([os.path.join(UNITS, "verify.sh"), BIN], capture_output=True,
+                       text=True, timeout=60)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "systemd-analyze verify: ok" in p.stdout
+
+
+def test_units_agree_with_each_other_and_the_program():
+    # The socket nginx (www-data) connects to, handed on stdin to the service.
+    assert unit_values("todo-fcgi.socket", "ListenStream") == ["/run/todo-fcgi/todo.sock"]
+    assert unit_values("todo-fcgi.socket", "SocketGroup") == ["www-data"]
+    assert unit_values("todo-fcgi.socket", "SocketMode") == ["0660"]
+    assert unit_values("todo-fcgi.socket", "Accept") == ["no"]
+    assert unit_values("todo-fcgi.service", "StandardInput") == ["socket"]
+    # Output must not go to the socket.
+    assert unit_values("todo-fcgi.service", "StandardOutput") == ["journal"]
+    assert unit_values("todo-fcgi.service", "StandardError") == ["journal"]
+    argv = service_argv("/etc/todo-fcgi/env")
+    # Every flag is one the program documents.
+    usage = subprocess.run([BIN, "--help"], capture_output=True, text=True, timeout=10).stdout
+    for a in argv[1:]:
+        if a.startswith("--"):
+            assert a in usage, f"{a} is not in todo-fcgi --help"
+    # systemd's SIGKILL comes only after the master's own drain has had its time.
+    assert timeout_value("todo-fcgi.service", "TimeoutStopSec") > \
+        int(flag_value(argv, "--shutdown-timeout")) + 5
+    assert unit_values("todo-fcgi.service", "KillMode") in (["mixed"], ["process"])
+    assert unit_values("todo-fcgi.service", "ExecReload") == ["/bin/kill -HUP $MAINPID"]
+
+
+def test_service_command_line_serves_reloads_and_stops_on_an_inherited_socket(tmpdir_shared):
+    """What systemd does with the two units, minus the sandbox: bind the
+    socket, start ExecStart= with it on fd 0, ExecReload= (SIGHUP to the main
+    process), stop with KillMode=mixed (SIGTERM to the main process only)."""
+    d = tmpdir_shared
+    sock_path = os.path.join(d, "todo.sock")
+    argv = service_argv(write_env_file(d))
+    workers = int(flag_value(argv, "--workers"))
+    log = os.path.join(d, "service.log")
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(sock_path)
+    listener.listen(128)
+    env = {"PATH": "/usr/bin:/bin", "ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", "")}
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(argv, stdin=listener.fileno(), stdout=out, stderr=out, env=env)
+    listener.close()        # the service holds it now, as systemd would keep its copy
+    try:
+        first = wait_for(lambda: len(worker_pids(sock_path)) == workers and worker_pids(sock_path),
+                         f"{workers} workers", log=log)
+        user = new_user_id()
+        tok = mint(user)
+        status, _, body = request(sock_path, "POST", f"/api/{user}/tasks", tok,
+                                  b'{"title": "socket-activated"}')
+        assert status == 201, body
+
+        # systemctl reload: every worker replaced, no request failing meanwhile.
+        proc.send_signal(signal.SIGHUP)
+        failed, sent = 0, 0
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            status, _, _ = request(sock_path, "GET", f"/api/{user}/tasks", tok)
+            sent += 1
+            failed += status != 200
+            now = worker_pids(sock_path)
+            if len(now) == workers and not now & first:
+                break
+        else:
+            pytest.fail(f"the workers were not replaced after SIGHUP: {first} -> {now}")
+        assert failed == 0, f"{failed} of {sent} requests failed during the reload"
+
+        # systemctl stop: SIGTERM to the master alone; it must exit 0, workers
+        # gone, well within TimeoutStopSec.
+        proc.send_signal(signal.SIGTERM)
+        rc = proc.wait(timeout=timeout_value("todo-fcgi.service", "TimeoutStopSec"))
+        assert rc == 0, open(log, errors="replace").read()[-3000:]
+        assert not [p for p in now if alive(p)]
+    finally:
+        stop(proc)
+    assert_clean_log(log)
+
+
+# --------------------------------------------------------------------------
+# spawn-fcgi
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="spawn-fcgi.example switches users: needs root")
+def test_spawn_fcgi_example_starts_a_supervised_pool(tmpdir_shared):
+    if not shutil.which("spawn-fcgi"):
+        pytest.skip("spawn-fcgi not found")
+    d = tmpdir_shared
+    env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "TODO_BIN": BIN,
+           "ENV_FILE": write_env_file(d), "SOCKET": f"{d}/run/todo.sock",
+           "PID_FILE": f"{d}/run/todo-fcgi.pid", "LOG_FILE": f"{d}/log/todo-fcgi.log",
+           "WORKERS": "2", "RUN_AS": "nobody", "RUN_GROUP": "nogroup",
+           "ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", "")}
+    p = subprocess.run(["sh", os.path.join(REPO, "deploy/spawn-fcgi.example")], env=env,
+                       capture_output=True, text=True, timeout=30)
+    assert p.returncode == 0, p.stdout + p.stderr
+    pid = int(open(env["PID_FILE"]).read())
+    try:
+        st = os.stat(env["SOCKET"])
+        assert (st.st_mode & 0o777, st.st_gid) == (0o660, grp.getgrnam("www-data").gr_gid)
+        pids = wait_for(lambda: len(worker_pids(env["SOCKET"])) == 2 and worker_pids(env["SOCKET"]),
+                        "2 workers", log=env["LOG_FILE"])
+        with open(f"/proc/{pid}/status") as f:
+            assert re.search(r"^Uid:\s+65534\b", f.read(), re.M), "the master is not nobody"
+        status, _, body = request(env["SOCKET"], "GET", "/api/ready")
+        assert status == 200, body
+        # A worker that dies is replaced.
+        os.kill(next(iter(pids)), signal.SIGKILL)
+        wait_for(lambda: len(worker_pids(env["SOCKET"])) == 2 and
+                 worker_pids(env["SOCKET"]) != pids, "a replacement worker", log=env["LOG_FILE"])
+        os.kill(pid, signal.SIGTERM)
+        wait_for(lambda: not alive(pid), "the master to exit", timeout=15, log=env["LOG_FILE"])
+    finally:
+        if alive(pid):
+            os.kill(pid, signal.SIGKILL)
+    assert_clean_log(env["LOG_FILE"])
+
+
+# --------------------------------------------------------------------------
+# make install
+
+
+def test_make_install_honours_prefix_and_destdir(tmp_path):
+    dest = tmp_path / "root"
+    # The program given as BIN, and -o: install the build under test as it is
+    # (no release build from a tree being edited, no npm run): what is
+    # checked is where each file goes.
+    make = ["make", "-s", "-C", REPO, "-o", BIN, "-o", "node_modules/.package-lock.json",
+            f"BIN={BIN}", f"DESTDIR={dest}", "PREFIX=/usr"]
+    p = subprocess.run(make + ["install"], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stdout + p.stderr
+    usr = dest / "usr"
+    assert os.access(usr / "bin/todo-fcgi", os.X_OK)
+    share = usr / "share/todo-fcgi"
+    schema = sorted(f for f in os.listdir(os.path.join(REPO, "schema")) if f.endswith(".sql"))
+    assert schema and sorted(os.listdir(share / "schema")) == schema
+    for f in ("env.example", "nginx.conf.example", "nginx/todo-http.conf", "nginx/todo-api.conf",
+              "apache/htaccess.example", "apache/todo-fcgid.conf", "apache/todo-proxy-fcgi.conf",
+              "apache/todo.cgi.example"):
+        assert (share / f).is_file(), f
+    assert os.access(share / "spawn-fcgi.example", os.X_OK)
+    if os.path.isdir(os.path.join(REPO, "web")):
+        assert (share / "web/index.html").is_file()
+    if os.path.isfile(os.path.join(REPO, "openapi/openapi.json")):
+        assert (share / "openapi.json").is_file()
+    assert (usr / "share/doc/todo-fcgi/DEPLOY.md").is_file()
+    assert (usr / "lib/sysusers.d/todo-fcgi.conf").is_file()
+    units = usr / "lib/systemd/system"
+    service = (units / "todo-fcgi.service").read_text()
+    assert "ExecStart=/usr/bin/todo-fcgi --workers" in service
+    assert (units / "todo-fcgi.socket").is_file()
+    # Every path inside follows PREFIX.
+    for f in [units / "todo-fcgi.service", share / "spawn-fcgi.example",
+              share / "apache/todo-fcgid.conf", share / "nginx.conf.example"]:
+        assert "/usr/local/" not in f.read_text(), f
+    assert "TODO_BIN:-/usr/bin/todo-fcgi" in (share / "spawn-fcgi.example").read_text()
+    # Nothing outside DESTDIR/PREFIX.
+    assert sorted(os.listdir(dest)) == ["usr"]
+
+    p = subprocess.run(make + ["uninstall"], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stdout + p.stderr
+    left = [os.path.join(r, f) for r, _, fs in os.walk(dest) for f in fs]
+    assert left == []
+
+
+# --------------------------------------------------------------------------
+# env.example
+
+
+def readme_settings():
+    """{name: default} of README.md's configuration table; the default is
+    the literal when the cell is exactly `literal`, else ''."""
+    text = open(os.path.join(REPO, "README.md")).read()
+    section = text.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    table = section.split("\n\n| variable")[1].split("\n\n")[0]    # the first table
+    out = {}
+    for line in ("| variable" + table).splitlines()[2:]:
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        name = cells[0].strip("`")
+        m = re.fullmatch(r"`([^`]*)`", cells[1])
+        out[name] = m.group(1) if m else ""
+    return out
+
+
+def env_example():
+    """{name: value} of the `# NAME=value` lines of deploy/env.example."""
+    out = {}
+    for line in open(os.path.join(REPO, "deploy/env.example")):
+        m = re.match(r"^# ([A-Z][A-Z0-9_]*)=(.*)$", line.rstrip("\n"))
+        if m:
+            out[m.group(1)] = m.group(2)
+    return out
+
+
+def test_env_example_lists_every_setting_with_its_default():
+    documented, example = readme_settings(), env_example()
+    assert "DATABASE_URL" in documented and "LOG_LEVEL" in documented, documented
+    for name, default in documented.items():
+        assert name in example, f"{name} is in README.md but not in deploy/env.example"
+        assert example[name] == default, (name, example[name], default)
+
+
+def test_env_example_defaults_start_the_program(tmp_path):
+    # Every line uncommented: exactly the defaults, so the program starts as
+    # it does with none of them (the two required ones come from the
+    # environment, which wins over the file).
+    f = tmp_path / "env"
+    f.write_text("".join(f"{k}={v}\n" for k, v in env_example().items()))
+    env = {"PATH": "/usr/bin:/bin", "ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", ""),
+           "DATABASE_URL": DATABASE_URL, "JWT_SECRET": SECRET,
+           "REQUEST_METHOD": "GET", "PATH_INFO": "/api/ready", "REMOTE_ADDR": "127.0.0.1"}
+    p = subprocess.run([BIN, "--env-file", str(f)], env=env, stdin=subprocess.DEVNULL,
+                       capture_output=True, timeout=30)
+    assert p.returncode == 0, p.stderr.decode()
+    status, _, body = fcgi_client.parse_cgi(p.stdout)
+    assert status == 200, body
+    assert json.loads(body)["database"] == "ok"

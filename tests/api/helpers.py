@@ -9,6 +9,8 @@ Environment:
                      (falls back to JWT_SECRET)
   TODO_DATABASE_URL  libpq URI of the stack's database, queried with psql
                      (falls back to DATABASE_URL)
+  TODO_OPENAPI_CHECK "off" stops checking responses against openapi/openapi.json
+                     (on by default; see Contract)
 """
 
 import base64
@@ -18,6 +20,7 @@ import hashlib
 import hmac
 import json
 import os
+import posixpath
 import re
 import secrets
 import shutil
@@ -52,6 +55,8 @@ MAX_ID = 2**63 - 1
 
 HTTP = requests.Session()
 HTTP.trust_env = False          # never send 127.0.0.1 through a proxy from the env
+# Every response to an /api/ path is checked against openapi/openapi.json (below).
+HTTP.hooks["response"].append(lambda r, *args, **kw: CONTRACT.check(r))
 
 
 def url(path):
@@ -355,3 +360,221 @@ def link_target(r, rel):
 def header_tokens(value):
     """A comma-separated header value as a set of lower-case tokens."""
     return {t.strip().lower() for t in (value or "").split(",") if t.strip()}
+
+
+# --------------------------------------------------------------------------
+# The OpenAPI document as a contract: every response the shared session (HTTP,
+# request(), Client) gets for an /api/ path must be one the document describes.
+
+OPENAPI_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                            "openapi", "openapi.json")
+
+
+class Contract:
+    """Checks responses against openapi/openapi.json.
+
+    A response is matched to its operation (method and path template) and
+    status; the status must be documented for that operation, every header the
+    response object marks required must be present, every documented header
+    that is present must fit its schema, and the body must fit the schema of
+    its media type (JSON Schema 2020-12), or be empty when none is documented.
+    An unknown path must be answered with components/responses/NotFound, a
+    known path asked with another method with MethodNotAllowed, and a CORS
+    preflight (answered by nginx) with an empty 204. X-Request-ID is checked
+    on every response. Validators are built once per schema and cached.
+    Any mismatch fails the test at once (pytest.fail, which `except Exception`
+    does not catch).
+    """
+
+    def __init__(self, path=OPENAPI_FILE):
+        self.path = path
+        self.enabled = os.environ.get("TODO_OPENAPI_CHECK", "on").lower() not in (
+            "off", "0", "no", "false")
+        self.doc = None
+        self.routes = []            # (number of parameters, regex, template)
+        self._validators = {}
+        self._resolved = {}
+
+    def load(self):
+        if self.doc is not None:
+            return
+        try:
+            import jsonschema       # noqa: F401  (Debian: python3-jsonschema)
+        except ImportError:
+            pytest.fail("python3-jsonschema is missing (run deploy/install-deps.sh): "
+                        "cannot check responses against openapi/openapi.json")
+        with open(self.path, encoding="utf-8") as f:
+            self.doc = json.load(f)
+        for template in self.doc["paths"]:
+            rx = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template))
+            self.routes.append((template.count("{"), re.compile(f"^{rx}$"), template))
+        self.routes.sort(key=lambda r: r[0])    # literal paths win
+
+    # ---- the document
+
+    def pointer(self, ref):
+        """The node a local $ref ('#/components/...') names."""
+        assert ref.startswith("#/"), ref
+        node = self.doc
+        for part in ref[2:].split("/"):
+            node = node[part.replace("~1", "/").replace("~0", "~")]
+        return node
+
+    def resolve(self, node):
+        """node with every $ref replaced by what it names (the document has no
+        cycles); a $ref's sibling keywords are kept, as OpenAPI 3.1 allows."""
+        if isinstance(node, list):
+            return [self.resolve(x) for x in node]
+        if not isinstance(node, dict):
+            return node
+        if "$ref" in node:
+            ref = node["$ref"]
+            if ref not in self._resolved:
+                self._resolved[ref] = self.resolve(self.pointer(ref))
+            target = self._resolved[ref]
+            rest = {k: self.resolve(v) for k, v in node.items() if k != "$ref"}
+            if not rest:
+                return target
+            return {"allOf": [target], **rest}
+        return {k: self.resolve(v) for k, v in node.items()}
+
+    def validator(self, key, schema):
+        v = self._validators.get(key)
+        if v is None:
+            from jsonschema import Draft202012Validator
+            schema = self.resolve(schema)
+            Draft202012Validator.check_schema(schema)
+            v = self._validators[key] = Draft202012Validator(schema)
+        return v
+
+    def operation(self, method, path):
+        """(template, operation or None) for a request; (None, None) for a path
+        the document does not have."""
+        for _, rx, template in self.routes:
+            if rx.match(path):
+                return template, self.doc["paths"][template].get(method.lower())
+        return None, None
+
+    # ---- responses
+
+    @staticmethod
+    def server_path(raw):
+        """The path as the server routes on it: nginx's $uri (percent-decoded,
+        slashes merged, dot segments resolved), without a trailing slash."""
+        path = re.sub(r"/{2,}", "/", urllib.parse.unquote(raw))
+        return posixpath.normpath(path)
+
+    def check(self, r):
+        if not self.enabled:
+            return
+        req = r.request
+        parts = urllib.parse.urlsplit(req.url)
+        base = urllib.parse.urlsplit(BASE_URL)
+        if parts.netloc != base.netloc or not parts.path.startswith("/api/"):
+            return
+        self.load()
+        method = req.method.upper()
+        path = self.server_path(parts.path)
+        where = f"{method} {req.url} -> {r.status_code}"
+        problems = []
+
+        rid = r.headers.get("X-Request-ID")
+        if not rid or not REQUEST_ID_RE.match(rid):
+            problems.append(f"X-Request-ID missing or malformed: {rid!r}")
+
+        if (method == "OPTIONS" and req.headers.get("Origin")
+                and req.headers.get("Access-Control-Request-Method")):
+            # A CORS preflight: nginx answers it itself (info.description, CORS).
+            if r.status_code != 204 or r.content:
+                problems.append("a preflight must get an empty 204")
+            self.fail(where, problems, r)
+            return
+
+        # HEAD: as GET where the path has one (nginx's static files), without
+        # a body to check; the worker's routes answer it 405.
+        head = method == "HEAD"
+        template, op = self.operation("GET" if head else method, path)
+        if head and r.status_code == 405:
+            op = None
+        if template is None:
+            key, expected = ("NotFound",), "#/components/responses/NotFound"
+            if r.status_code != 404:
+                problems.append(f"{path} is not in the document, so only 404 may answer it")
+            else:
+                self.check_response(key, self.pointer(expected), r, problems, head)
+        elif op is None:
+            key, expected = ("MethodNotAllowed",), "#/components/responses/MethodNotAllowed"
+            if r.status_code != 405:
+                problems.append(f"{method} is not documented for {template}, "
+                                f"so only 405 may answer it")
+            else:
+                self.check_response(key, self.pointer(expected), r, problems, head)
+        else:
+            status = str(r.status_code)
+            responses = op["responses"]
+            resp = responses.get(status) or responses.get(status[0] + "XX") \
+                or responses.get("default")
+            if resp is None:
+                problems.append(f"status {status} is not documented for {method} "
+                                f"{template} (documented: {', '.join(responses)})")
+            else:
+                self.check_response((template, method, status), resp, r, problems, head)
+        self.fail(where, problems, r)
+
+    def check_response(self, key, resp, r, problems, head=False):
+        resp = self.resolve(resp)
+        for name, h in resp.get("headers", {}).items():
+            value = r.headers.get(name)
+            if value is None:
+                if h.get("required"):
+                    problems.append(f"required header {name} is missing")
+                continue
+            schema = h.get("schema", {})
+            if schema.get("type") == "integer":
+                try:
+                    value = int(value)
+                except ValueError:
+                    problems.append(f"header {name}: {value!r} is not an integer")
+                    continue
+            for e in self.validator(key + ("header", name), schema).iter_errors(value):
+                problems.append(f"header {name}: {e.message}")
+
+        content = resp.get("content")
+        if head:
+            if r.content:
+                problems.append(f"a response to HEAD has a body: {r.content[:200]!r}")
+            return
+        if not content:
+            if r.content:
+                problems.append(f"no body is documented, got {r.content[:200]!r}")
+            return
+        ctype = r.headers.get("Content-Type", "")
+        media = ctype.split(";")[0].strip().lower()
+        chosen = content.get(ctype) or next(
+            (k for k in content if k.split(";")[0].strip().lower() == media), None)
+        if chosen is None:
+            problems.append(f"Content-Type {ctype!r} is not documented "
+                            f"(documented: {', '.join(content)})")
+            return
+        body = content[chosen] if isinstance(chosen, str) else chosen
+        if media != "application/json":
+            return
+        try:
+            value = r.json()
+        except ValueError:
+            problems.append(f"the body is not JSON: {r.content[:200]!r}")
+            return
+        v = self.validator(key + ("body",), body.get("schema", {}))
+        for e in sorted(v.iter_errors(value), key=lambda e: list(e.absolute_path)):
+            at = "/".join(str(p) for p in e.absolute_path) or "(root)"
+            problems.append(f"body at {at}: {e.message}")
+
+    @staticmethod
+    def fail(where, problems, r):
+        if problems:
+            pytest.fail(f"response does not match openapi/openapi.json: {where}\n  "
+                        + "\n  ".join(problems[:10])
+                        + f"\n  body: {r.content[:300]!r}")
+
+
+CONTRACT = Contract()

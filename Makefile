@@ -39,6 +39,8 @@ OBJ_CGI := $(patsubst %.c,build/obj/%.o,$(SRC_CGI))
 ASAN_COMMON := $(patsubst %.c,build/asan/obj/%.o,$(SRC_COMMON))
 ASAN_CGI := $(patsubst %.c,build/asan/obj/%.o,$(SRC_CGI))
 
+.SECONDARY:
+
 .PHONY: all deps web run stop status token migrate test unit lint api valgrind fuzz bench install uninstall clean
 
 all: $(BIN) web

@@ -81,18 +81,29 @@ static void on_term(int sig)
 
 /*
  * Before reading the next request of a kept-alive connection: waits until
- * it has bytes (or closed) or the worker is told to stop.  1 to go on.
+ * it has bytes (or closed) or the worker is told to stop.  A stopping worker
+ * still waits, up to LINGER_MS, for nginx to close the idle connection
+ * itself (its upstream keepalive_timeout): closing it from here could cross
+ * a request nginx is sending on it.  1 to go on reading.
  */
+#define LINGER_MS 10000
+
 static int next_request_or_stop(const FCGX_Request *fr)
 {
     struct pollfd p[2] = { { fr->ipcFd, POLLIN, 0 }, { wake[0], POLLIN, 0 } };
+    int n;
 
     if (fr->ipcFd < 0)
         return !stopping;       /* accept() next: the handler ends it */
-    while (poll(p, 2, -1) < 0)
-        if (errno != EINTR)
-            return 0;
-    return p[0].revents != 0 || !stopping;
+    for (;;) {
+        n = poll(p, stopping ? 1 : 2, stopping ? LINGER_MS : -1);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return 0;           /* lingered long enough, or poll failed */
+        if (p[0].revents != 0)
+            return 1;           /* a request, or nginx closed it */
+    }
 }
 
 /* ------------------------------------------------------ one request */
@@ -422,7 +433,7 @@ int main(int argc, char **argv)
         default: usage(stderr); return 2;
         }
     }
-    if (optind != argc || ttl <= 0 || workers < 0 || workers >= SCOREBOARD_MAX ||
+    if (optind != argc || ttl <= 0 || workers < 0 || workers > SCOREBOARD_MAX / 2 ||
         a.max_requests < 0 || mo.shutdown_timeout < 1) {
         usage(stderr);
         return 2;
@@ -470,7 +481,7 @@ int main(int argc, char **argv)
     } else if (workers > 0) {
         mo.workers = (unsigned)workers;
         mo.request_timeout = a.cfg.request_timeout;
-        if ((a.sb = scoreboard_new(mo.workers + 1, 1)) == NULL) {
+        if ((a.sb = scoreboard_new(2 * mo.workers, 1)) == NULL) {
             fprintf(stderr, "todo-fcgi: cannot map the scoreboard\n");
             return 1;
         }

@@ -85,8 +85,11 @@ static int spawn(struct pool_state *ps, unsigned i)
     return 0;
 }
 
-/* Live workers (any state but empty), and those of older generations. */
-static unsigned count(struct pool_state *ps, unsigned *old)
+/*
+ * Workers that serve (not told to stop), and among them those of an older
+ * generation; with all, stopping ones count too.
+ */
+static unsigned count(struct pool_state *ps, unsigned *old, int all)
 {
     unsigned i, n = 0;
 
@@ -94,7 +97,7 @@ static unsigned count(struct pool_state *ps, unsigned *old)
     for (i = 0; i < ps->sb->nslots; i++) {
         struct sb_slot *s = &ps->sb->slot[i];
 
-        if (s->pid == 0)
+        if (s->pid == 0 || (!all && s->state == SLOT_STOPPING))
             continue;
         n++;
         if (s->generation != ps->gen && s->state != SLOT_STOPPING)
@@ -162,7 +165,7 @@ static void reap(struct pool_state *ps, int stopping)
 /* Keeps the pool at size, and moves a rolling reload one step on. */
 static void tend(struct pool_state *ps)
 {
-    unsigned i, old, live = count(ps, &old);
+    unsigned i, old, live = count(ps, &old, 0);
     struct sb_slot *fresh;
     int k;
 
@@ -231,7 +234,7 @@ int master_run(const struct master_opts *o, struct scoreboard *sb,
     for (;;) {
         reap(&ps, stopping);
         if (stopping) {
-            if (count(&ps, &old) == 0)
+            if (count(&ps, &old, 1) == 0)
                 break;
             if (mono_ms() > deadline) {
                 log_warn("master: shutdown timeout; killing the remaining workers");

@@ -32,7 +32,11 @@ struct master_opts {
 typedef int (*worker_fn)(void *arg, struct sb_slot *slot);
 typedef int (*reload_fn)(void *arg);
 
-/* sb must have o->workers + 1 slots (one spare for reloads), shared. */
+/*
+ * sb must be shared and have 2 * o->workers slots: during a reload, workers
+ * told to stop may linger (finishing, or waiting for nginx to close an idle
+ * kept-alive connection) while their replacements already serve.
+ */
 int master_run(const struct master_opts *o, struct scoreboard *sb,
                worker_fn work, reload_fn reload, void *arg);
 

@@ -423,7 +423,7 @@ EOF
     upstream todo_fcgi {
         server unix:$SOCK;
 EOF
-        ((keepalive == 0)) || printf '        keepalive %d;\n        keepalive_timeout 10s;\n' "$keepalive"
+        ((keepalive == 0)) || printf '        keepalive %d;\n        keepalive_timeout 2s;\n' "$keepalive"
         cat <<EOF
     }
 

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -60,15 +61,20 @@ static struct sb_slot *slot_of(struct scoreboard *sb, pid_t pid)
 static int spawn(struct pool_state *ps, unsigned i)
 {
     struct sb_slot *s = &ps->sb->slot[i];
-    pid_t pid;
+    pid_t pid, master;
 
     fflush(NULL);
+    master = getpid();
     pid = fork();
     if (pid < 0) {
         log_error("master: fork failed: %s", strerror(errno));
         return -1;
     }
     if (pid == 0) {
+        /* A worker whose master is gone (killed) stops as if told to. */
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (getppid() != master)
+            exit(0);
         signal(SIGTERM, SIG_DFL);
         signal(SIGINT, SIG_DFL);
         signal(SIGHUP, SIG_IGN);

@@ -85,8 +85,12 @@ def pool(tmp_path):
     yield start
     for p in pools:
         if p.proc.poll() is None:
-            p.proc.kill()
-            p.proc.wait()
+            p.proc.send_signal(signal.SIGTERM)
+            try:
+                p.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                p.proc.kill()       # its workers follow (PR_SET_PDEATHSIG)
+                p.proc.wait()
 
 
 class Load:
@@ -423,3 +427,18 @@ def test_reload_through_nginx_with_kept_alive_connections_fails_nothing():
           f"failed {len(failed)}, lost {len([t for t in acked if t not in titles])}")
     assert not before & set(workers()), "every worker was replaced"
     assert failed == [] and all(t in titles for t in acked)
+
+
+def test_workers_leave_when_their_master_is_killed(pool):
+    p = pool()
+    pids = [w["pid"] for w in p.workers()]
+    p.proc.kill()
+    p.proc.wait()
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        alive = [pid for pid in pids if os.path.exists(f"/proc/{pid}") and
+                 open(f"/proc/{pid}/stat").read().split()[2] != "Z"]
+        if not alive:
+            break
+        time.sleep(0.05)
+    assert alive == [], "orphaned workers still running"

@@ -113,12 +113,11 @@ typedef void (*write_fn)(void *ctx, const char *buf, size_t n);
 static void serve(struct app *a, http_param_fn param, http_read_fn readfn,
                   write_fn writefn, void *ctx)
 {
-    struct timespec t0, t1;
+    int64_t t0 = ts_mono();
     struct req r;
     const char *out;
     size_t len;
 
-    clock_gettime(CLOCK_MONOTONIC, &t0);
     if (http_req_read(&r, a->pool, param, readfn, ctx) != 0) {
         log_warn("cannot read the request");
         pool_reset(a->pool);
@@ -132,10 +131,7 @@ static void serve(struct app *a, http_param_fn param, http_read_fn readfn,
     dispatch(&r);
     out = http_render(&r, &len);
     writefn(ctx, out, len);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    log_access(r.method, r.path, r.status,
-               (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
-                   (double)(t1.tv_nsec - t0.tv_nsec) / 1e6,
+    log_access(r.method, r.path, r.status, (double)(ts_mono() - t0) / 1e3,
                r.ident ? r.ident->user : NULL);
     log_request_id(NULL);
     pool_reset(a->pool);

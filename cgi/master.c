@@ -39,14 +39,6 @@ struct pool_state {
     int64_t spawned_ms[SCOREBOARD_MAX];
 };
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static struct sb_slot *slot_of(struct scoreboard *sb, pid_t pid)
 {
     unsigned i;
@@ -87,7 +79,7 @@ static int spawn(struct pool_state *ps, unsigned i)
     s->generation = ps->gen;
     s->started = ts_now();
     slot_set(s, SLOT_STARTING);
-    ps->spawned_ms[i] = mono_ms();
+    ps->spawned_ms[i] = (ts_mono() / 1000);
     return 0;
 }
 
@@ -150,12 +142,12 @@ static void reap(struct pool_state *ps, int stopping)
                      (unsigned long long)s->requests);
         } else {
             ps->sb->restarts++;
-            quick = mono_ms() - ps->spawned_ms[i] < QUICK_DEATH_MS;
+            quick = (ts_mono() / 1000) - ps->spawned_ms[i] < QUICK_DEATH_MS;
             ps->fails = quick ? ps->fails + 1 : 0;
             if (ps->fails > 0) {
                 int64_t delay = (int64_t)BACKOFF_MIN_MS << (ps->fails > 7 ? 7 : ps->fails - 1);
 
-                ps->next_start = mono_ms() + (delay > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : delay);
+                ps->next_start = (ts_mono() / 1000) + (delay > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : delay);
             }
             if (WIFSIGNALED(status))
                 log_error("master: worker %d killed by signal %d", (int)pid, WTERMSIG(status));
@@ -194,7 +186,7 @@ static void tend(struct pool_state *ps)
         }
         return;
     }
-    while (live < ps->o->workers && mono_ms() >= ps->next_start &&
+    while (live < ps->o->workers && (ts_mono() / 1000) >= ps->next_start &&
            (k = free_slot(ps->sb)) >= 0 && spawn(ps, (unsigned)k) == 0)
         live++;
 }
@@ -242,7 +234,7 @@ int master_run(const struct master_opts *o, struct scoreboard *sb,
         if (stopping) {
             if (count(&ps, &old, 1) == 0)
                 break;
-            if (mono_ms() > deadline) {
+            if ((ts_mono() / 1000) > deadline) {
                 log_warn("master: shutdown timeout; killing the remaining workers");
                 for (i = 0; i < sb->nslots; i++)
                     if (sb->slot[i].pid != 0)
@@ -263,7 +255,7 @@ int master_run(const struct master_opts *o, struct scoreboard *sb,
             }
         } else if ((sig == SIGTERM || sig == SIGINT) && !stopping) {
             stopping = 1;
-            deadline = mono_ms() + o->shutdown_timeout * 1000;
+            deadline = (ts_mono() / 1000) + o->shutdown_timeout * 1000;
             log_info("master: stopping; workers finish their requests");
             for (i = 0; i < sb->nslots; i++)
                 if (sb->slot[i].pid != 0)

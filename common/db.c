@@ -32,14 +32,6 @@ static struct db_stmt stmt_commit = { "commit", "COMMIT", 0, 0 };
 
 /* ---------------------------------------------------------- connection */
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 struct db *db_open(const char *conninfo, int prepare, long statement_timeout_ms)
 {
     struct db *db = calloc(1, sizeof *db);
@@ -107,7 +99,7 @@ enum db_status db_connect(struct db *db)
 {
     if (db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK)
         return DB_OK;
-    if (mono_ms() < db->next_try)
+    if ((ts_mono() / 1000) < db->next_try)
         return DB_UNAVAILABLE;
     PQfinish(db->conn);
     db->in_tx = 0;
@@ -126,7 +118,7 @@ enum db_status db_connect(struct db *db)
 fail:
     PQfinish(db->conn);
     db->conn = NULL;
-    db->next_try = mono_ms() + DB_RETRY_MS;
+    db->next_try = (ts_mono() / 1000) + DB_RETRY_MS;
     return DB_UNAVAILABLE;
 }
 

@@ -264,3 +264,11 @@ ts_now(void)
         return 0;
     return (int64_t)t.tv_sec * US_SEC + t.tv_nsec / 1000;
 }
+
+int64_t ts_mono(void)
+{
+    struct timespec t;
+
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
+}

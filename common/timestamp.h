@@ -26,5 +26,6 @@ int ts_parse(const char *s, int64_t *out_us);        /* 0, or -1 if malformed */
 void ts_format(int64_t us, char buf[TS_BUFSZ]);
 int ts_add_period(int64_t us, enum period p, int64_t *out_us); /* -1 past 9999 */
 int64_t ts_now(void);                                 /* wall clock, us */
+int64_t ts_mono(void);                                /* monotonic clock, us */
 
 #endif

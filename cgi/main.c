@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -52,57 +53,92 @@ struct app {
 static char **environ0;
 
 /*
- * SIGTERM ends a worker after the request in hand, if any, and never cuts
- * one: the handler (installed with SA_RESTART) only swaps this process's copy
- * of the listening socket for /dev/null, so a worker waiting in accept()
- * fails out of it, and wakes the worker's poll() on a kept-alive nginx
- * connection through a pipe.  A connection already accepted, or a request
- * already arriving, is served first.  Both calls are async-signal-safe.
+ * How a worker leaves (told to stop with SIGTERM, or --max-requests served)
+ * without failing a request:
+ *
+ *   - The request in hand is always finished.  SIGTERM and SIGINT stay
+ *     blocked except while the worker waits in ppoll(), so the handler only
+ *     raises a flag and never interrupts a library call (libfcgi drops a
+ *     new connection when a signal cuts short its wait for the first bytes).
+ *   - It accepts no new connection, but does not close the one nginx keeps
+ *     alive (FCGI_KEEP_CONN): that connection is the web server's to close,
+ *     and nginx may be writing the next request on it at the very moment a
+ *     worker closed it; nginx does not retry a POST, so that request would
+ *     fail.  The worker serves what comes on it and exits once nginx closes
+ *     it: after the upstream keepalive_timeout when idle, after its
+ *     keepalive_time when busy (nginx.conf.example).  If the web server has not
+ *     closed it after LINGER_IDLE_MS idle or LINGER_MAX_MS in all, the
+ *     worker closes it itself.
  */
+#define LINGER_IDLE_MS 10000
+#define LINGER_MAX_MS 60000
+
 static volatile sig_atomic_t stopping;
-static int listen_fd = -1;
-static int wake[2] = { -1, -1 };
+static int64_t left_at;         /* ms, when the worker began to leave */
 
 static void on_term(int sig)
 {
-    int null, saved = errno;
-
     (void)sig;
     stopping = 1;
-    if (listen_fd >= 0 && (null = open("/dev/null", O_RDONLY)) >= 0) {
-        dup2(null, listen_fd);
-        close(null);
-    }
-    if (wake[1] >= 0 && write(wake[1], "x", 1) < 0) {
-        /* The pipe is full: the worker has been woken already. */
-    }
-    errno = saved;
+}
+
+/* Until when a leaving worker waits for the next request on its connection. */
+static struct timespec *linger_timeout(struct timespec *ts)
+{
+    int64_t now = ts_mono() / 1000, left;
+
+    if (left_at == 0)
+        left_at = now;
+    left = LINGER_MAX_MS - (now - left_at);
+    if (left > LINGER_IDLE_MS)
+        left = LINGER_IDLE_MS;
+    if (left < 0)
+        left = 0;
+    ts->tv_sec = left / 1000;
+    ts->tv_nsec = left % 1000 * 1000000;
+    return ts;
 }
 
 /*
- * Before reading the next request of a kept-alive connection: waits until
- * it has bytes (or closed) or the worker is told to stop.  A stopping worker
- * still waits, up to LINGER_MS, for nginx to close the idle connection
- * itself (its upstream keepalive_timeout): closing it from here could cross
- * a request nginx is sending on it.  1 to go on reading.
+ * Waits for something for FCGX_Accept_r() to read: a connection to accept
+ * (unless leaving) or the next request on the kept-alive one.  When nginx
+ * closes that one, the worker closes its end and goes back to the listening
+ * socket.  0 when the worker is done.
+ *
+ * Every idle worker wakes for a new connection and all but one find nothing
+ * to accept (the socket is non-blocking); nginx keeps its connections alive,
+ * so new ones are rare.
  */
-#define LINGER_MS 10000
-
-static int next_request_or_stop(const FCGX_Request *fr)
+static int next_request(FCGX_Request *fr, int sock, const sigset_t *waitmask)
 {
-    struct pollfd p[2] = { { fr->ipcFd, POLLIN, 0 }, { wake[0], POLLIN, 0 } };
+    struct timespec ts;
+    struct pollfd p;
+    char c;
     int n;
 
-    if (fr->ipcFd < 0)
-        return !stopping;       /* accept() next: the handler ends it */
     for (;;) {
-        n = poll(p, stopping ? 1 : 2, stopping ? LINGER_MS : -1);
+        if (stopping && fr->ipcFd < 0)
+            return 0;
+        p.fd = fr->ipcFd >= 0 ? fr->ipcFd : sock;
+        p.events = POLLIN;
+        n = ppoll(&p, 1, stopping ? linger_timeout(&ts) : NULL, waitmask);
         if (n < 0 && errno == EINTR)
             continue;
-        if (n <= 0)
-            return 0;           /* lingered long enough, or poll failed */
-        if (p[0].revents != 0)
-            return 1;           /* a request, or nginx closed it */
+        if (n <= 0) {
+            if (n == 0)
+                log_info("worker %d: the web server left its connection open; closing it",
+                         (int)getpid());
+            return 0;
+        }
+        if (fr->ipcFd < 0)
+            return 1;
+        n = (int)recv(fr->ipcFd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+        if (n > 0)
+            return 1;
+        if (n < 0 && errno == EAGAIN)
+            continue;
+        close(fr->ipcFd);       /* nginx closed it (or reset it) */
+        fr->ipcFd = -1;
     }
 }
 
@@ -161,21 +197,28 @@ static void fcgi_write(void *ctx, const char *buf, size_t n)
 static int serve_fcgi(struct app *a, struct sb_slot *slot)
 {
     struct sigaction sa;
+    sigset_t term, waitmask;
     FCGX_Request fr;
     long served = 0;
+    int rc, failed = 0;
 
     if (FCGX_InitRequest(&fr, a->sock, 0) != 0) {
         log_error("cannot set up the FastCGI request");
         return 1;
     }
-    listen_fd = a->sock;
-    if (pipe2(wake, O_CLOEXEC | O_NONBLOCK) != 0) {
-        log_error("cannot make a pipe: %s", strerror(errno));
+    /* Shared with the other workers: each finds out in ppoll() what to accept. */
+    if (fcntl(a->sock, F_SETFL, fcntl(a->sock, F_GETFL) | O_NONBLOCK) != 0) {
+        log_error("cannot make the listening socket non-blocking: %s", strerror(errno));
         return 1;
     }
+    sigemptyset(&term);
+    sigaddset(&term, SIGTERM);
+    sigaddset(&term, SIGINT);
+    sigprocmask(SIG_BLOCK, &term, &waitmask);
+    sigdelset(&waitmask, SIGTERM);
+    sigdelset(&waitmask, SIGINT);
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_term;
-    sa.sa_flags = SA_RESTART;
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     signal(SIGHUP, SIG_IGN);
@@ -186,23 +229,31 @@ static int serve_fcgi(struct app *a, struct sb_slot *slot)
     slot->db_up = db_is_up(a->db);
     slot_set(slot, SLOT_IDLE);
     log_info("worker %d ready", (int)getpid());
-    while (next_request_or_stop(&fr) && FCGX_Accept_r(&fr) >= 0) {
+    while (next_request(&fr, a->sock, &waitmask)) {
+        if ((rc = FCGX_Accept_r(&fr)) < 0) {
+            if (rc == -EAGAIN || rc == -EWOULDBLOCK)
+                continue;       /* another worker took the connection */
+            log_error("cannot accept a FastCGI connection: %s", strerror(-rc));
+            failed = 1;
+            break;
+        }
         slot_busy(slot);
         serve(a, fcgi_param, fcgi_read, fcgi_write, &fr);
-        served++;
-        /* Leaving: let nginx see the connection close with the response. */
-        if (stopping || served == a->max_requests)
-            fr.keepConnection = 0;
         FCGX_Finish_r(&fr);
         slot->db_up = db_is_up(a->db);
         slot_done(slot);
-        if (served == a->max_requests)
-            break;
+        if (++served == a->max_requests) {
+            /* The master starts a replacement as soon as it sees this. */
+            log_info("worker %d recycled after %ld requests", (int)getpid(), served);
+            __atomic_add_fetch(&a->sb->recycled, 1, __ATOMIC_RELAXED);
+            slot_set(slot, SLOT_STOPPING);
+            stopping = 1;
+        }
     }
     slot_set(slot, SLOT_STOPPING);
     FCGX_Free(&fr, 1);
     log_info("worker %d stopping after %ld requests", (int)getpid(), served);
-    return 0;
+    return failed;
 }
 
 /* Opens what a worker needs of its own: database, keys, request pool. */

@@ -135,11 +135,7 @@ static void reap(struct pool_state *ps, int stopping)
         asked = stopping || s->state == SLOT_STOPPING;
         __atomic_add_fetch(&ps->sb->retired, s->requests, __ATOMIC_RELAXED);
         if (asked) {
-            /* Told to go: nothing to count. */
-        } else if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-            ps->sb->recycled++;
-            log_info("master: worker %d recycled after %llu requests", (int)pid,
-                     (unsigned long long)s->requests);
+            /* Told to go, or recycled itself (--max-requests): nothing to count. */
         } else {
             ps->sb->restarts++;
             quick = (ts_mono() / 1000) - ps->spawned_ms[i] < QUICK_DEATH_MS;

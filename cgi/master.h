@@ -5,8 +5,8 @@
  * supervises them until SIGTERM or SIGINT:
  *   - a worker that dies is replaced; one that dies soon after it started
  *     is replaced after a back-off (100 ms doubling to 10 s), so a crash
- *     loop cannot spin the CPU; one that exits 0 by itself (--max-requests)
- *     is replaced at once;
+ *     loop cannot spin the CPU; one that marks its own slot SLOT_STOPPING
+ *     (--max-requests served) is replaced at once;
  *   - a worker busy on one request for longer than request_timeout plus a
  *     grace period is killed and replaced (its request fails; nginx answers
  *     503 for it);

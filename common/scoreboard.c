@@ -47,16 +47,24 @@ void slot_set(struct sb_slot *s, enum slot_state st)
     __atomic_store_n(&s->state, (int)st, __ATOMIC_RELAXED);
 }
 
+/* Busy and idle never overwrite STOPPING, which the master may set at any time. */
 void slot_busy(struct sb_slot *s)
 {
+    int cur = __atomic_load_n(&s->state, __ATOMIC_RELAXED);
+
     __atomic_store_n(&s->busy_since, ts_now(), __ATOMIC_RELAXED);
-    slot_set(s, SLOT_BUSY);
+    while (cur != SLOT_STOPPING &&
+           !__atomic_compare_exchange_n(&s->state, &cur, SLOT_BUSY, 0,
+                                        __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+        ;
 }
 
 void slot_done(struct sb_slot *s)
 {
+    int busy = SLOT_BUSY;
+
     __atomic_add_fetch(&s->requests, 1, __ATOMIC_RELAXED);
     __atomic_store_n(&s->busy_since, 0, __ATOMIC_RELAXED);
-    if (__atomic_load_n(&s->state, __ATOMIC_RELAXED) == SLOT_BUSY)
-        slot_set(s, SLOT_IDLE);
+    __atomic_compare_exchange_n(&s->state, &busy, SLOT_IDLE, 0,
+                                __ATOMIC_RELAXED, __ATOMIC_RELAXED);
 }

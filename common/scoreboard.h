@@ -23,7 +23,7 @@ enum slot_state {
     SLOT_STARTING,      /* forked, not accepting yet */
     SLOT_IDLE,          /* waiting for a request */
     SLOT_BUSY,          /* serving one */
-    SLOT_STOPPING,      /* told to stop; finishing */
+    SLOT_STOPPING,      /* told to stop, or recycling: finishing */
 };
 
 extern const char *const slot_state_names[];

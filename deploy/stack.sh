@@ -376,7 +376,9 @@ nginx_pid() { cat "$RUN/nginx.pid" 2>/dev/null || true; }
 nginx_running() { cmdline_has "$(nginx_pid)" "$STATE_DIR/nginx.conf"; }
 
 # Idle kept-alive connections each hold a worker: keep keepalive below WORKERS
-# so one is always free to accept (DESIGN.md, "Each request").
+# so one is always free to accept (DESIGN.md, "Each request").  A leaving
+# worker serves its connection until nginx closes it: keepalive_timeout and
+# keepalive_time bound that wait (cgi/main.c).
 write_nginx_conf() {
     local o keepalive=$((WORKERS / 2)) user_line=""
     ((EUID != 0)) || user_line="user $NGINX_USER $NGINX_GROUP;"
@@ -423,7 +425,8 @@ EOF
     upstream todo_fcgi {
         server unix:$SOCK;
 EOF
-        ((keepalive == 0)) || printf '        keepalive %d;\n        keepalive_timeout 2s;\n' "$keepalive"
+        ((keepalive == 0)) ||
+            printf '        keepalive %d;\n        keepalive_timeout 2s;\n        keepalive_time 10s;\n' "$keepalive"
         cat <<EOF
     }
 

@@ -31,35 +31,58 @@ def _params(params):
     return body
 
 
-def request(address, params, body=b"", timeout=10):
-    """Sends one request to address ((host, port) or a Unix socket path) and
-    returns (status, headers dict with lower-case names, body bytes)."""
-    family = socket.AF_UNIX if isinstance(address, str) else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as s:
-        s.settimeout(timeout)
-        s.connect(address)
-        msg = _record(FCGI_BEGIN_REQUEST, struct.pack("!HB5x", 1, 0))
+class Connection:
+    """One FastCGI connection to address ((host, port) or a Unix socket path).
+    With keep=True every request asks the application to keep it open
+    (FCGI_KEEP_CONN), as nginx does with fastcgi_keep_conn on."""
+
+    def __init__(self, address, keep=True, timeout=10):
+        family = socket.AF_UNIX if isinstance(address, str) else socket.AF_INET
+        self.sock = socket.socket(family, socket.SOCK_STREAM)
+        self.sock.settimeout(timeout)
+        self.sock.connect(address)
+        self.keep = keep
+        self.buf = b""
+
+    def request(self, params, body=b""):
+        """Returns (status, headers dict with lower-case names, body bytes)."""
+        msg = _record(FCGI_BEGIN_REQUEST, struct.pack("!HB5x", 1, 1 if self.keep else 0))
         msg += _record(FCGI_PARAMS, _params(params)) + _record(FCGI_PARAMS, b"")
         for i in range(0, len(body), 32768):
             msg += _record(FCGI_STDIN, body[i:i + 32768])
         msg += _record(FCGI_STDIN, b"")
-        s.sendall(msg)
-        out, buf = b"", b""
+        self.sock.sendall(msg)
+        out = b""
         while True:
-            data = s.recv(65536)
-            if not data:
-                break
-            buf += data
-            while len(buf) >= 8:
-                _, rtype, _, clen, pad = struct.unpack("!BBHHBx", buf[:8])
-                if len(buf) < 8 + clen + pad:
+            while len(self.buf) >= 8:
+                _, rtype, _, clen, pad = struct.unpack("!BBHHBx", self.buf[:8])
+                if len(self.buf) < 8 + clen + pad:
                     break
                 if rtype == FCGI_STDOUT:
-                    out += buf[8:8 + clen]
-                buf = buf[8 + clen + pad:]
+                    out += self.buf[8:8 + clen]
+                self.buf = self.buf[8 + clen + pad:]
                 if rtype == FCGI_END_REQUEST:
                     return parse_cgi(out)
-    raise ConnectionError("the FastCGI connection closed before the request ended")
+            data = self.sock.recv(65536)
+            if not data:
+                raise ConnectionError("the FastCGI connection closed before the request ended")
+            self.buf += data
+
+    def close(self):
+        self.sock.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def request(address, params, body=b"", timeout=10):
+    """Sends one request on a connection of its own, which the application
+    closes after the response."""
+    with Connection(address, keep=False, timeout=timeout) as c:
+        return c.request(params, body)
 
 
 def parse_cgi(raw):

@@ -8,6 +8,7 @@ per request), so what is measured is the pool, not nginx."""
 
 import json
 import os
+import re
 import signal
 import subprocess
 import threading
@@ -36,13 +37,16 @@ class Pool:
                 env=base_env(**env), stdout=subprocess.DEVNULL, stderr=log)
         self.wait_until(lambda: len(self.workers("idle", "busy")) == WORKERS, "workers up")
 
-    def request(self, method, path, body=b"", token=None, timeout=10):
+    def request(self, method, path, body=b"", token=None, timeout=10, conn=None):
+        """One request on a connection of its own, or on conn."""
         params = {"REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": "",
                   "CONTENT_LENGTH": str(len(body)), "REMOTE_ADDR": "127.0.0.1"}
         if body:
             params["CONTENT_TYPE"] = "application/json"
         if token:
             params["HTTP_AUTHORIZATION"] = "Bearer " + token
+        if conn is not None:
+            return conn.request(params, body)
         return fcgi_client.request(self.addr, params, body, timeout=timeout)
 
     def status(self):
@@ -269,6 +273,41 @@ def test_stop_lets_requests_in_hand_finish_and_exits_0(pool):
     assert answers == [200] * in_hand
 
 
+def test_a_leaving_worker_serves_its_kept_alive_connection_until_it_is_closed(pool):
+    # nginx may be writing the next request on a kept-alive connection at any
+    # moment, and does not retry a POST: a worker told to stop in the middle
+    # of a request answers it, keeps answering on that connection, and leaves
+    # only when the web server closes it.
+    p = pool()
+    user = new_user_id()
+    token = mint(user, exp=3600)
+    st, _, body = p.request("POST", f"/api/{user}/tasks", b'{"title": "locked"}', token)
+    task = json.loads(body)
+    before = {w["pid"] for w in p.workers()}
+    lock = RowLock(task["id"])
+    with fcgi_client.Connection(p.addr, timeout=20) as conn:
+        answers = []
+        update = threading.Thread(target=lambda: answers.append(p.request(
+            "PUT", f"/api/{user}/tasks/{task['id']}", b'{"title": "updated"}', token,
+            conn=conn)[0]))
+        update.start()
+        p.wait_until(lambda: len(p.workers("busy")) == 2, "the update in hand")
+        p.proc.send_signal(signal.SIGHUP)
+        p.wait_until(lambda: all(w["state"] == "stopping" for w in p.workers()
+                                 if w["pid"] in before), "every old worker told to stop")
+        lock.release()
+        update.join(timeout=20)
+        assert answers == [200]
+        st, _, _ = p.request("POST", f"/api/{user}/tasks", b'{"title": "next"}', token,
+                             conn=conn)
+        assert st == 201, "the next request on the kept-alive connection is answered"
+        left = [w for w in p.workers() if w["pid"] in before]
+        assert [w["state"] for w in left] == ["stopping"], left
+    p.wait_until(lambda: not before & {w["pid"] for w in p.workers()},
+                 "the old worker to leave once its connection is closed", timeout=5)
+    assert sorted(t["title"] for t in DB.snapshot(user)) == ["next", "updated"]
+
+
 def test_statement_timeout_answers_504_and_the_worker_lives(pool):
     p = pool(REQUEST_TIMEOUT="1")
     user = new_user_id()
@@ -313,6 +352,15 @@ def test_max_requests_recycles_workers(pool):
             pids |= {w["pid"] for w in json.loads(body)["workers"]}
         assert statuses == [200] * 12
         assert len(pids) >= 3, "a new worker every 5 requests"
+        # Past its limit, a worker still answers on the connection the web
+        # server keeps alive, while its replacement takes new connections.
+        status = {"REQUEST_METHOD": "GET", "PATH_INFO": "/api/status",
+                  "QUERY_STRING": "", "REMOTE_ADDR": "127.0.0.1"}
+        with fcgi_client.Connection(addr) as conn:
+            kept = [conn.request(status)[0] for _ in range(8)]
+            workers = json.loads(fcgi_client.request(addr, status)[2])["workers"]
+        assert kept == [200] * 8
+        assert sorted(w["state"] for w in workers) == ["busy", "stopping"], workers
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=20) == 0
@@ -371,7 +419,8 @@ def test_status_is_for_operator_networks_only(pool):
         "REMOTE_ADDR": "127.0.0.1"})
     text = body.decode()
     assert headers["content-type"].startswith("text/plain; version=0.0.4")
-    assert f'todo_workers{{state="idle"}} {WORKERS}' in text or "todo_workers{state=\"busy\"} 1" in text
+    states = dict(re.findall(r'^todo_workers\{state="(\w+)"\} (\d+)$', text, re.M))
+    assert int(states["idle"]) + int(states["busy"]) == WORKERS and int(states["busy"]) >= 1, text
     assert "todo_database_up 1" in text and "todo_requests_total " in text
 
 

@@ -53,22 +53,23 @@ struct app {
 static char **environ0;
 
 /*
- * How a worker leaves (told to stop with SIGTERM, or --max-requests served)
- * without failing a request:
+ * How a worker leaves (told to stop with SIGTERM, or --max-requests served):
  *
  *   - The request in hand is always finished.  SIGTERM and SIGINT stay
  *     blocked except while the worker waits in ppoll(), so the handler only
  *     raises a flag and never interrupts a library call (libfcgi drops a
  *     new connection when a signal cuts short its wait for the first bytes).
- *   - It accepts no new connection, but does not close the one nginx keeps
- *     alive (FCGI_KEEP_CONN): that connection is the web server's to close,
+ *   - It accepts no new connection.  When another worker takes over (a
+ *     reload, a recycle), it does not close the connection nginx keeps alive
+ *     (FCGI_KEEP_CONN) either: that connection is the web server's to close,
  *     and nginx may be writing the next request on it at the very moment a
  *     worker closed it; nginx does not retry a POST, so that request would
  *     fail.  The worker serves what comes on it and exits once nginx closes
  *     it: after the upstream keepalive_timeout when idle, after its
- *     keepalive_time when busy (nginx.conf.example).  If the web server has not
- *     closed it after LINGER_IDLE_MS idle or LINGER_MAX_MS in all, the
+ *     keepalive_time when busy (nginx.conf.example).  If the web server has
+ *     not closed it after LINGER_IDLE_MS idle or LINGER_MAX_MS in all, the
  *     worker closes it itself.
+ *   - When the pool shuts down, nobody takes over: it leaves at once.
  */
 #define LINGER_IDLE_MS 10000
 #define LINGER_MAX_MS 60000
@@ -82,18 +83,24 @@ static void on_term(int sig)
     stopping = 1;
 }
 
-/* Until when a leaving worker waits for the next request on its connection. */
-static struct timespec *linger_timeout(struct timespec *ts)
+/*
+ * How long a leaving worker still waits for the next request on its
+ * connection: while another worker takes over, until the web server closes
+ * it (within the LINGER_ bounds); when the pool shuts down, not at all.
+ */
+static struct timespec *linger_timeout(struct timespec *ts, const struct scoreboard *sb)
 {
-    int64_t now = ts_mono() / 1000, left;
+    int64_t now = ts_mono() / 1000, left = 0;
 
-    if (left_at == 0)
-        left_at = now;
-    left = LINGER_MAX_MS - (now - left_at);
-    if (left > LINGER_IDLE_MS)
-        left = LINGER_IDLE_MS;
-    if (left < 0)
-        left = 0;
+    if (sb->shared && !__atomic_load_n(&sb->shutdown, __ATOMIC_RELAXED)) {
+        if (left_at == 0)
+            left_at = now;
+        left = LINGER_MAX_MS - (now - left_at);
+        if (left > LINGER_IDLE_MS)
+            left = LINGER_IDLE_MS;
+        if (left < 0)
+            left = 0;
+    }
     ts->tv_sec = left / 1000;
     ts->tv_nsec = left % 1000 * 1000000;
     return ts;
@@ -109,7 +116,8 @@ static struct timespec *linger_timeout(struct timespec *ts)
  * to accept (the socket is non-blocking); nginx keeps its connections alive,
  * so new ones are rare.
  */
-static int next_request(FCGX_Request *fr, int sock, const sigset_t *waitmask)
+static int next_request(FCGX_Request *fr, int sock, const struct scoreboard *sb,
+                        const sigset_t *waitmask)
 {
     struct timespec ts;
     struct pollfd p;
@@ -121,11 +129,11 @@ static int next_request(FCGX_Request *fr, int sock, const sigset_t *waitmask)
             return 0;
         p.fd = fr->ipcFd >= 0 ? fr->ipcFd : sock;
         p.events = POLLIN;
-        n = ppoll(&p, 1, stopping ? linger_timeout(&ts) : NULL, waitmask);
+        n = ppoll(&p, 1, stopping ? linger_timeout(&ts, sb) : NULL, waitmask);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0) {
-            if (n == 0)
+            if (n == 0 && left_at != 0)
                 log_info("worker %d: the web server left its connection open; closing it",
                          (int)getpid());
             return 0;
@@ -229,7 +237,7 @@ static int serve_fcgi(struct app *a, struct sb_slot *slot)
     slot->db_up = db_is_up(a->db);
     slot_set(slot, SLOT_IDLE);
     log_info("worker %d ready", (int)getpid());
-    while (next_request(&fr, a->sock, &waitmask)) {
+    while (next_request(&fr, a->sock, a->sb, &waitmask)) {
         if ((rc = FCGX_Accept_r(&fr)) < 0) {
             if (rc == -EAGAIN || rc == -EWOULDBLOCK)
                 continue;       /* another worker took the connection */
@@ -251,6 +259,11 @@ static int serve_fcgi(struct app *a, struct sb_slot *slot)
         }
     }
     slot_set(slot, SLOT_STOPPING);
+    if (fr.ipcFd >= 0) {
+        /* Not libfcgi's close, which waits up to 2 s for nginx's. */
+        close(fr.ipcFd);
+        fr.ipcFd = -1;
+    }
     FCGX_Free(&fr, 1);
     log_info("worker %d stopping after %ld requests", (int)getpid(), served);
     return failed;

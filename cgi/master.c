@@ -253,6 +253,7 @@ int master_run(const struct master_opts *o, struct scoreboard *sb,
             stopping = 1;
             deadline = (ts_mono() / 1000) + o->shutdown_timeout * 1000;
             log_info("master: stopping; workers finish their requests");
+            __atomic_store_n(&sb->shutdown, 1, __ATOMIC_RELAXED);
             for (i = 0; i < sb->nslots; i++)
                 if (sb->slot[i].pid != 0)
                     stop_worker(&sb->slot[i]);

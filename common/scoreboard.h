@@ -41,6 +41,7 @@ struct sb_slot {
 struct scoreboard {
     int64_t started;            /* the master's start */
     int shared;                 /* 1 under a master */
+    int shutdown;               /* the master is stopping: nobody takes over */
     unsigned nslots;
     uint64_t restarts;          /* workers replaced after dying */
     uint64_t recycled;          /* workers replaced after --max-requests */

@@ -308,6 +308,17 @@ def test_a_leaving_worker_serves_its_kept_alive_connection_until_it_is_closed(po
     assert sorted(t["title"] for t in DB.snapshot(user)) == ["next", "updated"]
 
 
+def test_stop_does_not_wait_for_kept_alive_connections(pool):
+    # Shutting down, nobody takes over: an idle kept-alive connection does
+    # not hold the stop up (the master would otherwise wait for nginx).
+    p = pool()
+    with fcgi_client.Connection(p.addr) as conn:
+        assert p.request("GET", "/api/health", conn=conn)[0] == 200
+        p.proc.send_signal(signal.SIGTERM)
+        assert p.proc.wait(timeout=5) == 0
+        assert conn.sock.recv(1) == b"", "the worker closed the connection"
+
+
 def test_statement_timeout_answers_504_and_the_worker_lives(pool):
     p = pool(REQUEST_TIMEOUT="1")
     user = new_user_id()

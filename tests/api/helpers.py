@@ -144,6 +144,15 @@ def claims(sub, exp=900, **extra):
 # Clients
 
 
+# Lines a test reports for people to read (the fault tests' counts), shown by
+# conftest.py at the end of the run whatever the outcome.
+REPORT = []
+
+
+def report(line):
+    REPORT.append(line)
+
+
 def new_user_id():
     return "u_" + secrets.token_hex(8)
 

@@ -357,29 +357,3 @@ def test_db_prepare_off_serves_a_realistic_mix_through_transaction_pooling(
     _, _, dbname, _ = stack_db()
     assert after[dbname] - before.get(dbname, 0) >= 20
 
-
-def test_db_prepare_on_behind_transaction_pooling_is_reported_not_asserted(
-        pgbouncer, own_worker, capsys):
-    """Shows what server-side prepared statements do behind transaction
-    pooling (PgBouncer 1.18 does not track them): two workers preparing the
-    same statement names on one shared server connection."""
-    url = through(pgbouncer)
-    procs = [own_worker(url, DB_PREPARE="on") for _ in range(2)]
-    user = new_user_id()
-    tok = mint(user)
-    statuses = []
-    for i in range(8):
-        w = procs[i % 2][1]
-        if i % 2 == 0:
-            statuses.append(call(w, "POST", f"/api/{user}/tasks", {"title": f"t{i}"}, tok)[0])
-        else:
-            statuses.append(call(w, "GET", f"/api/{user}/tasks", token=tok)[0])
-    errors = []
-    for _, _, log in procs:
-        errors += [l for l in log.read_text(errors="replace").splitlines()
-                   if '"level":"error"' in l or '"level":"warn"' in l][:3]
-    with capsys.disabled():
-        print(f"\n[pgbouncer] DB_PREPARE=on, transaction pooling, 2 workers, 1 server "
-              f"connection: statuses {statuses}")
-        for l in errors[:4]:
-            print(f"[pgbouncer]   {l[:200]}")

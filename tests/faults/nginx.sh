@@ -9,9 +9,9 @@
 # (GET) for a fresh user; after LOAD_SECONDS (default 2) the fault comes, and
 # the load goes on for LOAD_SECONDS more.  Prints sent, 2xx, 5xx, failed (no
 # HTTP answer), lost (writes answered 2xx that are not in the database), the
-# recovery time, and from nginx's error log the requests a worker took and
-# never answered ("cut off") and those refused because no worker was
-# listening.  sigterm stops the pool: `make run` starts it again.
+# recovery time, and from nginx's error log the requests whose upstream
+# connection closed before the answer and those refused because no worker
+# was listening.  sigterm stops the pool: `make run` starts it again.
 set -euo pipefail
 
 die() { printf 'faults: %s\n' "$*" >&2; exit 1; }
@@ -135,10 +135,11 @@ cat "$out"/[0-9]* | awk -v up="${up:-0}" -v fault="$fault" '
         if (fault == "pgrestart" && last > 0) printf ", last failure %+.2f s after PostgreSQL was back", last - up
         printf "\n"
     }'
-# nginx's view: a request a worker took and never answered, or one nginx
-# could not hand over because no worker was listening any more.
+# nginx's view: requests it sent whose connection was closed or reset before
+# the answer (a killed worker's request in hand; at a stop, requests sent as
+# the pool closed), and those refused because no worker was listening.
 tail -n +"$((errs_before + 1))" "$errlog" >"$out/errors"
-echo "nginx: cut off by a worker $(grep -cE 'prematurely closed|reset by peer|timed out' "$out/errors"), refused (no worker listening) $(grep -c 'Connection refused' "$out/errors")"
+echo "nginx: closed or reset before the answer $(grep -cE 'prematurely closed|reset by peer|timed out' "$out/errors"), refused (no worker listening) $(grep -c 'Connection refused' "$out/errors")"
 touch "$out/acked"
 lost=$(echo "SELECT title FROM tasks WHERE user_id = :'user'" |
     psql "$DATABASE_URL" -X -At -v ON_ERROR_STOP=1 -v user="$user" |

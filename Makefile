@@ -57,6 +57,15 @@ build/obj/%.o: %.c $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -fPIE $(HARDEN_CFLAGS) -DSCHEMA_DIR='"$(PREFIX)/share/todo-fcgi/schema"' -c $< -o $@
 
+# main.c has the schema directory under PREFIX built in: a build for another
+# PREFIX (make install PREFIX=/usr after make) compiles it again.
+PREFIX_STAMP := build/obj/prefix
+ifneq ($(file <$(PREFIX_STAMP)),$(PREFIX))
+$(shell mkdir -p $(dir $(PREFIX_STAMP)))
+$(file >$(PREFIX_STAMP),$(PREFIX))
+endif
+build/obj/cgi/main.o: $(PREFIX_STAMP)
+
 build/asan/obj/%.o: %.c $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(SAN) -Icommon -c $< -o $@

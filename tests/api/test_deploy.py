@@ -285,6 +285,29 @@ def test_make_install_honours_prefix_and_destdir(tmp_path):
     assert left == []
 
 
+def test_make_install_with_another_prefix_rebuilds_the_schema_path(tmp_path):
+    # The schema directory is compiled in: `make` then `make install
+    # PREFIX=...` must not install a program looking under the first PREFIX.
+    src = tmp_path / "src"
+    for d in ("cgi", "common", "schema", "deploy"):
+        shutil.copytree(os.path.join(REPO, d), src / d)
+    for f in ("Makefile", "README.md", "nginx.conf.example"):
+        shutil.copy(os.path.join(REPO, f), src / f)
+    prefix = tmp_path / "prefix"
+    make = ["make", "-s", "-C", str(src), f"-j{os.cpu_count() or 2}",
+            "-o", "node_modules/.package-lock.json"]
+    for args in (["build/todo-fcgi"], [f"PREFIX={prefix}", "install"]):
+        p = subprocess.run(make + args, capture_output=True, text=True, timeout=300)
+        assert p.returncode == 0, p.stdout + p.stderr
+    env = {"PATH": os.environ["PATH"], "DATABASE_URL": DATABASE_URL, "JWT_SECRET": SECRET}
+    migrate = [str(prefix / "bin/todo-fcgi"), "--migrate"]
+    p = subprocess.run(migrate, env=env, capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    shutil.rmtree(prefix / "share/todo-fcgi/schema")
+    p = subprocess.run(migrate, env=env, capture_output=True, text=True, timeout=60)
+    assert p.returncode != 0 and f"{prefix}/share/todo-fcgi/schema" in p.stderr, p.stderr
+
+
 # --------------------------------------------------------------------------
 # env.example
 

@@ -128,8 +128,8 @@ fuzz:
 	build/fuzz/fuzz_parsers -max_total_time=$(FUZZ_SECONDS) -max_len=4096 build/fuzz/corpus
 
 # The program, schema, systemd units and example configuration (README.md,
-# deploy/README.md). Build and install with the same PREFIX: it sets the
-# default --schema-dir. Paths inside the units and examples follow PREFIX.
+# deploy/README.md). PREFIX also sets the default --schema-dir (main.o is
+# rebuilt when it changes). Paths inside the units and examples follow PREFIX.
 # SYSTEMD_UNIT_DIR and SYSUSERS_DIR may be set apart (systemd also reads
 # /usr/local/lib/systemd/system). When present, web/, openapi/openapi.json and
 # npm's swagger-ui-dist go where nginx.conf.example looks for them.

@@ -3,8 +3,9 @@
  * loop.
  *
  *   todo-fcgi                      fd 0 is a listening socket (spawn-fcgi,
- *                                  systemd): serve FastCGI on it; otherwise
- *                                  serve one plain CGI request and exit
+ *                                  systemd's StandardInput=socket), or fd 3
+ *                                  with LISTEN_FDS=1 (systemd): serve FastCGI
+ *                                  on it; otherwise one plain CGI request
  *   todo-fcgi --listen PATH|HOST:PORT   open that socket and serve FastCGI
  *   todo-fcgi --workers N [--listen ...]  a master supervising N workers on
  *                                  that socket (or on fd 0), see master.h
@@ -352,6 +353,26 @@ static int pool_reload(void *arg)
     return 0;
 }
 
+/*
+ * The listening socket of plain systemd socket activation: LISTEN_FDS=1
+ * for this process (LISTEN_PID) and the socket on fd 3, see sd_listen_fds(3).
+ * Returns 3, -1 when systemd passed nothing, -2 when it passed more than one
+ * socket.  The variables are removed, as the next program started must not
+ * take them for its own.  (StandardInput=socket and spawn-fcgi hand the
+ * socket over as fd 0 instead.)
+ */
+static int systemd_socket(void)
+{
+    const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+    int ours = pid != NULL && fds != NULL && strtol(pid, NULL, 10) == (long)getpid();
+    int one = ours && strcmp(fds, "1") == 0;
+
+    unsetenv("LISTEN_PID");
+    unsetenv("LISTEN_FDS");
+    unsetenv("LISTEN_FDNAMES");
+    return !ours ? -1 : one ? 3 : -2;
+}
+
 /* A copy of the environment's entries, for pool_reload(). */
 static char **environ_copy(void)
 {
@@ -475,7 +496,7 @@ int main(int argc, char **argv)
     struct app a = { 0 };
     char err[256];
     long ttl = 3600, workers = 0;
-    int c, migrate = 0, rc;
+    int c, migrate = 0, rc, sd;
 
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
@@ -498,6 +519,11 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
+    if ((sd = systemd_socket()) == -2) {
+        fprintf(stderr, "todo-fcgi: systemd passed more than one socket (LISTEN_FDS); "
+                "give the socket unit one ListenStream=\n");
+        return 2;
+    }
     environ0 = environ_copy();
     if (a.env_file && config_env_file(a.env_file, err, sizeof err) != 0) {
         fprintf(stderr, "todo-fcgi: %s\n", err);
@@ -517,7 +543,7 @@ int main(int argc, char **argv)
         return 2;
     }
 
-    a.sock = 0;
+    a.sock = sd >= 0 ? sd : 0;
     if (listen_on != NULL) {
         if (FCGX_Init() != 0 || (a.sock = FCGX_OpenSocket(listen_on, 128)) < 0) {
             fprintf(stderr, "todo-fcgi: cannot listen on %s: %s\n", listen_on,
@@ -530,7 +556,7 @@ int main(int argc, char **argv)
     }
     signal(SIGPIPE, SIG_IGN);
 
-    if (listen_on == NULL && workers == 0 && FCGX_IsCGI()) {
+    if (listen_on == NULL && sd < 0 && workers == 0 && FCGX_IsCGI()) {
         alone(&a);
         if (worker_init(&a, err, sizeof err) != 0) {
             fprintf(stderr, "todo-fcgi: %s\n", err);

@@ -199,6 +199,46 @@ def test_service_command_line_serves_reloads_and_stops_on_an_inherited_socket(tm
     assert_clean_log(log)
 
 
+def test_plain_socket_activation_on_fd_3_serves_and_stops(tmpdir_shared):
+    """systemd without StandardInput=socket (sd_listen_fds(3)): the socket on
+    fd 3, LISTEN_FDS=1 and LISTEN_PID naming the program."""
+    d = tmpdir_shared
+    sock_path = os.path.join(d, "todo.sock")
+    log = os.path.join(d, "activated.log")
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(sock_path)
+    listener.listen(128)
+    # The shell moves the socket from fd 0 to fd 3 and execs the program
+    # with its own pid, as systemd does.
+    argv = ["/bin/sh", "-c", 'exec 3<&0 0</dev/null; LISTEN_PID=$$ LISTEN_FDS=1 exec "$@"',
+            "sh", BIN, "--workers", "2", "--env-file", write_env_file(d)]
+    env = {"PATH": "/usr/bin:/bin", "ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", "")}
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(argv, stdin=listener.fileno(), stdout=out, stderr=out, env=env)
+    listener.close()
+    try:
+        wait_for(lambda: len(worker_pids(sock_path)) == 2, "2 workers", log=log)
+        user = new_user_id()
+        status, _, body = request(sock_path, "POST", f"/api/{user}/tasks", mint(user),
+                                  b'{"title": "on fd 3"}')
+        assert status == 201, body
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0, open(log, errors="replace").read()[-3000:]
+    finally:
+        stop(proc)
+    assert_clean_log(log)
+
+
+def test_more_than_one_systemd_socket_is_refused_with_one_line():
+    argv = ["/bin/sh", "-c", 'LISTEN_PID=$$ LISTEN_FDS=2 exec "$@"', "sh", BIN]
+    env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": DATABASE_URL, "JWT_SECRET": SECRET}
+    p = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=30)
+    assert p.returncode == 2
+    assert p.stderr.strip().splitlines() == [
+        "todo-fcgi: systemd passed more than one socket (LISTEN_FDS); "
+        "give the socket unit one ListenStream="]
+
+
 # --------------------------------------------------------------------------
 # spawn-fcgi
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # tests/bench/run.sh: `make bench`: a throwaway stack with the release build,
-# tests/bench/bench.py against it, and the stack stopped again.
+# tests/bench/bench.py against it (through nginx), tests/bench/connections.py
+# (pools of its own, straight over FastCGI), and the stack stopped again.
 set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 export STATE_DIR=${STATE_DIR:-$REPO/build/bench-stack}
@@ -15,3 +16,5 @@ set -a
 set +a
 echo "bench: ${WORKERS:-4} workers ($(nproc) cores), $TODO_URL"
 TODO_JWT_SECRET=$JWT_SECRET "${PYTHON:-/usr/bin/python3}" "$REPO/tests/bench/bench.py"
+DATABASE_URL=$DATABASE_URL JWT_SECRET=$JWT_SECRET "${PYTHON:-/usr/bin/python3}" \
+    "$REPO/tests/bench/connections.py" "$TODO_BIN"

@@ -5,10 +5,12 @@
  *
  * The master creates it before forking, fills a slot's pid and generation
  * when it starts a worker, and clears the slot when the worker exits (adding
- * its request count to retired).  A worker writes only its own slot.  A
- * worker that runs alone (spawn-fcgi, one process) gets a private
- * scoreboard of one slot.  Counters are updated with atomic builtins;
- * readers may see a slot mid-update, which a status report tolerates.
+ * its request count to retired); it sets shutdown when told to stop.  A
+ * worker writes only its own slot, and the recycled count when
+ * --max-requests ends it.  A worker that runs alone (spawn-fcgi, one
+ * process) gets a private scoreboard of one slot.  Counters are updated
+ * with atomic builtins; readers may see a slot mid-update, which a status
+ * report tolerates.
  */
 #ifndef TODO_SCOREBOARD_H
 #define TODO_SCOREBOARD_H

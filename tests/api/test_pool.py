@@ -307,6 +307,9 @@ def test_a_leaving_worker_serves_its_kept_alive_connection_until_it_is_closed(po
         st, _, _ = p.request("POST", f"/api/{user}/tasks", b'{"title": "next"}', token,
                              conn=conn)
         assert st == 201, "the next request on the kept-alive connection is answered"
+        # The other old workers held no connection and leave; this one stays.
+        p.wait_until(lambda: len([w for w in p.workers() if w["pid"] in before]) == 1,
+                     "the other old workers to leave")
         left = [w for w in p.workers() if w["pid"] in before]
         assert [w["state"] for w in left] == ["stopping"], left
     p.wait_until(lambda: not before & {w["pid"] for w in p.workers()},

@@ -18,6 +18,7 @@
 #include "../common/password.h"
 #include "../common/timestamp.h"
 #include "../common/token.h"
+#include "../common/utf8.h"
 #include "app.h"
 
 #define DETAIL_BAD_LOGIN "Invalid email or password"
@@ -245,21 +246,33 @@ int auth_token(struct req *r)
     struct credentials c;
     struct qparam *f;
     json_object *form, *errs;
+    const char *name;
     size_t n, i;
+    int unreadable = 0;
 
     n = http_query_parse(r->pool, r->body, &f);
     form = json_own(r->pool, json_object_new_object());
     errs = verr_new();
     for (i = 0; i < n; i++) {
-        if (strcmp(f[i].name, "username") == 0 || strcmp(f[i].name, "password") == 0)
-            json_object_object_add(form, f[i].name, json_object_new_string(f[i].value));
-        else if (strcmp(f[i].name, "grant_type") == 0 &&
-                 strcmp(f[i].value, "password") != 0)
+        name = f[i].name;
+        if (strcmp(name, "username") != 0 && strcmp(name, "password") != 0 &&
+            strcmp(name, "grant_type") != 0)
+            continue;           /* other fields are ignored */
+        if (f[i].nul || !utf8_valid(f[i].value, strlen(f[i].value))) {
+            verr_add_str(errs, "string_unicode", "Input should be a valid string", NULL,
+                         "body", name);
+            unreadable = 1;
+        } else if (strcmp(name, "grant_type") != 0) {
+            json_object_object_add(form, name, json_object_new_string(f[i].value));
+        } else if (strcmp(f[i].value, "password") != 0) {
             verr_add_str(errs, "string_pattern_mismatch",
                          "String should match pattern '^password$'", f[i].value,
                          "body", "grant_type");
+        }
     }
-    account_parse(r->pool, form, ACCOUNT_LOGIN, "username", &c, errs);
+    /* A field that is not text is not also "missing". */
+    if (!unreadable)
+        account_parse(r->pool, form, ACCOUNT_LOGIN, "username", &c, errs);
     if (json_object_array_length(errs) > 0)
         return reply_invalid(r, errs);
     json_object_put(errs);

@@ -109,13 +109,13 @@ int dispatch(struct req *r)
         n += rt->pattern[i] == '{';
     for (i = 0; i < n; i++)
         r->param[i] = pool_strndup(r->pool, params[i], lens[i]);
-    /* A user id the database could not hold names no user. */
+    if (rt->auth != AUTH_NONE && (status = authenticate(r, rt->auth)) != 0)
+        return status;
+    /* A user id the database could not hold names no user (an admin's
+     * request: anyone else's is 403 by now). */
     if (rt->auth == AUTH_USER &&
         (lens[0] > JWT_USER_MAX || !utf8_valid(params[0], lens[0])))
         return http_error(r, 404, DETAIL_NOT_FOUND);
-
-    if (rt->auth != AUTH_NONE && (status = authenticate(r, rt->auth)) != 0)
-        return status;
     if (rt->body != BODY_NONE && r->body_too_large)
         return http_error(r, 413, DETAIL_TOO_LARGE);
     /* Like FastAPI, a body without a Content-Type is read as JSON. */

@@ -47,23 +47,33 @@ static int hexval(int c)
     return -1;
 }
 
-char *http_unescape(struct pool *p, const char *s, size_t n, int plus_is_space)
+/*
+ * Percent-decodes n bytes of s.  For a path (query 0): NULL on a bad escape
+ * or %00.  For a query string or form (query 1), as Python's unquote_plus
+ * reads them: '+' is a space, a bad escape stays as it is, and a %00 sets
+ * *nul (the C string cannot hold it; the byte is left out).
+ */
+static char *unescape(struct pool *p, const char *s, size_t n, int query, int *nul)
 {
     char *out = pool_alloc(p, n + 1), *o = out;
     size_t i;
     int hi, lo;
 
     for (i = 0; i < n; i++) {
-        if (s[i] == '%') {
-            if (i + 2 >= n)
-                return NULL;
-            hi = hexval((unsigned char)s[i + 1]);
-            lo = hexval((unsigned char)s[i + 2]);
-            if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
-                return NULL;
-            *o++ = (char)(hi << 4 | lo);
+        if (s[i] == '%' && i + 2 < n &&
+            (hi = hexval((unsigned char)s[i + 1])) >= 0 &&
+            (lo = hexval((unsigned char)s[i + 2])) >= 0) {
+            if (hi == 0 && lo == 0) {
+                if (!query)
+                    return NULL;
+                *nul = 1;
+            } else {
+                *o++ = (char)(hi << 4 | lo);
+            }
             i += 2;
-        } else if (s[i] == '+' && plus_is_space) {
+        } else if (s[i] == '%' && !query) {
+            return NULL;
+        } else if (s[i] == '+' && query) {
             *o++ = ' ';
         } else {
             *o++ = s[i];
@@ -71,6 +81,11 @@ char *http_unescape(struct pool *p, const char *s, size_t n, int plus_is_space)
     }
     *o = '\0';
     return out;
+}
+
+char *http_unescape(struct pool *p, const char *s, size_t n)
+{
+    return unescape(p, s, n, 0, NULL);
 }
 
 char *http_escape(struct pool *p, const char *s)
@@ -99,7 +114,8 @@ size_t http_query_parse(struct pool *p, const char *query, struct qparam **out)
     size_t n = 1, k = 0, len;
     const char *s, *amp, *eq;
     struct qparam *v;
-    char *name, *value;
+    char *name;
+    int nul;
 
     for (s = query; *s != '\0'; s++)
         n += *s == '&';
@@ -110,14 +126,14 @@ size_t http_query_parse(struct pool *p, const char *query, struct qparam **out)
         if (len == 0)
             continue;
         eq = memchr(s, '=', len);
-        name = http_unescape(p, s, eq ? (size_t)(eq - s) : len, 1);
-        value = eq ? http_unescape(p, eq + 1, (size_t)(amp - eq - 1), 1)
-                   : pool_strdup(p, "");
-        /* A parameter with a broken escape is dropped rather than guessed. */
-        if (name == NULL || value == NULL || name[0] == '\0')
-            continue;
+        nul = 0;
+        name = unescape(p, s, eq ? (size_t)(eq - s) : len, 1, &nul);
+        if (nul || name[0] == '\0')
+            continue;           /* no parameter has such a name */
         v[k].name = name;
-        v[k].value = value;
+        v[k].nul = 0;
+        v[k].value = eq ? unescape(p, eq + 1, (size_t)(amp - eq - 1), 1, &v[k].nul)
+                        : pool_strdup(p, "");
         k++;
     }
     *out = v;
@@ -201,7 +217,7 @@ static const char *request_path(struct req *r, http_param_fn param, void *ctx)
         uri = param(ctx, "REQUEST_URI");
         if (uri == NULL)
             uri = "/";
-        path = http_unescape(r->pool, uri, strcspn(uri, "?"), 0);
+        path = http_unescape(r->pool, uri, strcspn(uri, "?"));
         if (path == NULL)
             path = pool_strdup(r->pool, "/\x01invalid");
     }

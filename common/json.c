@@ -271,7 +271,9 @@ void verr_add(json_object *errs, const char *type, const char *msg,
 void verr_add_str(json_object *errs, const char *type, const char *msg,
                   const char *input, const char *where, const char *field)
 {
-    json_object *in = input ? json_object_new_string(input) : NULL;
+    /* Input that is not UTF-8 is not echoed: the answer must be UTF-8. */
+    json_object *in = input && utf8_valid(input, strlen(input)) ?
+                      json_object_new_string(input) : NULL;
 
     verr_add(errs, type, msg, in, where, field, -1);
     json_object_put(in);

@@ -148,7 +148,7 @@ int task_query_parse(struct pool *p, const char *raw, struct task_query *q,
     for (i = 0; i < n; i++) {
         name = v[i].name;
         val = v[i].value;
-        if (!utf8_valid(val, strlen(val))) {
+        if (v[i].nul || !utf8_valid(val, strlen(val))) {
             bad(errs, "string_unicode", "Input should be a valid string",
                 name, NULL);
             continue;

@@ -18,7 +18,7 @@ import pytest
 
 from helpers import (
     DB, Client, assert_detail, assert_validation, json_body, mint, new_user_id, parse_ts,
-    request, secret,
+    raw_request, request, secret,
 )
 from test_modes import DATABASE_URL, fcgi, worker  # noqa: F401  (worker is a fixture)
 
@@ -397,6 +397,20 @@ def test_password_grant_with_form_data():
     assert token_response(r, 200)["user"]["id"] == body["user"]["id"]
     r = request("POST", "/api/auth/token", data={"username": email, "password": "nope-" + password})
     assert r.status_code == 401 and json_body(r) == BAD_LOGIN
+
+
+@pytest.mark.parametrize("form, field", [
+    (b"username=%FF%40example.com&password=12345678", "username"),
+    (b"username=a%40example.com&password=%C3%28xxxxxxx", "password"),
+    (b"username=a%40example.com%00&password=12345678", "username"),
+])
+def test_a_form_field_that_is_not_text_is_422_in_a_utf8_answer(form, field):
+    status, _, body = raw_request("POST", "/api/auth/token", body=form, headers={
+        "Content-Type": "application/x-www-form-urlencoded"})
+    assert status == 422
+    (err,) = json.loads(body.decode("utf-8"))["detail"]
+    assert (err["type"], err["loc"]) == ("string_unicode", ["body", field])
+    assert "input" not in err
 
 
 def test_password_grant_bad_forms_are_422():

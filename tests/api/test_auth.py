@@ -268,6 +268,18 @@ def test_user_of_255_bytes_is_accepted():
     assert r.status_code == 200, r.text
 
 
+@pytest.mark.parametrize("path_user", ["u" * 256, "%FF"], ids=["256-bytes", "not-utf8"])
+def test_a_path_user_no_account_can_have_is_still_401_then_403_then_404(user, path_user):
+    # Authentication comes first, as FastAPI's security dependency does:
+    # no token 401, another user's token 403, and only an admin learns 404.
+    path = f"/api/{path_user}/tasks"
+    r = request("GET", path)
+    assert_detail(r, 401, "Not authenticated")
+    assert r.headers.get("WWW-Authenticate") == "Bearer"
+    assert_detail(request("GET", path, token=mint(user)), 403, "Forbidden")
+    assert_detail(request("GET", path, token=mint(user, role="admin")), 404, "Not Found")
+
+
 @pytest.mark.parametrize("u", ["u" * 256, "\u00e9" * 128], ids=["256-ascii", "128-e-acute"])
 def test_user_over_255_bytes_is_invalid(u):
     r = request("GET", "/api/someone/tasks", token=mint(u))

@@ -6,7 +6,8 @@ import json
 import pytest
 
 from helpers import (
-    REQUEST_ID_RE, Client, assert_detail, header_tokens, json_body, mint, request,
+    REQUEST_ID_RE, Client, assert_detail, header_tokens, json_body, mint, raw_request,
+    request,
 )
 
 
@@ -119,6 +120,34 @@ def test_wrong_method_is_405_with_allow(api, method, path, allowed):
     got = {m.upper() for m in header_tokens(r.headers.get("Allow"))}
     assert allowed <= got, r.headers.get("Allow")
     assert got <= {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
+
+
+ROUTE_PATHS = ["/api/health", "/api/ready", "/api/status", "/api/metrics", "/api/auth/me",
+               "/api/auth/register", "/api/auth/login", "/api/auth/token",
+               "/api/auth/refresh", "/api/auth/logout", "/api/{u}/tasks", "/api/{u}/tasks/",
+               "/api/{u}/tasks?limit=1", "/api/{u}/tasks/1", "/api/{u}/tasks/1/complete",
+               "/api/nope", "/api/{u}/tasks/1/nope"]
+
+
+def raw(method, path):
+    status, headers, body = raw_request(method, path)
+    return status, headers, json.loads(body)
+
+
+@pytest.mark.parametrize("method", ["TRACE", "CONNECT"])
+@pytest.mark.parametrize("path", ROUTE_PATHS)
+def test_methods_nginx_refuses_itself_answer_as_the_workers_do(api, method, path):
+    # nginx refuses TRACE and CONNECT before any worker sees them; its answer
+    # must be the one a worker gives a method it does not allow (FOO): the
+    # same status, Allow and JSON body. This also keeps nginx's table of
+    # methods (todo-http.conf) in step with cgi/routes.c.
+    path = path.replace("{u}", api.user)
+    want_status, want_headers, want_body = raw("FOO", path)
+    status, headers, body = raw(method, path)
+    assert (status, headers.get("Allow"), body) == \
+        (want_status, want_headers.get("Allow"), want_body)
+    assert headers.get("Content-Type") == "application/json"
+    assert status in (404, 405) and REQUEST_ID_RE.match(headers.get("X-Request-ID", ""))
 
 
 def test_wrong_method_changes_nothing(api, db):

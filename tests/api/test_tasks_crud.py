@@ -1,10 +1,12 @@
 """Creating, reading, updating and deleting one's own tasks."""
 
+import json
+
 import pytest
 
 from helpers import (
     BASE_URL, MAX_ID, assert_detail, assert_task, assert_validation, new_user_id,
-    parse_ts,
+    parse_ts, raw_request,
 )
 
 
@@ -188,6 +190,14 @@ def test_get_largest_possible_id_is_404(api):
 def test_malformed_task_id_is_422(api, bad):
     r = api.get(bad)
     assert_validation(r, ["path", "task_id"])
+
+
+def test_a_task_id_that_is_not_utf8_is_422_in_a_utf8_answer(api):
+    # The error names the bad id without echoing bytes that are not text.
+    status, _, body = raw_request("GET", f"/api/{api.user}/tasks/%FF%FE", token=api.token)
+    assert status == 422
+    (err,) = json.loads(body.decode("utf-8"))["detail"]
+    assert err["loc"] == ["path", "task_id"] and "input" not in err
 
 
 @pytest.mark.parametrize("method, suffix, body", [

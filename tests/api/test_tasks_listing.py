@@ -1,12 +1,14 @@
 """Listing one's tasks: filters, search, sorting, paging, and the aliases that
 existing front ends send."""
 
+import json
 import urllib.parse
 
 import pytest
 
 from helpers import (
-    Client, assert_task, assert_validation, link_target, parse_ts, url, validation_errors,
+    Client, assert_task, assert_validation, link_target, parse_ts, raw_request, url,
+    validation_errors,
 )
 
 PRIORITY_RANK = {"low": 0, "medium": 1, "high": 2}
@@ -273,6 +275,25 @@ def test_search_of_200_characters_is_accepted(seeded):
 def test_search_over_200_characters_is_422(seeded):
     c, _, _ = seeded
     assert_validation(c.get("", params={"q": "\u00e9" * 201}), ["query", "q"])
+
+
+def test_a_percent_sign_that_is_no_escape_is_searched_literally(seeded):
+    # A client that does not encode "%" (curl '...?q=100%') is read as
+    # Python's parse_qsl reads it, not dropped.
+    c, _, created = seeded
+    status, _, body = raw_request("GET", f"/api/{c.user}/tasks?q=100%", token=c.token)
+    assert status == 200 and [t["id"] for t in json.loads(body)] == [created[1]]
+
+
+@pytest.mark.parametrize("query, name", [
+    ("status=%ZZ", "status"), ("limit=%ZZ", "limit"), ("completed=%00", "completed"),
+    ("tag=%00", "tag"), ("q=%00", "q"), ("due_before=%00", "due_before"),
+])
+def test_a_bad_escape_or_nul_in_a_known_parameter_is_422(seeded, query, name):
+    c, _, _ = seeded
+    status, _, body = raw_request("GET", f"/api/{c.user}/tasks?{query}", token=c.token)
+    assert status == 422, body
+    assert [e["loc"] for e in json.loads(body)["detail"]] == [["query", name]]
 
 
 # --------------------------------------------------------------------------

@@ -3,6 +3,7 @@
  */
 #include "query.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -204,11 +205,20 @@ int task_query_parse(struct pool *p, const char *raw, struct task_query *q,
     return (int)(json_object_array_length(errs) - before);
 }
 
+/* Whether c may stand for itself in a URI query (RFC 3986 3.4), '%' aside. */
+static int query_char(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           (c != '\0' && strchr("-._~!$&'()*+,;=:@/?", c) != NULL);
+}
+
 char *query_with_offset(struct pool *p, const char *raw, int64_t offset)
 {
-    char *out = pool_alloc(p, strlen(raw) + 32), *o = out;
+    static const char hex[] = "0123456789ABCDEF";
+    char *out = pool_alloc(p, 3 * strlen(raw) + 32), *o = out;
     const char *s, *amp;
-    size_t len;
+    size_t len, i;
+    unsigned char c;
 
     for (s = raw; *s != '\0'; s = *amp ? amp + 1 : amp) {
         amp = s + strcspn(s, "&");
@@ -216,8 +226,20 @@ char *query_with_offset(struct pool *p, const char *raw, int64_t offset)
         if (len == 0 || (len >= 6 && strncmp(s, "offset", 6) == 0 &&
                          (len == 6 || s[6] == '=')))
             continue;
-        memcpy(o, s, len);
-        o += len;
+        /* As sent, but what a URI may not hold is escaped: the Link
+         * header's <...> must stay one URI. */
+        for (i = 0; i < len; i++) {
+            c = (unsigned char)s[i];
+            if (query_char(c) ||
+                (c == '%' && i + 2 < len && isxdigit((unsigned char)s[i + 1]) &&
+                 isxdigit((unsigned char)s[i + 2]))) {
+                *o++ = (char)c;
+            } else {
+                *o++ = '%';
+                *o++ = hex[c >> 4];
+                *o++ = hex[c & 15];
+            }
+        }
         *o++ = '&';
     }
     snprintf(o, 32, "offset=%" PRId64, offset);

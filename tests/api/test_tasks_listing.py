@@ -2,6 +2,7 @@
 existing front ends send."""
 
 import json
+import re
 import urllib.parse
 
 import pytest
@@ -394,6 +395,19 @@ def test_next_link_keeps_the_filters(seeded):
         got += ids_of(r)
     assert sorted(got) == sorted(pending)
     assert len(got) == len(set(got))
+
+
+def test_next_link_stays_one_uri_whatever_the_query_holds(seeded):
+    # Unknown parameters are kept as sent, but what a URI may not hold is
+    # escaped: a '>' or '"' must not end the Link's <...> early.
+    c, _, _ = seeded
+    status, headers, _ = raw_request(
+        "GET", f"/api/{c.user}/tasks?limit=1&x=a>b;c,d\"e<f", token=c.token)
+    assert status == 200
+    m = re.fullmatch(r'<(/api/[^<>" ]*)>; rel="next"', headers["Link"])
+    assert m, headers["Link"]
+    status, _, body = raw_request("GET", m.group(1), token=c.token)
+    assert status == 200 and len(json.loads(body)) == 1
 
 
 def test_no_next_link_when_the_page_reaches_the_end(seeded):

@@ -158,6 +158,10 @@ static void next_page_link_replaces_offset(void **state)
                         "limit=2&q=a%20b&offset=4");
     assert_string_equal(query_with_offset(pool, "offsetx=1&limit=5", 5),
                         "offsetx=1&limit=5&offset=5");
+    /* What a URI may not hold is escaped, so the Link stays one URI. */
+    assert_string_equal(query_with_offset(pool, "x=a>b;c,d\"e<f&q=100%&r=%4", 1),
+                        "x=a%3Eb;c,d%22e%3Cf&q=100%25&r=%254&offset=1");
+    assert_string_equal(query_with_offset(pool, "q=\xc3\xa9 x", 1), "q=%C3%A9%20x&offset=1");
 }
 
 int main(void)

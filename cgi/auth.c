@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "../common/account.h"
+#include "../common/form.h"
 #include "../common/password.h"
 #include "../common/timestamp.h"
 #include "../common/token.h"
@@ -247,10 +248,11 @@ int auth_token(struct req *r)
     struct qparam *f;
     json_object *form, *errs;
     const char *name;
-    size_t n, i;
+    long n, i;
     int unreadable = 0;
 
-    n = http_query_parse(r->pool, r->body, &f);
+    if ((n = form_parse(r->pool, r->content_type, r->body, r->body_len, &f)) < 0)
+        return http_error(r, 400, "There was an error parsing the body");
     form = json_own(r->pool, json_object_new_object());
     errs = verr_new();
     for (i = 0; i < n; i++) {

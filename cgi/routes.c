@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../common/form.h"
 #include "../common/keyring.h"
 #include "../common/router.h"
 #include "../common/utf8.h"
@@ -122,7 +123,9 @@ int dispatch(struct req *r)
     if (rt->body == BODY_JSON && r->body_len > 0 && r->content_type != NULL &&
         r->content_type[0] != '\0' && !http_is_json(r->content_type))
         return http_error(r, 415, DETAIL_MEDIA_TYPE);
-    if (rt->body == BODY_FORM && !http_is_form(r->content_type))
+    /* An empty body without a type is an empty form, as FastAPI reads it. */
+    if (rt->body == BODY_FORM && form_type(r->content_type) == FORM_NONE &&
+        (r->body_len > 0 || (r->content_type != NULL && r->content_type[0] != '\0')))
         return http_error(r, 415, DETAIL_MEDIA_TYPE);
     return rt->fn(r);
 }

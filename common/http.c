@@ -140,8 +140,7 @@ size_t http_query_parse(struct pool *p, const char *query, struct qparam **out)
     return k;
 }
 
-/* The media type of a Content-Type value, without parameters or spaces. */
-static const char *media_type(const char *ct, size_t *n)
+const char *http_media_type(const char *ct, size_t *n)
 {
     const char *semi;
 
@@ -160,21 +159,11 @@ int http_is_json(const char *ct)
 
     if (ct == NULL)
         return 0;
-    ct = media_type(ct, &n);
+    ct = http_media_type(ct, &n);
     if (n == 16 && strncasecmp(ct, "application/json", 16) == 0)
         return 1;
     return n > 17 && strncasecmp(ct, "application/", 12) == 0 &&
            strncasecmp(ct + n - 5, "+json", 5) == 0;
-}
-
-int http_is_form(const char *ct)
-{
-    size_t n;
-
-    if (ct == NULL)
-        return 0;
-    ct = media_type(ct, &n);
-    return n == 33 && strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0;
 }
 
 int http_request_id_valid(const char *s)

@@ -97,8 +97,9 @@ char *http_escape(struct pool *p, const char *s);
 
 /* Whether content_type is application/json or application/<x>+json. */
 int http_is_json(const char *content_type);
-/* Whether content_type is application/x-www-form-urlencoded. */
-int http_is_form(const char *content_type);
+/* The media type of a Content-Type value (its first *n bytes), without
+ * parameters or spaces. */
+const char *http_media_type(const char *content_type, size_t *n);
 /* Whether a valid X-Request-ID: 1..128 of A-Z a-z 0-9 . _ : - */
 int http_request_id_valid(const char *s);
 

@@ -399,6 +399,28 @@ def test_password_grant_with_form_data():
     assert r.status_code == 401 and json_body(r) == BAD_LOGIN
 
 
+def test_password_grant_with_a_browser_formdata_body():
+    # fetch(url, {method: "POST", body: new FormData(form)}) sends multipart.
+    email, password, body = register()
+    r = request("POST", "/api/auth/token", files={"username": (None, email),
+                                                 "password": (None, password)})
+    assert r.request.headers["Content-Type"].startswith("multipart/form-data; boundary=")
+    assert token_response(r, 200)["user"]["id"] == body["user"]["id"]
+
+
+def test_a_multipart_body_broken_at_its_boundary_is_400():
+    r = request("POST", "/api/auth/token", data=b"--b\r\nContent-Disposition: form-data; "
+                b'name="username"\r\n\r\na@b.co', headers={
+                    "Content-Type": "multipart/form-data; boundary=b"})
+    assert_detail(r, 400, "There was an error parsing the body")
+
+
+def test_an_empty_token_request_without_a_type_names_both_missing_fields():
+    r = request("POST", "/api/auth/token")
+    assert r.status_code == 422
+    assert sorted(e["loc"][1] for e in json_body(r)["detail"]) == ["password", "username"]
+
+
 @pytest.mark.parametrize("form, field", [
     (b"username=%FF%40example.com&password=12345678", "username"),
     (b"username=a%40example.com&password=%C3%28xxxxxxx", "password"),

@@ -3,8 +3,9 @@
  *
  * The first input byte picks the parser; the rest is what a client would
  * send: a request body (JSON syntax, json-c, the task contract), a query
- * string, a bearer token, a timestamp, a path for the router, or a key set
- * (JWKS text, PEM text) as an operator or Better Auth's table provides.  Built and
+ * string, a bearer token, a timestamp, a path for the router, a multipart
+ * form body, or a key set (JWKS text, PEM text) as an operator or Better
+ * Auth's table provides.  Built and
  * run by `make fuzz` (clang, -fsanitize=fuzzer,address,undefined).
  */
 #include <stdint.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../../common/form.h"
 #include "../../common/jwk.h"
 #include "../../common/json.h"
 #include "../../common/jwt.h"
@@ -58,6 +60,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct pool *p;
     struct task_query q;
     struct jwt_identity id;
+    struct qparam *fields;
     json_object *errs;
     const char *params[ROUTE_PARAMS_MAX];
     size_t lens[ROUTE_PARAMS_MAX];
@@ -71,7 +74,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     s = pool_strndup(p, (const char *)data + 1, size - 1);
     struct jwt_keyset *set;
 
-    switch (data[0] % 7) {
+    switch (data[0] % 8) {
     case 0:
         body(p, (const char *)data + 1, size - 1);
         break;
@@ -97,6 +100,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         set = jwt_keyset_new();
         jwt_keyset_add_pem(set, s, size - 1, NULL, NULL, 0);
         jwt_keyset_free(set);
+        break;
+    case 6:
+        form_parse(p, "multipart/form-data; boundary=b", (const char *)data + 1, size - 1,
+                   &fields);
         break;
     default:
         router_match(routes, 3, "GET", s, params, lens, allow, sizeof allow, &status);

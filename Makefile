@@ -28,7 +28,7 @@ SAN := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize
 
 SRC_COMMON := $(wildcard common/*.c)
 SRC_CGI := $(wildcard cgi/*.c)
-HDRS := $(wildcard common/*.h cgi/*.h)
+HDRS := $(wildcard common/*.h cgi/*.h tests/unit/*.h)
 UNIT := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 
 BIN := build/todo-fcgi

@@ -13,21 +13,7 @@
 #include "password.h"
 #include "token.h"
 
-static struct pool *pool;
-
-static int setup(void **state)
-{
-    (void)state;
-    pool = pool_new();
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    pool_free(pool);
-    return 0;
-}
+#include "unit_pool.h"
 
 static int parse(const char *body, enum account_use use, struct credentials *c)
 {

@@ -11,21 +11,7 @@
 
 #include "form.h"
 
-static struct pool *pool;
-
-static int setup(void **state)
-{
-    (void)state;
-    pool = pool_new();
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    pool_free(pool);
-    return 0;
-}
+#include "unit_pool.h"
 
 static long parse(const char *ct, const char *body, size_t len, struct qparam **f)
 {

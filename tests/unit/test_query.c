@@ -10,21 +10,7 @@
 
 #include "query.h"
 
-static struct pool *pool;
-
-static int setup(void **state)
-{
-    (void)state;
-    pool = pool_new();
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    pool_free(pool);
-    return 0;
-}
+#include "unit_pool.h"
 
 /* Parses raw; returns the error count, the errors' JSON in *errs_out. */
 static int parse(const char *raw, struct task_query *q, const char **errs_out)

@@ -12,21 +12,7 @@
 
 #include "task.h"
 
-static struct pool *pool;
-
-static int setup(void **state)
-{
-    (void)state;
-    pool = pool_new();
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    pool_free(pool);
-    return 0;
-}
+#include "unit_pool.h"
 
 /* Parses body over defaults; returns the error count and the errors' JSON. */
 static int parse(const char *body, struct task *t, unsigned *present,

@@ -18,12 +18,11 @@
 
 /* ------------------------------------------------------------- helpers */
 
-/* Parses r->param[1] as a task id, or answers 422 and returns -1. */
-static int task_id(struct req *r, int64_t *id)
+/* Parses r->param[1] as a task id into *id; else adds the error to errs. */
+static int parse_task_id(struct req *r, int64_t *id, json_object *errs)
 {
     const char *s = r->param[1], *digits = s[0] == '-' ? s + 1 : s;
     const char *type, *msg;
-    json_object *errs;
     size_t n = strlen(digits);
     long long v;
 
@@ -42,10 +41,21 @@ static int task_id(struct req *r, int64_t *id)
         *id = v;
         return 0;
     }
-    errs = verr_new();
     verr_add_str(errs, type, msg, s, "path", "task_id");
-    reply_invalid(r, errs);
     return -1;
+}
+
+/* Parses r->param[1] as a task id, or answers 422 and returns -1. */
+static int task_id(struct req *r, int64_t *id)
+{
+    json_object *errs = verr_new();
+
+    if (parse_task_id(r, id, errs) != 0) {
+        reply_invalid(r, errs);
+        return -1;
+    }
+    json_object_put(errs);
+    return 0;
 }
 
 static const char *etag(struct req *r, const struct task *t)
@@ -318,16 +328,16 @@ int task_update(struct req *r)
     json_object *body, *errs;
     unsigned present;
     int64_t id;
-    int ok;
+    int ok, bad_id;
 
-    if (task_id(r, &id) != 0)
-        return r->status;
     if ((body = req_json(r, 1, &ok)) == NULL)
         return r->status;
-    /* Validate before touching the database, as FastAPI would. */
-    task_defaults(&scratch);
+    /* Validate before touching the database, as FastAPI would: the path's
+     * error and the body's together. */
     errs = verr_new();
-    if (task_parse(r->pool, body, &scratch, &present, errs) > 0)
+    bad_id = parse_task_id(r, &id, errs) != 0;
+    task_defaults(&scratch);
+    if (task_parse(r->pool, body, &scratch, &present, errs) > 0 || bad_id)
         return reply_invalid(r, errs);
     json_object_put(errs);
     return change_task(r, id, body, 0);

@@ -192,6 +192,14 @@ def test_malformed_task_id_is_422(api, bad):
     assert_validation(r, ["path", "task_id"])
 
 
+@pytest.mark.parametrize("method", ["PUT", "PATCH"])
+def test_a_bad_task_id_and_a_bad_body_are_reported_together(api, method):
+    r = api.request(method, "abc", json={"title": 5, "priority": "urgent"})
+    assert r.status_code == 422
+    assert [e["loc"] for e in r.json()["detail"]] == [
+        ["path", "task_id"], ["body", "title"], ["body", "priority"]]
+
+
 def test_a_task_id_that_is_not_utf8_is_422_in_a_utf8_answer(api):
     # The error names the bad id without echoing bytes that are not text.
     status, _, body = raw_request("GET", f"/api/{api.user}/tasks/%FF%FE", token=api.token)

@@ -116,7 +116,6 @@ enum db_status db_token_revoked(struct db *db, const char *jti,
 enum db_status db_login_failures(struct db *db, const char *email, int *count,
                                  long *retry_after);
 enum db_status db_login_failed(struct db *db, const char *email);
-enum db_status db_login_succeeded(struct db *db, const char *email);
 
 /*
  * Better Auth's jwks table: *exists says whether there is one; ids[i] and

@@ -85,10 +85,6 @@ static struct db_stmt login_failed = {
     " AND failed_at <= now() - " LOGIN_WINDOW ")"
     " INSERT INTO login_failures (email) VALUES (lower($1))", 0, 0,
 };
-static struct db_stmt login_succeeded = {
-    "login_succeeded",
-    "DELETE FROM login_failures WHERE email = lower($1)", 1, 0,
-};
 
 static struct db_stmt jwks_exists = {
     "jwks_exists", "SELECT to_regclass('jwks') IS NOT NULL", 1, 0,
@@ -267,13 +263,6 @@ enum db_status db_login_failed(struct db *db, const char *email)
     const char *vals[] = { email };
 
     return db_cmd(db, &login_failed, 1, vals);
-}
-
-enum db_status db_login_succeeded(struct db *db, const char *email)
-{
-    const char *vals[] = { email };
-
-    return db_cmd(db, &login_succeeded, 1, vals);
 }
 
 /* ------------------------------------------------------ Better Auth keys */

@@ -604,6 +604,16 @@ def test_four_failures_do_not_lock():
     assert logged_in(email, password)["user"]["email"] == email
 
 
+def test_a_success_does_not_forget_the_failures_of_the_window():
+    # "5 failed logins within 15 minutes", whatever came between them.
+    email, password, _ = register()
+    for _ in range(4):
+        assert login(email, "wrong-" + password).status_code == 401
+    assert logged_in(email, password)["user"]["email"] == email
+    assert login(email, "wrong-" + password).status_code == 401
+    assert_throttled(login(email, password))
+
+
 # --------------------------------------------------------------------------
 # Two workers, one server
 

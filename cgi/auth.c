@@ -369,7 +369,10 @@ int auth_logout(struct req *r)
     return st == DB_OK ? http_empty(r, 204) : reply_db_error(r, st);
 }
 
-/* GET /api/auth/me (Bearer): 200 and the user. */
+/*
+ * GET /api/auth/me (Bearer): 200 and the user, with the role the token
+ * gives: an external issuer's admin is an admin here whatever the row says.
+ */
 int auth_me(struct req *r)
 {
     struct user u;
@@ -379,5 +382,7 @@ int auth_me(struct req *r)
         st = db_user_get(r->db, r->pool, r->ident->user, &u);
     if (st != DB_OK)
         return reply_db_error(r, st);
+    if (r->ident->admin)
+        u.role = "admin";
     return http_json(r, 200, user_json(&u));
 }

@@ -219,6 +219,12 @@ def test_access_token_opens_the_users_tasks_and_me():
     assert_detail(c.get(f"/api/{new_user_id()}/tasks"), 403, "Forbidden")
 
 
+def test_me_reports_the_role_an_external_token_gives():
+    user = new_user_id()
+    assert json_body(me(mint(user)))["role"] == "user"
+    assert json_body(me(mint(user, role="admin")))["role"] == "admin"
+
+
 def test_me_needs_a_valid_token():
     r = request("GET", "/api/auth/me")
     assert_detail(r, 401, "Not authenticated")

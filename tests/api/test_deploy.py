@@ -2,8 +2,9 @@
 `security`; the service's exact command line runs a pool on a socket handed
 on fd 0, as systemd's StandardInput=socket does, and reloads and stops on the
 signals the unit sends; deploy/spawn-fcgi.example starts the same pool; `make
-install` honours PREFIX and DESTDIR; deploy/env.example lists every setting of
-README.md with its default, and those defaults start the program."""
+install` honours PREFIX and DESTDIR; nginx.conf.example passes `nginx -t`;
+deploy/env.example lists every setting of README.md with its default, and
+those defaults start the program."""
 
 import grp
 import json
@@ -346,6 +347,56 @@ def test_make_install_with_another_prefix_rebuilds_the_schema_path(tmp_path):
     shutil.rmtree(prefix / "share/todo-fcgi/schema")
     p = subprocess.run(migrate, env=env, capture_output=True, text=True, timeout=60)
     assert p.returncode != 0 and f"{prefix}/share/todo-fcgi/schema" in p.stderr, p.stderr
+
+
+# --------------------------------------------------------------------------
+# nginx.conf.example
+
+
+def self_signed(d):
+    """A throwaway certificate and key for localhost, as PEM files in d."""
+    import datetime
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(1).not_valid_before(now)
+            .not_valid_after(now + datetime.timedelta(days=1)).sign(key, hashes.SHA256()))
+    crt, pem = os.path.join(d, "cert.pem"), os.path.join(d, "key.pem")
+    with open(crt, "wb") as f:
+        f.write(cert.public_bytes(serialization.Encoding.PEM))
+    with open(pem, "wb") as f:
+        f.write(key.private_bytes(serialization.Encoding.PEM,
+                                  serialization.PrivateFormat.PKCS8,
+                                  serialization.NoEncryption()))
+    return crt, pem
+
+
+def test_nginx_conf_example_passes_nginx_t(tmp_path):
+    # The file operators start from, with the shared parts where make install
+    # puts them (here: the repository's), a throwaway certificate, and logs
+    # and pid in a scratch directory.
+    crt, key = self_signed(str(tmp_path))
+    text = open(os.path.join(REPO, "nginx.conf.example")).read()
+    for old, new in [("/etc/nginx/todo-fcgi/", os.path.join(REPO, "deploy/nginx/")),
+                     ("/etc/letsencrypt/live/api.example.com/fullchain.pem", crt),
+                     ("/etc/letsencrypt/live/api.example.com/privkey.pem", key),
+                     ("ssl_dhparam /etc/nginx/ffdhe2048.pem;", ""),
+                     ("/run/nginx.pid", f"{tmp_path}/nginx.pid"),
+                     ("/var/log/nginx/", f"{tmp_path}/")]:
+        assert old in text, old
+        text = text.replace(old, new)
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(text)
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    p = subprocess.run([nginx, "-t", "-p", str(tmp_path), "-c", str(conf)],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0 and "test is successful" in p.stderr, p.stderr
 
 
 # --------------------------------------------------------------------------

@@ -26,6 +26,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -89,13 +90,16 @@ static void on_term(int sig)
 /*
  * How long a leaving worker still waits for the next request on its
  * connection: while another worker takes over, until the web server closes
- * it (within the LINGER_ bounds); when the pool shuts down, not at all.
+ * it (within the LINGER_ bounds); when the pool shuts down, or the master
+ * needs the slot, not at all.
  */
-static struct timespec *linger_timeout(struct timespec *ts, const struct scoreboard *sb)
+static struct timespec *linger_timeout(struct timespec *ts, const struct scoreboard *sb,
+                                       const struct sb_slot *slot)
 {
     int64_t now = ts_mono() / 1000, left = 0;
 
-    if (sb->shared && !__atomic_load_n(&sb->shutdown, __ATOMIC_RELAXED)) {
+    if (sb->shared && !__atomic_load_n(&sb->shutdown, __ATOMIC_RELAXED) &&
+        !__atomic_load_n(&slot->hurry, __ATOMIC_RELAXED)) {
         if (left_at == 0)
             left_at = now;
         left = LINGER_MAX_MS - (now - left_at);
@@ -110,6 +114,22 @@ static struct timespec *linger_timeout(struct timespec *ts, const struct scorebo
 }
 
 /*
+ * Whether EPOLLEXCLUSIVE hands each new connection to a worker that is
+ * still waiting: only since Linux 6.0 ("epoll: autoremove wakers even more
+ * aggressively"; stable kernels got it later in 2022).  Before, a second
+ * connection could be credited to a worker already woken, which then serves
+ * one kept-alive connection for seconds while the other waits.  Older
+ * kernels wake every idle worker instead.
+ */
+static int exclusive_wakeups(void)
+{
+    struct utsname u;
+    int major = 0;
+
+    return uname(&u) == 0 && sscanf(u.release, "%d", &major) == 1 && major >= 6;
+}
+
+/*
  * Waits for something for FCGX_Accept_r() to read: a connection to accept
  * (unless leaving) or the next request on the kept-alive one.  When nginx
  * closes that one, the worker closes its end and goes back to the listening
@@ -121,7 +141,7 @@ static struct timespec *linger_timeout(struct timespec *ts, const struct scorebo
  * halved the connections served per second).
  */
 static int next_request(FCGX_Request *fr, int accept_ep, const struct scoreboard *sb,
-                        const sigset_t *waitmask)
+                        const struct sb_slot *slot, const sigset_t *waitmask)
 {
     struct epoll_event ev;
     struct timespec ts;
@@ -137,7 +157,7 @@ static int next_request(FCGX_Request *fr, int accept_ep, const struct scoreboard
         } else {
             p.fd = fr->ipcFd;
             p.events = POLLIN;
-            n = ppoll(&p, 1, stopping ? linger_timeout(&ts, sb) : NULL, waitmask);
+            n = ppoll(&p, 1, stopping ? linger_timeout(&ts, sb, slot) : NULL, waitmask);
         }
         if (n < 0 && errno == EINTR)
             continue;
@@ -225,7 +245,7 @@ static int serve_fcgi(struct app *a, struct sb_slot *slot)
         return 1;
     }
     /* Shared with the other workers: see next_request(). */
-    ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+    ev.events = EPOLLIN | (exclusive_wakeups() ? EPOLLEXCLUSIVE : 0);
     ev.data.fd = a->sock;
     if (fcntl(a->sock, F_SETFL, fcntl(a->sock, F_GETFL) | O_NONBLOCK) != 0 ||
         (accept_ep = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
@@ -249,9 +269,9 @@ static int serve_fcgi(struct app *a, struct sb_slot *slot)
     if (db_connect(a->db) == DB_OK)
         keyring_refresh(a->keys, a->db, 0);
     slot->db_up = db_is_up(a->db);
-    slot_set(slot, SLOT_IDLE);
+    slot_ready(slot);
     log_info("worker %d ready", (int)getpid());
-    while (next_request(&fr, accept_ep, a->sb, &waitmask)) {
+    while (next_request(&fr, accept_ep, a->sb, slot, &waitmask)) {
         if ((rc = FCGX_Accept_r(&fr)) < 0) {
             if (rc == -EAGAIN || rc == -EWOULDBLOCK)
                 continue;       /* another worker took the connection */
@@ -272,7 +292,8 @@ static int serve_fcgi(struct app *a, struct sb_slot *slot)
             stopping = 1;
         }
     }
-    slot_set(slot, SLOT_STOPPING);
+    if (!failed)
+        slot_set(slot, SLOT_STOPPING);     /* leaving on purpose: not a crash */
     if (fr.ipcFd >= 0) {
         /* Not libfcgi's close, which waits up to 2 s for nginx's. */
         close(fr.ipcFd);
@@ -568,7 +589,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "todo-fcgi: cannot initialise FastCGI\n");
         return 1;
     }
+    /* FCGX_Init() takes SIGPIPE, and SIGUSR1 for a shutdown flag of its own
+     * that makes its accept fail; log rotation sends SIGUSR1 freely. */
     signal(SIGPIPE, SIG_IGN);
+    signal(SIGUSR1, SIG_IGN);
 
     if (listen_on == NULL && sd < 0 && workers == 0 && FCGX_IsCGI()) {
         alone(&a);

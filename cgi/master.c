@@ -55,11 +55,17 @@ static int spawn(struct pool_state *ps, unsigned i)
     struct sb_slot *s = &ps->sb->slot[i];
     pid_t pid, master;
 
+    /* The slot is ready before the child runs, which may write to it at once. */
+    memset(s, 0, sizeof *s);
+    s->generation = ps->gen;
+    s->started = ts_now();
+    slot_set(s, SLOT_STARTING);
     fflush(NULL);
     master = getpid();
     pid = fork();
     if (pid < 0) {
         log_error("master: fork failed: %s", strerror(errno));
+        memset(s, 0, sizeof *s);
         return -1;
     }
     if (pid == 0) {
@@ -74,11 +80,7 @@ static int spawn(struct pool_state *ps, unsigned i)
         sigprocmask(SIG_SETMASK, &ps->orig, NULL);
         exit(ps->work(ps->arg, s));
     }
-    memset(s, 0, sizeof *s);
     s->pid = pid;
-    s->generation = ps->gen;
-    s->started = ts_now();
-    slot_set(s, SLOT_STARTING);
     ps->spawned_ms[i] = (ts_mono() / 1000);
     return 0;
 }
@@ -104,13 +106,31 @@ static unsigned count(struct pool_state *ps, unsigned *old, int all)
     return n;
 }
 
+/*
+ * A slot for a new worker; -1 when all are taken.  Then workers that left
+ * but still serve the connection nginx keeps alive hold them: the oldest is
+ * told to leave now (hurry), and its slot is free on a later pass.
+ */
 static int free_slot(struct scoreboard *sb)
 {
+    struct sb_slot *oldest = NULL;
     unsigned i;
 
-    for (i = 0; i < sb->nslots; i++)
-        if (sb->slot[i].pid == 0)
+    for (i = 0; i < sb->nslots; i++) {
+        struct sb_slot *s = &sb->slot[i];
+
+        if (s->pid == 0)
             return (int)i;
+        if (s->state == SLOT_STOPPING && !s->hurry &&
+            (oldest == NULL || s->started < oldest->started))
+            oldest = s;
+    }
+    if (oldest != NULL) {
+        log_warn("master: no free slot; worker %d must leave its kept-alive connection",
+                 (int)oldest->pid);
+        __atomic_store_n(&oldest->hurry, 1, __ATOMIC_RELAXED);
+        kill(oldest->pid, SIGTERM);
+    }
     return -1;
 }
 
@@ -132,7 +152,10 @@ static void reap(struct pool_state *ps, int stopping)
         if ((s = slot_of(ps->sb, pid)) == NULL)
             continue;
         i = (unsigned)(s - ps->sb->slot);
-        asked = stopping || s->state == SLOT_STOPPING;
+        /* A worker leaving on purpose marks its slot and exits 0; a crash
+         * or a failure while leaving still counts. */
+        asked = stopping || (s->state == SLOT_STOPPING && WIFEXITED(status) &&
+                             WEXITSTATUS(status) == 0);
         __atomic_add_fetch(&ps->sb->retired, s->requests, __ATOMIC_RELAXED);
         if (asked) {
             /* Told to go, or recycled itself (--max-requests): nothing to count. */

@@ -34,8 +34,9 @@ typedef int (*reload_fn)(void *arg);
 
 /*
  * sb must be shared and have 2 * o->workers slots: during a reload, workers
- * told to stop may linger (finishing, or waiting for nginx to close an idle
- * kept-alive connection) while their replacements already serve.
+ * told to stop may linger (finishing, or serving the connection nginx keeps
+ * alive until nginx closes it) while their replacements already serve; when
+ * no slot is free, the oldest of them is told to leave at once.
  */
 int master_run(const struct master_opts *o, struct scoreboard *sb,
                worker_fn work, reload_fn reload, void *arg);

@@ -330,14 +330,17 @@ int task_update(struct req *r)
     int64_t id;
     int ok, bad_id;
 
-    if ((body = req_json(r, 1, &ok)) == NULL)
+    /* Not JSON: 400 alone.  Else validate before touching the database, as
+     * FastAPI would: the path's errors and the body's together. */
+    body = req_json(r, 0, &ok);
+    if (!ok)
         return r->status;
-    /* Validate before touching the database, as FastAPI would: the path's
-     * error and the body's together. */
     errs = verr_new();
     bad_id = parse_task_id(r, &id, errs) != 0;
     task_defaults(&scratch);
-    if (task_parse(r->pool, body, &scratch, &present, errs) > 0 || bad_id)
+    if (body == NULL)
+        verr_add(errs, "missing", "Field required", NULL, "body", NULL, -1);
+    if (body == NULL || task_parse(r->pool, body, &scratch, &present, errs) > 0 || bad_id)
         return reply_invalid(r, errs);
     json_object_put(errs);
     return change_task(r, id, body, 0);
@@ -355,24 +358,23 @@ int task_complete(struct req *r)
     int64_t id;
     int ok;
 
-    if (task_id(r, &id) != 0)
-        return r->status;
     body = req_json(r, 0, &ok);
     if (!ok)
         return r->status;
-    if (body != NULL && !json_object_is_type(body, json_type_object)) {
-        errs = verr_new();
+    /* The path's errors and the body's together, as FastAPI reports them. */
+    errs = verr_new();
+    parse_task_id(r, &id, errs);
+    if (body != NULL && !json_object_is_type(body, json_type_object))
         task_parse(r->pool, body, &scratch, &present, errs);
-        return reply_invalid(r, errs);
-    }
-    if (body == NULL || !json_object_object_get_ex(body, "completed", &v))
-        return change_task(r, id, NULL, 1);
-    if (!json_object_is_type(v, json_type_boolean)) {
-        errs = verr_new();
+    else if (body != NULL && json_object_object_get_ex(body, "completed", &v) &&
+             !json_object_is_type(v, json_type_boolean))
         verr_add(errs, "bool_type", "Input should be a valid boolean", v,
                  "body", "completed", -1);
+    if (json_object_array_length(errs) > 0)
         return reply_invalid(r, errs);
-    }
+    json_object_put(errs);
+    if (body == NULL || !json_object_object_get_ex(body, "completed", &v))
+        return change_task(r, id, NULL, 1);
     only = json_own(r->pool, json_object_new_object());
     json_object_object_add(only, "completed", json_object_get(v));
     return change_task(r, id, only, 0);

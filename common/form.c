@@ -28,31 +28,42 @@ enum form_type form_type(const char *ct)
 }
 
 /*
- * The value of parameter name (with its '=') in a header value's
- * "; a=b; c=\"d\"" list, unquoted, in buf of cap bytes; NULL when absent
- * or too long.
+ * The value of parameter name (without '=') in a header value's
+ * "; a=b; c=\"d\"" list, unquoted, into buf of cap bytes; NULL when absent,
+ * empty or too long.  Quoted strings are skipped whole, so a file name
+ * holding "; name=" cannot pose as a parameter.
  */
 static const char *header_param(const char *v, const char *name, char *buf, size_t cap)
 {
     size_t nlen = strlen(name), n;
-    const char *end;
+    const char *key, *val, *end;
+    int match;
 
     while ((v = strchr(v, ';')) != NULL) {
         for (v++; *v == ' ' || *v == '\t'; v++)
             ;
-        if (strncasecmp(v, name, nlen) != 0)
+        key = v;
+        v += strcspn(v, "=;");
+        match = (size_t)(v - key) == nlen && strncasecmp(key, name, nlen) == 0;
+        if (*v != '=')
             continue;
-        v += nlen;
-        if (*v == '"') {
-            end = strchr(++v, '"');
-            if (end == NULL)
+        val = ++v;
+        if (*val == '"') {
+            for (end = ++val; *end != '\0' && *end != '"'; end++)
+                if (*end == '\\' && end[1] != '\0')
+                    end++;
+            if (*end != '"')
                 return NULL;
+            v = end + 1;
         } else {
-            end = v + strcspn(v, "; \t\r\n");
+            end = val + strcspn(val, "; \t\r\n");
+            v = end;
         }
-        if ((n = (size_t)(end - v)) == 0 || n >= cap)
+        if (!match)
+            continue;
+        if ((n = (size_t)(end - val)) == 0 || n >= cap)
             return NULL;
-        memcpy(buf, v, n);
+        memcpy(buf, val, n);
         buf[n] = '\0';
         return buf;
     }
@@ -76,7 +87,7 @@ static const char *part_name(const char *h, size_t hlen, char *buf, size_t cap)
         memcpy(line, h, n);
         line[n] = '\0';
         if (strncasecmp(line, "Content-Disposition:", 20) == 0)
-            return header_param(line + 20, "name=", buf, cap);
+            return header_param(line + 20, "name", buf, cap);
         if (eol == end)
             break;
     }
@@ -92,7 +103,7 @@ static long multipart(struct pool *p, const char *ct, const char *body, size_t l
     size_t dlen, nmax;
     long k = 0;
 
-    if (header_param(ct, "boundary=", boundary, sizeof boundary) == NULL)
+    if (header_param(ct, "boundary", boundary, sizeof boundary) == NULL)
         return -1;
     /* Every part begins at CRLF--boundary; the first may start the body. */
     dlen = (size_t)snprintf(delim, sizeof delim, "\r\n--%s", boundary);
@@ -111,10 +122,15 @@ static long multipart(struct pool *p, const char *ct, const char *body, size_t l
             s++;
         if (end - s < 2 || memcmp(s, "\r\n", 2) != 0)
             return -1;
+        /* The part runs to the next delimiter; its headers end before it. */
         h = s + 2;
-        if ((v = memmem(h, (size_t)(end - h), "\r\n\r\n", 4)) == NULL)
+        if ((next = memmem(h, (size_t)(end - h), delim, dlen)) == NULL)
             return -1;
-        if ((next = memmem(v + 4, (size_t)(end - v - 4), delim, dlen)) == NULL)
+        if (next - h >= 2 && memcmp(h, "\r\n", 2) == 0) {
+            s = next + dlen;    /* no headers: no name, no field */
+            continue;
+        }
+        if ((v = memmem(h, (size_t)(next - h), "\r\n\r\n", 4)) == NULL)
             return -1;
         if (part_name(h, (size_t)(v - h), name, sizeof name) != NULL) {
             f[k].name = pool_strdup(p, name);
@@ -128,10 +144,31 @@ static long multipart(struct pool *p, const char *ct, const char *body, size_t l
     return k;
 }
 
+/* A copy of len bytes of body with each raw NUL written as %00, which
+ * http_query_parse flags, rather than ending the text there. */
+static const char *nul_escaped(struct pool *p, const char *body, size_t len)
+{
+    char *out = pool_alloc(p, 3 * len + 1), *o = out;
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        if (body[i] == '\0') {
+            memcpy(o, "%00", 3);
+            o += 3;
+        } else {
+            *o++ = body[i];
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
 long form_parse(struct pool *p, const char *ct, const char *body, size_t len,
                 struct qparam **out)
 {
     if (form_type(ct) == FORM_MULTIPART)
         return multipart(p, ct, body, len, out);
+    if (memchr(body, '\0', len) != NULL)
+        body = nul_escaped(p, body, len);
     return (long)http_query_parse(p, body, out);
 }

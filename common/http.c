@@ -144,10 +144,10 @@ const char *http_media_type(const char *ct, size_t *n)
 {
     const char *semi;
 
-    while (*ct == ' ')
+    while (*ct == ' ' || *ct == '\t')
         ct++;
     semi = ct + strcspn(ct, ";");
-    while (semi > ct && semi[-1] == ' ')
+    while (semi > ct && (semi[-1] == ' ' || semi[-1] == '\t'))
         semi--;
     *n = (size_t)(semi - ct);
     return ct;

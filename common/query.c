@@ -132,6 +132,22 @@ static void add_tag(struct pool *p, struct task_query *q, const char *s,
     q->tags[q->ntags++] = pool_strndup(p, s + start, len);
 }
 
+/* Whether name is one of the listing's parameters (an alias included). */
+static int known(const char *name)
+{
+    static const char *const names[] = {
+        "status", "status_filter", "completed", "sort", "sort_by", "order",
+        "sort_order", "q", "search", "priority", "tag", "tags", "due_before",
+        "due_after", "limit", "offset",
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(name, names[i]) == 0)
+            return 1;
+    return 0;
+}
+
 int task_query_parse(struct pool *p, const char *raw, struct task_query *q,
                      json_object *errs)
 {
@@ -149,6 +165,8 @@ int task_query_parse(struct pool *p, const char *raw, struct task_query *q,
     for (i = 0; i < n; i++) {
         name = v[i].name;
         val = v[i].value;
+        if (!known(name))
+            continue;           /* unknown parameters are ignored */
         if (v[i].nul || !utf8_valid(val, strlen(val))) {
             bad(errs, "string_unicode", "Input should be a valid string",
                 name, NULL);

@@ -47,7 +47,16 @@ void slot_set(struct sb_slot *s, enum slot_state st)
     __atomic_store_n(&s->state, (int)st, __ATOMIC_RELAXED);
 }
 
-/* Busy and idle never overwrite STOPPING, which the master may set at any time. */
+/* Ready, busy and idle never overwrite STOPPING, which the master may set
+ * at any time. */
+void slot_ready(struct sb_slot *s)
+{
+    int starting = SLOT_STARTING;
+
+    __atomic_compare_exchange_n(&s->state, &starting, SLOT_IDLE, 0,
+                                __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+}
+
 void slot_busy(struct sb_slot *s)
 {
     int cur = __atomic_load_n(&s->state, __ATOMIC_RELAXED);

@@ -34,6 +34,7 @@ struct sb_slot {
     pid_t pid;
     int state;                  /* enum slot_state */
     int db_up;                  /* its connection is open */
+    int hurry;                  /* the master needs the slot: leave now */
     unsigned generation;        /* bumped by each reload (SIGHUP) */
     uint64_t requests;
     int64_t started;            /* microseconds, wall clock */
@@ -56,6 +57,7 @@ struct scoreboard *scoreboard_new(unsigned nslots, int shared);
 void scoreboard_free(struct scoreboard *sb);
 
 void slot_set(struct sb_slot *s, enum slot_state st);
+void slot_ready(struct sb_slot *s);        /* started: STARTING -> IDLE */
 void slot_busy(struct sb_slot *s);         /* a request began */
 void slot_done(struct sb_slot *s);         /* it ended */
 

@@ -10,6 +10,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -497,6 +498,67 @@ def test_reload_through_nginx_with_kept_alive_connections_fails_nothing():
           f"failed {len(failed)}, lost {len([t for t in acked if t not in titles])}")
     assert not before & set(workers()), "every worker was replaced"
     assert failed == [] and all(t in titles for t in acked)
+
+
+def test_a_worker_that_cannot_accept_is_restarted_with_back_off(tmp_path):
+    # A socket that is no listening socket (never listen()ed): every worker
+    # fails at once.  The master must back off, not respawn in a tight loop.
+    log = tmp_path / "master.log"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s, open(log, "wb") as out:
+        s.bind(str(tmp_path / "not-listening.sock"))
+        proc = subprocess.Popen([BIN, "--workers", "1"], stdin=s.fileno(),
+                                env=base_env(LOG_LEVEL="info"), stdout=out, stderr=out)
+        time.sleep(2)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0
+    text = log.read_text()
+    started = text.count('" ready"') + text.count(' ready"')
+    assert "cannot accept a FastCGI connection" in text
+    assert "exited with 1" in text, text[-2000:]
+    assert 2 <= started <= 10, f"{started} workers started in 2 s"
+
+
+def test_sigusr1_to_the_workers_stops_nothing(pool):
+    # Log rotation scripts send SIGUSR1; libfcgi would take it as a shutdown
+    # request that breaks its accept.
+    p = pool()
+    for w in p.workers():
+        os.kill(w["pid"], signal.SIGUSR1)
+    time.sleep(0.3)
+    statuses = [p.request("GET", "/api/health")[0] for _ in range(20)]
+    assert statuses == [200] * 20
+    assert p.status()["restarts"] == 0 and len(p.workers("idle", "busy")) == WORKERS
+
+
+def test_lingering_workers_give_their_slots_back_when_the_pool_needs_them(tmp_path):
+    # One worker recycled after each request: each lingers on its kept-alive
+    # connection, and two fill the scoreboard (2 x workers slots).  The next
+    # connection must still be served: the oldest lingering worker leaves.
+    port = free_port()
+    addr = ("127.0.0.1", port)
+    proc = subprocess.Popen([BIN, "--workers", "1", "--max-requests", "1", "--listen",
+                             f"127.0.0.1:{port}"], env=base_env(),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    health = {"REQUEST_METHOD": "GET", "PATH_INFO": "/api/health", "QUERY_STRING": "",
+              "REMOTE_ADDR": "127.0.0.1"}
+    try:
+        deadline = time.time() + 20
+        while True:
+            try:
+                first = fcgi_client.Connection(addr, timeout=5)
+                break
+            except OSError:
+                assert time.time() < deadline
+                time.sleep(0.05)
+        with first, fcgi_client.Connection(addr, timeout=5) as second:
+            assert first.request(health)[0] == 200
+            assert second.request(health)[0] == 200
+            assert fcgi_client.request(addr, health, timeout=5)[0] == 200
+            first.sock.settimeout(5)
+            assert first.sock.recv(1) == b"", "the oldest lingering worker left"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0
 
 
 def test_workers_leave_when_their_master_is_killed(pool):

@@ -192,12 +192,17 @@ def test_malformed_task_id_is_422(api, bad):
     assert_validation(r, ["path", "task_id"])
 
 
-@pytest.mark.parametrize("method", ["PUT", "PATCH"])
-def test_a_bad_task_id_and_a_bad_body_are_reported_together(api, method):
-    r = api.request(method, "abc", json={"title": 5, "priority": "urgent"})
+@pytest.mark.parametrize("method, suffix, body, locs", [
+    ("PUT", "", {"title": 5, "priority": "urgent"}, [["body", "title"], ["body", "priority"]]),
+    ("PATCH", "", {"title": 5, "priority": "urgent"}, [["body", "title"], ["body", "priority"]]),
+    ("PUT", "", None, [["body"]]),
+    ("PATCH", "/complete", [], [["body"]]),
+    ("PATCH", "/complete", {"completed": "yes"}, [["body", "completed"]]),
+])
+def test_a_bad_task_id_and_a_bad_body_are_reported_together(api, method, suffix, body, locs):
+    r = api.request(method, "abc" + suffix, json=body)
     assert r.status_code == 422
-    assert [e["loc"] for e in r.json()["detail"]] == [
-        ["path", "task_id"], ["body", "title"], ["body", "priority"]]
+    assert [e["loc"] for e in r.json()["detail"]] == [["path", "task_id"]] + locs
 
 
 def test_a_task_id_that_is_not_utf8_is_422_in_a_utf8_answer(api):

@@ -28,6 +28,7 @@ static void types(void **state)
     assert_int_equal(form_type("Application/X-WWW-Form-Urlencoded; charset=utf-8"),
                      FORM_URLENCODED);
     assert_int_equal(form_type(MP), FORM_MULTIPART);
+    assert_int_equal(form_type("multipart/form-data\t; boundary=b"), FORM_MULTIPART);
     assert_int_equal(form_type("application/json"), FORM_NONE);
     assert_int_equal(form_type(NULL), FORM_NONE);
 }
@@ -83,6 +84,31 @@ static void quoted_boundary_preamble_and_empty_value(void **state)
     assert_string_equal(f[0].value, "");
 }
 
+static void urlencoded_raw_nul_is_flagged_not_an_end(void **state)
+{
+    static const char body[] = "username=a%40b.co&password=secret\0junk&grant_type=x";
+    struct qparam *f;
+
+    (void)state;
+    assert_int_equal(parse("application/x-www-form-urlencoded", body, sizeof body - 1, &f), 3);
+    assert_int_equal(f[1].nul, 1);
+    assert_string_equal(f[2].name, "grant_type");
+}
+
+static void quoted_parameters_are_skipped_whole(void **state)
+{
+    static const char body[] =
+        "--b\r\nContent-Disposition: form-data; filename=\"x; name=password\"; "
+        "name=\"username\"\r\n\r\nalice\r\n--b--";
+    struct qparam *f;
+
+    (void)state;
+    assert_int_equal(parse("multipart/form-data; x=\"boundary=no\"; boundary=b", body,
+                           sizeof body - 1, &f), 1);
+    assert_string_equal(f[0].name, "username");
+    assert_string_equal(f[0].value, "alice");
+}
+
 static void nul_and_nameless_parts(void **state)
 {
     static const char body[] =
@@ -104,6 +130,9 @@ static void broken_multipart_is_refused(void **state)
         "--b\r\nContent-Disposition: form-data; name=\"u\"\r\n\r\nx\r\n--c--", /* other */
         "--bContent-Disposition: form-data; name=\"u\"\r\n\r\nx\r\n--b--",     /* no CRLF */
         "--b\r\nContent-Disposition: form-data; name=\"u\"\r\nx\r\n--b--",     /* no blank */
+        /* headers that run into the next part */
+        "--b\r\nContent-Disposition: form-data; name=\"grant_type\"\r\n--b\r\n"
+        "Content-Disposition: form-data; name=\"username\"\r\n\r\nalice\r\n--b--",
         "username=x",
         "",
     };
@@ -125,6 +154,8 @@ int main(void)
         cmocka_unit_test(urlencoded),
         cmocka_unit_test(multipart_from_a_browser),
         cmocka_unit_test(quoted_boundary_preamble_and_empty_value),
+        cmocka_unit_test(urlencoded_raw_nul_is_flagged_not_an_end),
+        cmocka_unit_test(quoted_parameters_are_skipped_whole),
         cmocka_unit_test(nul_and_nameless_parts),
         cmocka_unit_test(broken_multipart_is_refused),
     };

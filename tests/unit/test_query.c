@@ -91,6 +91,14 @@ static void decoding(void **state)
     assert_string_equal(q.q, "100%");
     parse("unknown=1&q=a&bogus", &q, &e);
     assert_string_equal(q.q, "a");
+    /* As parse_qsl: a '%' that starts no escape is itself. */
+    parse("q=100%&x=%ZZ", &q, &e);
+    assert_string_equal(q.q, "100%");
+    /* Bytes that are not text: an error for a known parameter only. */
+    assert_int_equal(parse("%FF=%FF&utm=%00&x%00=1", &q, &e), 0);
+    assert_int_equal(parse("tag=%00&q=%FF", &q, &e), 2);
+    assert_non_null(strstr(e, "\"loc\":[\"query\",\"tag\"]"));
+    assert_non_null(strstr(e, "string_unicode"));
 }
 
 static void bad_values_name_the_parameter(void **state)

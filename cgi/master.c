@@ -152,10 +152,13 @@ static void reap(struct pool_state *ps, int stopping)
         if ((s = slot_of(ps->sb, pid)) == NULL)
             continue;
         i = (unsigned)(s - ps->sb->slot);
-        /* A worker leaving on purpose marks its slot and exits 0; a crash
-         * or a failure while leaving still counts. */
-        asked = stopping || (s->state == SLOT_STOPPING && WIFEXITED(status) &&
-                             WEXITSTATUS(status) == 0);
+        /* A worker leaving on purpose marks its slot and exits 0 (or is
+         * ended by our SIGTERM before it could catch it); a crash or a
+         * failure while leaving still counts. */
+        asked = stopping ||
+                (s->state == SLOT_STOPPING &&
+                 ((WIFEXITED(status) && WEXITSTATUS(status) == 0) ||
+                  (WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM)));
         __atomic_add_fetch(&ps->sb->retired, s->requests, __ATOMIC_RELAXED);
         if (asked) {
             /* Told to go, or recycled itself (--max-requests): nothing to count. */

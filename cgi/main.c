@@ -73,7 +73,8 @@ static char **environ0;
  *     keepalive_time when busy (nginx.conf.example).  If the web server has
  *     not closed it after LINGER_IDLE_MS idle or LINGER_MAX_MS in all, the
  *     worker closes it itself.
- *   - When the pool shuts down, nobody takes over: it leaves at once.
+ *   - When the pool shuts down, nobody takes over: it leaves at once; so it
+ *     does when the master needs its scoreboard slot (slot->hurry).
  */
 #define LINGER_IDLE_MS 10000
 #define LINGER_MAX_MS 60000

@@ -31,6 +31,20 @@ def _params(params):
     return body
 
 
+def params(method, path, body=b"", token=None, **extra):
+    """The parameters nginx passes for an API request from 127.0.0.1: a JSON
+    body when there is one, the bearer token when given; extra ones are
+    added or replace these."""
+    p = {"REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": "",
+         "CONTENT_LENGTH": str(len(body)), "REMOTE_ADDR": "127.0.0.1"}
+    if body:
+        p["CONTENT_TYPE"] = "application/json"
+    if token:
+        p["HTTP_AUTHORIZATION"] = "Bearer " + token
+    p.update(extra)
+    return p
+
+
 class Connection:
     """One FastCGI connection to address ((host, port) or a Unix socket path).
     With keep=True every request asks the application to keep it open

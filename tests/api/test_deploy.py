@@ -61,13 +61,8 @@ def write_env_file(d):
 
 
 def request(sock_path, method, path, token=None, body=b""):
-    params = {"REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": "",
-              "CONTENT_LENGTH": str(len(body)), "REMOTE_ADDR": "127.0.0.1"}
-    if body:
-        params["CONTENT_TYPE"] = "application/json"
-    if token:
-        params["HTTP_AUTHORIZATION"] = "Bearer " + token
-    return fcgi_client.request(sock_path, params, body, timeout=10)
+    return fcgi_client.request(sock_path, fcgi_client.params(method, path, body, token),
+                               body, timeout=10)
 
 
 def worker_pids(sock_path):

@@ -6,8 +6,6 @@ generated here and tokens minted with PyJWT."""
 
 import json
 import secrets
-import socket
-import subprocess
 import time
 
 import jwt
@@ -17,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
 
 from helpers import DB, b64url, hs_sign, mint, new_user_id, raw_token
-from test_modes import BIN, base_env, fcgi, free_port
+from test_modes import fcgi, worker  # noqa: F401  (worker is a fixture)
 
 ALG = {"rsa": "RS256", "ec": "ES256", "ed": "EdDSA"}
 ISSUER = "https://auth.example.test"
@@ -108,35 +106,11 @@ def sign(priv, claims, kid=None, alg=None):
 
 
 @pytest.fixture
-def key_worker(tmp_path):
-    """key_worker(**env) starts `todo-fcgi --listen 127.0.0.1:PORT` on the
+def key_worker(worker):
+    """key_worker(**env) starts a worker of our own (test_modes.worker) on the
     stack's database with the stack's secret plus `env`, and returns its
-    address; it is stopped after the test. Its log is in tmp_path."""
-    procs = []
-
-    def start(**env):
-        port = free_port()
-        log_path = tmp_path / f"worker-{port}.log"
-        with open(log_path, "wb") as log:
-            p = subprocess.Popen([BIN, "--listen", f"127.0.0.1:{port}"], env=base_env(**env),
-                                 stdout=subprocess.DEVNULL, stderr=log)
-        procs.append(p)
-        deadline = time.time() + 20
-        while time.time() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                return ("127.0.0.1", port)
-            except OSError:
-                if p.poll() is not None:
-                    pytest.fail(f"the worker exited with {p.returncode}:\n"
-                                + log_path.read_text(errors="replace")[-3000:])
-                time.sleep(0.05)
-        pytest.fail("the worker did not start listening")
-
-    yield start
-    for p in procs:
-        p.terminate()
-        p.wait(timeout=20)
+    address."""
+    return lambda **env: worker(**env)[1]
 
 
 def get_tasks(addr, user, token):

@@ -48,16 +48,19 @@ def free_port():
 
 
 @pytest.fixture
-def worker(request):
-    """worker(database_url) starts `todo-fcgi --listen 127.0.0.1:PORT` and
-    returns (process, address); it is stopped after the test."""
+def worker(tmp_path):
+    """worker(database_url=DATABASE_URL, **env) starts `todo-fcgi --listen
+    127.0.0.1:PORT` with the stack's secret plus `env`, and returns (process,
+    address); it is stopped after the test. Its log is in tmp_path."""
     procs = []
 
-    def start(database_url):
+    def start(database_url=DATABASE_URL, **env):
         port = free_port()
-        p = subprocess.Popen([BIN, "--listen", f"127.0.0.1:{port}"],
-                             env=base_env(DATABASE_URL=database_url),
-                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        log_path = tmp_path / f"worker-{port}.log"
+        with open(log_path, "wb") as log:
+            p = subprocess.Popen([BIN, "--listen", f"127.0.0.1:{port}"],
+                                 env=base_env(DATABASE_URL=database_url, **env),
+                                 stdout=subprocess.DEVNULL, stderr=log)
         procs.append(p)
         deadline = time.time() + 20
         while time.time() < deadline:
@@ -65,7 +68,9 @@ def worker(request):
                 socket.create_connection(("127.0.0.1", port), timeout=1).close()
                 return p, ("127.0.0.1", port)
             except OSError:
-                assert p.poll() is None, p.stderr.read().decode()
+                if p.poll() is not None:
+                    pytest.fail(f"the worker exited with {p.returncode}:\n"
+                                + log_path.read_text(errors="replace")[-3000:])
                 time.sleep(0.05)
         pytest.fail("the worker did not start listening")
 
@@ -76,14 +81,8 @@ def worker(request):
 
 
 def fcgi(address, method, path, body=b"", token=None, **params):
-    env = {"REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": "",
-           "CONTENT_LENGTH": str(len(body))}
-    if body:
-        env["CONTENT_TYPE"] = "application/json"
-    if token:
-        env["HTTP_AUTHORIZATION"] = "Bearer " + token
-    env.update(params)
-    return fcgi_client.request(address, env, body)
+    return fcgi_client.request(address, fcgi_client.params(method, path, body, token, **params),
+                               body)
 
 
 def test_cgi_mode_answers_one_request():

@@ -104,14 +104,9 @@ def call(address, method, path, body=None, token=None, query=None, headers=None)
     """One FastCGI request to a worker; returns (status, headers, JSON or None).
     `body` is sent as JSON; `query` is a dict (lists repeat the name)."""
     raw = b"" if body is None else json.dumps(body).encode()
-    params = {"REQUEST_METHOD": method, "PATH_INFO": path, "REQUEST_URI": path,
-              "QUERY_STRING": urllib.parse.urlencode(query or {}, doseq=True),
-              "CONTENT_LENGTH": str(len(raw)), "SERVER_PROTOCOL": "HTTP/1.1",
-              "REMOTE_ADDR": "127.0.0.1"}
-    if raw:
-        params["CONTENT_TYPE"] = "application/json"
-    if token:
-        params["HTTP_AUTHORIZATION"] = "Bearer " + token
+    params = fcgi_client.params(method, path, raw, token, REQUEST_URI=path,
+                                QUERY_STRING=urllib.parse.urlencode(query or {}, doseq=True),
+                                SERVER_PROTOCOL="HTTP/1.1")
     for name, value in (headers or {}).items():
         params["HTTP_" + name.upper().replace("-", "_")] = value
     status, hdrs, out = fcgi_client.request(address, params, raw, timeout=20)

@@ -40,12 +40,7 @@ class Pool:
 
     def request(self, method, path, body=b"", token=None, timeout=10, conn=None):
         """One request on a connection of its own, or on conn."""
-        params = {"REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": "",
-                  "CONTENT_LENGTH": str(len(body)), "REMOTE_ADDR": "127.0.0.1"}
-        if body:
-            params["CONTENT_TYPE"] = "application/json"
-        if token:
-            params["HTTP_AUTHORIZATION"] = "Bearer " + token
+        params = fcgi_client.params(method, path, body, token)
         if conn is not None:
             return conn.request(params, body)
         return fcgi_client.request(self.addr, params, body, timeout=timeout)
@@ -363,9 +358,7 @@ def test_max_requests_recycles_workers(pool):
         statuses = []
         while len(statuses) < 12 and time.time() < deadline:
             try:
-                st, _, body = fcgi_client.request(addr, {
-                    "REQUEST_METHOD": "GET", "PATH_INFO": "/api/status",
-                    "QUERY_STRING": "", "REMOTE_ADDR": "127.0.0.1"})
+                st, _, body = fcgi_client.request(addr, fcgi_client.params("GET", "/api/status"))
             except OSError:
                 time.sleep(0.05)
                 continue
@@ -375,8 +368,7 @@ def test_max_requests_recycles_workers(pool):
         assert len(pids) >= 3, "a new worker every 5 requests"
         # Past its limit, a worker still answers on the connection the web
         # server keeps alive, while its replacement takes new connections.
-        status = {"REQUEST_METHOD": "GET", "PATH_INFO": "/api/status",
-                  "QUERY_STRING": "", "REMOTE_ADDR": "127.0.0.1"}
+        status = fcgi_client.params("GET", "/api/status")
         with fcgi_client.Connection(addr) as conn:
             kept = [conn.request(status)[0] for _ in range(8)]
             workers = json.loads(fcgi_client.request(addr, status)[2])["workers"]
@@ -430,15 +422,12 @@ def test_status_is_for_operator_networks_only(pool):
     for addr, expected in (("127.0.0.1", 200), ("192.0.2.9", 200), ("192.0.2.17", 403),
                            ("10.0.0.1", 403), ("::1", 200), ("2001:db8::1", 403), ("", 403)):
         for path in ("/api/status", "/api/metrics"):
-            st, headers, body = fcgi_client.request(p.addr, {
-                "REQUEST_METHOD": "GET", "PATH_INFO": path, "QUERY_STRING": "",
-                "REMOTE_ADDR": addr})
+            st, headers, body = fcgi_client.request(
+                p.addr, fcgi_client.params("GET", path, REMOTE_ADDR=addr))
             assert st == expected, (addr, path, body)
             if st == 403:
                 assert json.loads(body) == {"detail": "Forbidden"}
-    st, headers, body = fcgi_client.request(p.addr, {
-        "REQUEST_METHOD": "GET", "PATH_INFO": "/api/metrics", "QUERY_STRING": "",
-        "REMOTE_ADDR": "127.0.0.1"})
+    st, headers, body = fcgi_client.request(p.addr, fcgi_client.params("GET", "/api/metrics"))
     text = body.decode()
     assert headers["content-type"].startswith("text/plain; version=0.0.4")
     states = dict(re.findall(r'^todo_workers\{state="(\w+)"\} (\d+)$', text, re.M))
@@ -539,8 +528,7 @@ def test_lingering_workers_give_their_slots_back_when_the_pool_needs_them(tmp_pa
     proc = subprocess.Popen([BIN, "--workers", "1", "--max-requests", "1", "--listen",
                              f"127.0.0.1:{port}"], env=base_env(),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    health = {"REQUEST_METHOD": "GET", "PATH_INFO": "/api/health", "QUERY_STRING": "",
-              "REMOTE_ADDR": "127.0.0.1"}
+    health = fcgi_client.params("GET", "/api/health")
     try:
         deadline = time.time() + 20
         while True:

@@ -19,8 +19,7 @@ import fcgi_client  # noqa: E402
 
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "4"))
 SECONDS = float(os.environ.get("BENCH_SECONDS", "5"))
-HEALTH = {"REQUEST_METHOD": "GET", "PATH_INFO": "/api/health", "QUERY_STRING": "",
-          "REMOTE_ADDR": "127.0.0.1"}
+HEALTH = fcgi_client.params("GET", "/api/health")
 
 
 def hammer(sock):

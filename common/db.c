@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,9 +96,33 @@ static PGconn *connect_now(const char *conninfo)
     return PQconnectdbParams(keys, vals, 1);
 }
 
+/*
+ * Whether an open connection is still up.  One the server closed while it
+ * sat idle (a restart, pg_terminate_backend, a serverless idle timeout) has
+ * its FATAL message or EOF waiting: reading that before sending anything
+ * lets even a statement that may not be sent twice go out on a new
+ * connection.  Outside a transaction only; one poll() with no wait.
+ */
+static int still_up(struct db *db)
+{
+    struct pollfd p = { PQsocket(db->conn), POLLIN, 0 };
+    int reads;
+
+    if (db->in_tx)
+        return PQstatus(db->conn) == CONNECTION_OK;
+    /* The message comes first, the EOF on a later read. */
+    for (reads = 0; reads < 4 && PQstatus(db->conn) == CONNECTION_OK &&
+                    poll(&p, 1, 0) > 0; reads++)
+        PQconsumeInput(db->conn);
+    if (PQstatus(db->conn) == CONNECTION_OK)
+        return 1;
+    log_warn("db: connection lost: %s", pq_msg(db->conn));
+    return 0;
+}
+
 enum db_status db_connect(struct db *db)
 {
-    if (db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK)
+    if (db->conn != NULL && still_up(db))
         return DB_OK;
     if ((ts_mono() / 1000) < db->next_try)
         return DB_UNAVAILABLE;
@@ -169,16 +194,18 @@ PGresult *db_run(struct db *db, struct pool *p, struct db_stmt *s, int n,
                  enum db_status *st)
 {
     PGresult *res = NULL;
-    int attempt;
+    int attempt, sent;
 
     for (attempt = 0; attempt < 2; attempt++) {
         if (db_connect(db) != DB_OK) {
             *st = DB_UNAVAILABLE;
             return NULL;
         }
-        if (!db->prepare)
+        /* Lost while preparing, the statement never ran: any may go again. */
+        sent = !db->prepare || prepare(db, s, n) == 0;
+        if (sent && !db->prepare)
             res = PQexecParams(db->conn, s->sql, n, NULL, vals, NULL, NULL, 0);
-        else if (prepare(db, s, n) == 0)
+        else if (sent)
             res = PQexecPrepared(db->conn, s->name, n, vals, NULL, NULL, 0);
         if (res != NULL && PQresultStatus(res) == want) {
             *st = DB_OK;
@@ -190,7 +217,7 @@ PGresult *db_run(struct db *db, struct pool *p, struct db_stmt *s, int n,
             res = NULL;
             PQfinish(db->conn);
             db->conn = NULL;
-            if (db->in_tx || !s->idempotent) {
+            if (db->in_tx || (sent && !s->idempotent)) {
                 db->in_tx = 0;
                 *st = DB_UNAVAILABLE;
                 return NULL;

@@ -207,6 +207,26 @@ def test_worker_reconnects_after_the_database_restarts(worker):
     assert proc.poll() is None
 
 
+@pytest.mark.parametrize("prepare", ["on", "off"])
+def test_a_write_first_after_the_server_closed_the_connection_succeeds(worker, prepare):
+    # A serverless database closes idle connections; a create (which may not
+    # be sent twice) must not be the request that pays for it.
+    proc, addr = worker(DB_PREPARE=prepare)
+    user = new_user_id()
+    token = mint(user)
+    status, _, body = fcgi(addr, "GET", f"/api/{user}/tasks", token=token)
+    assert status == 200, body
+    assert DB.scalar("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                     " WHERE application_name = 'todo-fcgi'"
+                     " AND pid <> pg_backend_pid()") not in (None, "0")
+    time.sleep(0.2)
+    status, _, body = fcgi(addr, "POST", f"/api/{user}/tasks", b'{"title": "first"}',
+                           token=token)
+    assert status == 201, body
+    assert [t["title"] for t in DB.snapshot(user)] == ["first"]
+    assert proc.poll() is None
+
+
 def test_unprepared_statements_work_for_pgbouncer():
     # DB_PREPARE=off sends every statement with its parameters, unprepared.
     user = new_user_id()

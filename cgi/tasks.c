@@ -187,10 +187,7 @@ int task_create(struct req *r)
     json_object_put(errs);
 
     t.user_id = r->param[0];
-    st = db_user_ensure(r->db, t.user_id);
-    if (st == DB_OK)
-        st = db_task_insert(r->db, r->pool, &t);
-    if (st != DB_OK)
+    if ((st = db_task_insert(r->db, r->pool, &t)) != DB_OK)
         return reply_db_error(r, st);
     http_header(r, "Location", "%s", task_path(r, t.user_id, t.id));
     return reply_task(r, 201, &t);

@@ -60,7 +60,8 @@ enum db_status db_task_list(struct db *db, struct pool *p,
 /* lock: SELECT ... FOR UPDATE, inside a transaction. */
 enum db_status db_task_get(struct db *db, struct pool *p, const char *user_id,
                            int64_t id, int lock, struct task *out);
-/* Inserts t (user, fields); fills id, timestamps and version. */
+/* Inserts t (user, fields), and the user's row if it has none; fills id,
+ * timestamps and version. */
 enum db_status db_task_insert(struct db *db, struct pool *p, struct task *t);
 /* Writes every field of t and bumps its version; t gets the new row. */
 enum db_status db_task_update(struct db *db, struct pool *p, struct task *t);

@@ -46,9 +46,12 @@ static struct db_stmt task_get_lock = {
     "SELECT " TASK_COLS " FROM tasks WHERE user_id = $1 AND id = $2 FOR UPDATE",
     0, 0,
 };
+/* The user's row comes with the first task, in the same round trip: the
+ * foreign key is checked at the end of the statement, after the CTE. */
 static struct db_stmt task_insert = {
     "task_insert",
-    "INSERT INTO tasks (user_id, title, description, completed, priority,"
+    "WITH u AS (INSERT INTO users (id) VALUES ($1) ON CONFLICT (id) DO NOTHING)"
+    " INSERT INTO tasks (user_id, title, description, completed, priority,"
     " tags, due_date, recurrence)"
     " VALUES ($1, $2, $3, $4, $5, " TAGS_IN(6) ", $7, $8)"
     " RETURNING " TASK_COLS, 0, 0,

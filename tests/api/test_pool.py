@@ -379,13 +379,18 @@ def test_max_requests_recycles_workers(pool):
         assert proc.wait(timeout=20) == 0
 
 
-def postgres_pids():
-    """The stack's PostgreSQL processes: the postmaster and its children."""
+def stack_pid(pid_file):
+    """The pid in the first line of a file of the stack's state directory."""
     state = os.environ.get("TODO_STATE_DIR")
     if not state:
         pytest.skip("TODO_STATE_DIR is not set (run through tests/run-api.sh)")
-    with open(f"{state}/pgdata/postmaster.pid") as f:
-        master = int(f.readline())
+    with open(f"{state}/{pid_file}") as f:
+        return int(f.readline())
+
+
+def postgres_pids():
+    """The stack's PostgreSQL processes: the postmaster and its children."""
+    master = stack_pid("pgdata/postmaster.pid")
     children = subprocess.run(["pgrep", "-P", str(master)], capture_output=True,
                               text=True).stdout.split()
     return [master] + [int(c) for c in children]
@@ -440,11 +445,7 @@ def test_reload_through_nginx_with_kept_alive_connections_fails_nothing():
     # being replaced hold kept-alive connections when the reload comes.
     import requests
     from helpers import BASE_URL
-    state = os.environ.get("TODO_STATE_DIR")
-    if not state:
-        pytest.skip("TODO_STATE_DIR is not set (run through tests/run-api.sh)")
-    with open(f"{state}/run/workers.pid") as f:
-        master = int(f.readline())
+    master = stack_pid("run/workers.pid")
     user = new_user_id()
     headers = {"Authorization": "Bearer " + mint(user, exp=3600)}
     stop = threading.Event()

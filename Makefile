@@ -28,7 +28,7 @@ SAN := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize
 
 SRC_COMMON := $(wildcard common/*.c)
 SRC_CGI := $(wildcard cgi/*.c)
-HDRS := $(wildcard common/*.h cgi/*.h tests/unit/*.h)
+HDRS := $(wildcard common/*.h cgi/*.h)
 UNIT := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 
 BIN := build/todo-fcgi
@@ -69,6 +69,9 @@ build/obj/cgi/main.o: $(PREFIX_STAMP)
 build/asan/obj/%.o: %.c $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(SAN) -Icommon -c $< -o $@
+
+# The unit tests' own shared headers (fixtures, token helpers).
+$(patsubst %,build/asan/obj/tests/unit/%.o,$(UNIT)): $(wildcard tests/unit/*.h)
 
 $(BIN): $(OBJ_COMMON) $(OBJ_CGI)
 	$(CC) $(ALL_CFLAGS) $(HARDEN_LDFLAGS) $^ -o $@ $(PKG_LIBS)

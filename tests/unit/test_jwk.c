@@ -324,31 +324,6 @@ get_sig(const char *tok, unsigned char *sig)
     return n;
 }
 
-/* Takes a JOSE header and a payload (JSON text), an HMAC digest and a key
- * of klen bytes; returns "b64(hdr).b64(pl).b64(HMAC)" (caller frees). */
-static char *
-hmac_token(const char *hdr, const char *pl, const EVP_MD *md, const void *key,
-           size_t klen)
-{
-    unsigned char mac[EVP_MAX_MD_SIZE];
-    unsigned maclen = 0;
-    char *h = b64url(hdr, strlen(hdr)), *p = b64url(pl, strlen(pl)), *s, *t;
-    size_t n = strlen(h) + strlen(p) + 2 + (EVP_MAX_MD_SIZE + 2) / 3 * 4 + 1;
-
-    t = malloc(n);
-    assert_non_null(t);
-    snprintf(t, n, "%s.%s", h, p);
-    assert_non_null(HMAC(md, key, (int)klen, (unsigned char *)t, strlen(t),
-                         mac, &maclen));
-    s = b64url(mac, maclen);
-    strcat(t, ".");
-    strcat(t, s);
-    free(h);
-    free(p);
-    free(s);
-    return t;
-}
-
 /* Takes a file name relative to the repository root; returns its text
  * (caller frees). */
 static char *

@@ -42,24 +42,7 @@ static const struct jwt_policy base = {
 static char *
 craft_md(const char *hdr, const char *pl, const EVP_MD *md, const char *secret)
 {
-    unsigned char mac[EVP_MAX_MD_SIZE] = { 0 };
-    unsigned maclen = 0;
-    char *h = b64url(hdr, strlen(hdr)), *p = b64url(pl, strlen(pl)), *s, *t;
-    size_t n = strlen(h) + strlen(p) + 2;
-
-    t = malloc(n + 100);
-    assert_non_null(t);
-    snprintf(t, n, "%s.%s", h, p);
-    if (md != NULL)
-        assert_non_null(HMAC(md, secret, (int)strlen(secret),
-                             (unsigned char *)t, strlen(t), mac, &maclen));
-    s = b64url(mac, maclen);
-    strcat(t, ".");
-    strcat(t, s);
-    free(h);
-    free(p);
-    free(s);
-    return t;
+    return hmac_token(hdr, pl, md, secret, strlen(secret));
 }
 
 /* Takes a header and a payload; returns an HS256 token signed with SECRET. */

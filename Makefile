@@ -41,7 +41,7 @@ ASAN_CGI := $(patsubst %.c,build/asan/obj/%.o,$(SRC_CGI))
 
 .SECONDARY:
 
-.PHONY: all deps web run stop status token migrate test unit lint api valgrind fuzz bench install uninstall clean
+.PHONY: all deps web run stop status token migrate test unit lint api valgrind fuzz bench bench-scale install uninstall clean
 
 all: $(BIN) web
 
@@ -118,9 +118,11 @@ valgrind: deps $(BIN)
 		WORKER_WRAPPER="valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite" \
 		tests/run-api.sh
 
-# Latency and throughput through the real stack, release build; see tests/bench.
-bench: deps $(BIN)
-	@PYTHON=$(PYTHON) TODO_BIN=$(CURDIR)/$(BIN) tests/bench/run.sh
+# Throughput and latency through the real stack (release build) with wrk,
+# against pgbench on the same database; instructions per request (callgrind);
+# worker memory.  bench-scale: a user with 100 tasks against one with 100,000.
+bench bench-scale: deps $(BIN)
+	@PYTHON=$(PYTHON) TODO_BIN=$(CURDIR)/$(BIN) tests/bench/run.sh $(if $(filter bench,$@),table,scale)
 
 # libFuzzer over every parser of client bytes, FUZZ_SECONDS per parser seed.
 FUZZ_SECONDS ?= 60

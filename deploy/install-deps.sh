@@ -3,10 +3,11 @@
 # those missing. Silent when everything is there; without root it prints the one
 # command to run and exits 1.
 #
-# usage: deploy/install-deps.sh [run|build|test|all]     (default: all)
+# usage: deploy/install-deps.sh [run|build|test|bench|all]     (default: all)
 #   run    run a built program and the local stack (deploy/stack.sh)
 #   build  run + compiler and -dev libraries (make)
-#   test   build + test tools (make test, make valgrind); same as all
+#   test   build + test tools (make test, make valgrind)
+#   bench  test + load generator (make bench); same as all
 set -euo pipefail
 
 # nginx (not nginx-light): in Debian 12 `nginx` is the full-featured core
@@ -17,15 +18,18 @@ BUILD_PKGS=(build-essential pkg-config libfcgi-dev libpq-dev libjson-c-dev libss
     libargon2-dev)
 TEST_PKGS=(chromium fonts-dejavu-core libcmocka-dev python3-pytest python3-requests python3-jwt
     python3-cryptography python3-jsonschema valgrind pgbouncer systemd)
+# make bench: wrk (HTTP load; pgbench comes with postgresql-15).
+BENCH_PKGS=(wrk)
 
-usage() { echo "usage: $0 [run|build|test|all]" >&2; exit 2; }
+usage() { echo "usage: $0 [run|build|test|bench|all]" >&2; exit 2; }
 
 # packages GROUP: the package names GROUP needs.
 packages() {
     case $1 in
     run) echo "${RUN_PKGS[@]}" ;;
     build) echo "${RUN_PKGS[@]}" "${BUILD_PKGS[@]}" ;;
-    test | all) echo "${RUN_PKGS[@]}" "${BUILD_PKGS[@]}" "${TEST_PKGS[@]}" ;;
+    test) echo "${RUN_PKGS[@]}" "${BUILD_PKGS[@]}" "${TEST_PKGS[@]}" ;;
+    bench | all) echo "${RUN_PKGS[@]}" "${BUILD_PKGS[@]}" "${TEST_PKGS[@]}" "${BENCH_PKGS[@]}" ;;
     *) usage ;;
     esac
 }
@@ -37,7 +41,7 @@ installed() {
 main() {
     (($# <= 1)) || usage
     local group=${1:-all} p pkgs missing=()
-    [[ $group =~ ^(run|build|test|all)$ ]] || usage
+    [[ $group =~ ^(run|build|test|bench|all)$ ]] || usage
     read -r -a pkgs <<<"$(packages "$group")"
     for p in "${pkgs[@]}"; do
         installed "$p" || missing+=("$p")

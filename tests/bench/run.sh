@@ -1,20 +1,35 @@
 #!/usr/bin/env bash
-# tests/bench/run.sh: `make bench`: a throwaway stack with the release build,
-# tests/bench/bench.py against it (through nginx), tests/bench/connections.py
-# (pools of its own, straight over FastCGI), and the stack stopped again.
+# tests/bench/run.sh: `make bench` and `make bench-scale` on a throwaway stack
+# with the release build, stopped again at the end.
+#
+# usage: tests/bench/run.sh [table|scale]
+#   table  tests/bench/table.py (wrk through nginx against pgbench on the same
+#          database), then tests/bench/callgrind.py (instructions per request)
+#          and tests/bench/connections.py (new connections per second)
+#   scale  tests/bench/scale.py (a user with 100 tasks against one with 100,000)
 set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+PY=${PYTHON:-/usr/bin/python3}
 export STATE_DIR=${STATE_DIR:-$REPO/build/bench-stack}
 export HTTP_PORT=${HTTP_PORT:-18095}
 export AUTH_RATE_LIMIT=${AUTH_RATE_LIMIT:-100000}
+export TOKEN_RATE_LIMIT=${TOKEN_RATE_LIMIT:-100000}
 export TODO_BIN=${TODO_BIN:-$REPO/build/todo-fcgi}
 trap '"$REPO/deploy/stack.sh" stop >/dev/null' EXIT
+echo "bench: starting a stack with ${WORKERS:-4} workers in $STATE_DIR"
 "$REPO/deploy/stack.sh" start >/dev/null
 set -a
 # shellcheck source=/dev/null
 . "$STATE_DIR/stack.env"
 set +a
-echo "bench: ${WORKERS:-4} workers ($(nproc) cores), $TODO_URL"
-TODO_JWT_SECRET=$JWT_SECRET "${PYTHON:-/usr/bin/python3}" "$REPO/tests/bench/bench.py"
-DATABASE_URL=$DATABASE_URL JWT_SECRET=$JWT_SECRET "${PYTHON:-/usr/bin/python3}" \
-    "$REPO/tests/bench/connections.py" "$TODO_BIN"
+MASTER_PID=$(cat "$STATE_DIR/run/workers.pid")
+export MASTER_PID
+case ${1:-table} in
+table)
+    "$PY" "$REPO/tests/bench/table.py"
+    "$PY" "$REPO/tests/bench/callgrind.py" "$TODO_BIN"
+    "$PY" "$REPO/tests/bench/connections.py" "$TODO_BIN"
+    ;;
+scale) "$PY" "$REPO/tests/bench/scale.py" ;;
+*) echo "usage: $0 [table|scale]" >&2; exit 2 ;;
+esac

@@ -1,0 +1,115 @@
+"""`make bench-scale`: whether a listing's cost grows with the user's number
+of tasks.  Two users with the same mix of states, priorities, tags, due dates
+and words, one with SMALL tasks and one with LARGE; for each listing shape the
+median of REPEAT sequential requests through nginx for both, and the ratio.
+Numbers go into issue notes, never into assertions.
+
+Environment: DATABASE_URL, JWT_SECRET, TODO_URL (the stack's stack.env).
+"""
+
+import os
+import statistics
+import subprocess
+import time
+
+import jwt
+import requests
+
+DB = os.environ["DATABASE_URL"]
+URL = os.environ["TODO_URL"]
+SMALL, LARGE = 100, 100_000
+REPEAT = int(os.environ.get("BENCH_REPEAT", "30"))
+DEPTH = 200                     # pages followed by Link rel="next"
+
+SHAPES = [
+    ("default", ""),
+    ("status=pending", "status=pending"),
+    ("status=completed", "status=completed"),
+    ("sort=updated", "sort=updated"),
+    ("sort=title", "sort=title"),
+    ("sort=due_date", "sort=due_date"),
+    ("sort=priority", "sort=priority"),
+    ("tag=t7", "tag=t7"),
+    ("priority=high&status=pending", "priority=high&status=pending"),
+    ("offset at half", None),
+    ("q rare word", "q=quetzal"),
+    ("q common word", "q=milk"),
+    ("q 200 characters", "q=" + "x" * 200),
+]
+
+
+def seed(user, n):
+    """n tasks; one in 3 completed, priorities and tags cycling, half with a
+    due date, "milk" in one title in 3, "quetzal" in one in 5,000 (at least one)."""
+    sql = f"""
+        DELETE FROM users WHERE id = '{user}';
+        INSERT INTO users (id) VALUES ('{user}');
+        INSERT INTO tasks (user_id, title, description, completed, priority, tags,
+                           due_date, created_at, updated_at)
+        SELECT '{user}',
+               (ARRAY['buy', 'call', 'fix', 'read', 'plan'])[1 + k % 5] || ' '
+                 || CASE WHEN k % 3 = 0 THEN 'milk ' ELSE 'bread ' END || k
+                 || CASE WHEN k % 5000 = 1 THEN ' quetzal' ELSE '' END,
+               CASE WHEN k % 4 = 0 THEN 'notes for ' || k END, k % 3 = 0,
+               (ARRAY['low', 'medium', 'high'])[1 + k % 3]::task_priority,
+               ARRAY['t' || k % 10], CASE WHEN k % 2 = 0 THEN now() + k * interval '1 minute' END,
+               now() - k * interval '1 second', now() - k * interval '1 second'
+          FROM generate_series(1, {n}) k;
+        VACUUM ANALYZE tasks;"""
+    subprocess.run(["psql", "-q", "-v", "ON_ERROR_STOP=1", "-d", DB], input=sql, text=True,
+                   check=True, stdout=subprocess.DEVNULL)
+
+
+def median_ms(session, url, headers):
+    times = []
+    for _ in range(REPEAT):
+        t0 = time.perf_counter()
+        r = session.get(url, headers=headers)
+        times.append((time.perf_counter() - t0) * 1000)
+        r.raise_for_status()
+    return statistics.median(times), r
+
+
+def deep_page_ms(session, base, headers):
+    """Follows Link rel="next" DEPTH pages deep (limit=20), then times that page."""
+    url = base + "?limit=20"
+    for _ in range(DEPTH - 1):
+        r = session.get(url, headers=headers)
+        r.raise_for_status()
+        url = URL + r.links["next"]["url"]
+    return median_ms(session, url, headers)[0]
+
+
+def main():
+    secret = os.environ["JWT_SECRET"]
+    users = {n: f"scale{n}" for n in (SMALL, LARGE)}
+    print(f"bench-scale: seeding users with {SMALL:,} and {LARGE:,} tasks", flush=True)
+    for n, user in users.items():
+        seed(user, n)
+    s = requests.Session()
+    head = {n: {"Authorization": "Bearer " + jwt.encode(
+        {"sub": u, "exp": int(time.time()) + 3600}, secret, algorithm="HS256")}
+        for n, u in users.items()}
+    base = {n: f"{URL}/api/{u}/tasks" for n, u in users.items()}
+    print(f"median of {REPEAT} sequential requests, ms (limit=100 unless said)\n")
+    print(f"| shape | {SMALL:,} tasks | {LARGE:,} tasks | ratio | X-Total-Count |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    for name, query in SHAPES:
+        row = []
+        for n in (SMALL, LARGE):
+            q = query if query is not None else f"offset={n // 2}"
+            t, r = median_ms(s, base[n] + "?" + q, head[n])
+            row.append((t, r.headers.get("X-Total-Count")))
+        print(f"| {name} | {row[0][0]:.2f} | {row[1][0]:.2f} | {row[1][0] / row[0][0]:.2f}x "
+              f"| {row[0][1]} / {row[1][1]} |", flush=True)
+    first = median_ms(s, base[LARGE] + "?limit=20", head[LARGE])[0]
+    deep = deep_page_ms(s, base[LARGE], head[LARGE])
+    print(f"| Link rel=next, page {DEPTH} vs page 1 (limit=20, {LARGE:,} tasks) | {first:.2f} "
+          f"| {deep:.2f} | {deep / first:.2f}x | |")
+    for user in users.values():
+        subprocess.run(["psql", "-q", "-d", DB, "-c", f"DELETE FROM users WHERE id = '{user}'"],
+                       check=True, stdout=subprocess.DEVNULL)
+
+
+if __name__ == "__main__":
+    main()

@@ -18,6 +18,7 @@
 #include <fcgiapp.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -57,61 +58,25 @@ static char **environ0;
 
 /*
  * How a worker leaves (told to stop with SIGTERM, or --max-requests served):
+ * the request in hand is always finished, then it accepts nothing new and
+ * closes its connection.  SIGTERM and SIGINT stay blocked except while the
+ * worker waits (epoll_pwait, ppoll), so the handler only raises a flag and
+ * never interrupts a library call (libfcgi drops a new connection when a
+ * signal cuts short its wait for the first bytes).
  *
- *   - The request in hand is always finished.  SIGTERM and SIGINT stay
- *     blocked except while the worker waits (epoll_pwait, ppoll), so the
- *     handler only raises a flag and never interrupts a library call (libfcgi
- *     drops a new connection when a signal cuts short its wait for the first
- *     bytes).
- *   - It accepts no new connection.  When another worker takes over (a
- *     reload, a recycle), it does not close the connection nginx keeps alive
- *     (FCGI_KEEP_CONN) either: that connection is the web server's to close,
- *     and nginx may be writing the next request on it at the very moment a
- *     worker closed it; nginx does not retry a POST, so that request would
- *     fail.  The worker serves what comes on it and exits once nginx closes
- *     it: after the upstream keepalive_timeout when idle, after its
- *     keepalive_time when busy (nginx.conf.example).  If the web server has
- *     not closed it after LINGER_IDLE_MS idle or LINGER_MAX_MS in all, the
- *     worker closes it itself.
- *   - When the pool shuts down, nobody takes over: it leaves at once; so it
- *     does when the master needs its scoreboard slot (slot->hurry).
+ * Web servers are not asked to keep connections (nginx.conf.example has no
+ * upstream keepalive): a worker waiting on an idle kept-alive connection
+ * would sit idle while requests queue in the listening socket's backlog
+ * (DESIGN.md, "Each request").  A web server that keeps one anyway
+ * (FCGI_KEEP_CONN) is served on it until the worker leaves; a request it
+ * writes on that connection as the worker closes it fails.
  */
-#define LINGER_IDLE_MS 10000
-#define LINGER_MAX_MS 60000
-
 static volatile sig_atomic_t stopping;
-static int64_t left_at;         /* ms, when the worker began to leave */
 
 static void on_term(int sig)
 {
     (void)sig;
     stopping = 1;
-}
-
-/*
- * How long a leaving worker still waits for the next request on its
- * connection: while another worker takes over, until the web server closes
- * it (within the LINGER_ bounds); when the pool shuts down, or the master
- * needs the slot, not at all.
- */
-static struct timespec *linger_timeout(struct timespec *ts, const struct scoreboard *sb,
-                                       const struct sb_slot *slot)
-{
-    int64_t now = ts_mono() / 1000, left = 0;
-
-    if (sb->shared && !__atomic_load_n(&sb->shutdown, __ATOMIC_RELAXED) &&
-        !__atomic_load_n(&slot->hurry, __ATOMIC_RELAXED)) {
-        if (left_at == 0)
-            left_at = now;
-        left = LINGER_MAX_MS - (now - left_at);
-        if (left > LINGER_IDLE_MS)
-            left = LINGER_IDLE_MS;
-        if (left < 0)
-            left = 0;
-    }
-    ts->tv_sec = left / 1000;
-    ts->tv_nsec = left % 1000 * 1000000;
-    return ts;
 }
 
 /*
@@ -131,43 +96,37 @@ static int exclusive_wakeups(void)
 }
 
 /*
- * Waits for something for FCGX_Accept_r() to read: a connection to accept
- * (unless leaving) or the next request on the kept-alive one.  When nginx
- * closes that one, the worker closes its end and goes back to the listening
- * socket.  0 when the worker is done.
+ * Waits for something for FCGX_Accept_r() to read: a connection to accept,
+ * or the next request on a connection the web server keeps.  When it closes
+ * that one, the worker closes its end and goes back to the listening socket.
+ * 0 when the worker is done.
  *
  * The listening socket is shared and non-blocking, and watched through
  * accept_ep, an epoll set holding it with EPOLLEXCLUSIVE: a new connection
  * wakes one idle worker, not all of them (with 32 workers, waking all
  * halved the connections served per second).
  */
-static int next_request(FCGX_Request *fr, int accept_ep, const struct scoreboard *sb,
-                        const struct sb_slot *slot, const sigset_t *waitmask)
+static int next_request(FCGX_Request *fr, int accept_ep, const sigset_t *waitmask)
 {
     struct epoll_event ev;
-    struct timespec ts;
     struct pollfd p;
     char c;
     int n;
 
     for (;;) {
-        if (stopping && fr->ipcFd < 0)
+        if (stopping)
             return 0;
         if (fr->ipcFd < 0) {
             n = epoll_pwait(accept_ep, &ev, 1, -1, waitmask);
         } else {
             p.fd = fr->ipcFd;
             p.events = POLLIN;
-            n = ppoll(&p, 1, stopping ? linger_timeout(&ts, sb, slot) : NULL, waitmask);
+            n = ppoll(&p, 1, NULL, waitmask);
         }
         if (n < 0 && errno == EINTR)
             continue;
-        if (n <= 0) {
-            if (n == 0 && left_at != 0)
-                log_info("worker %d: the web server left its connection open; closing it",
-                         (int)getpid());
+        if (n <= 0)
             return 0;
-        }
         if (fr->ipcFd < 0)
             return 1;
         n = (int)recv(fr->ipcFd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
@@ -175,7 +134,7 @@ static int next_request(FCGX_Request *fr, int accept_ep, const struct scoreboard
             return 1;
         if (n < 0 && errno == EAGAIN)
             continue;
-        close(fr->ipcFd);       /* nginx closed it (or reset it) */
+        close(fr->ipcFd);       /* the web server closed it (or reset it) */
         fr->ipcFd = -1;
     }
 }
@@ -272,7 +231,7 @@ static int serve_fcgi(struct app *a, struct sb_slot *slot)
     slot->db_up = db_is_up(a->db);
     slot_ready(slot);
     log_info("worker %d ready", (int)getpid());
-    while (next_request(&fr, accept_ep, a->sb, slot, &waitmask)) {
+    while (next_request(&fr, accept_ep, &waitmask)) {
         if ((rc = FCGX_Accept_r(&fr)) < 0) {
             if (rc == -EAGAIN || rc == -EWOULDBLOCK)
                 continue;       /* another worker took the connection */
@@ -594,6 +553,12 @@ int main(int argc, char **argv)
      * that makes its accept fail; log rotation sends SIGUSR1 freely. */
     signal(SIGPIPE, SIG_IGN);
     signal(SIGUSR1, SIG_IGN);
+    /* Argon2id takes PASSWORD_M_KIB (19 MiB) per hash.  glibc serves the first
+     * such block by mmap, then raises its mmap threshold past it, so later
+     * ones come from the heap and stay resident (a worker that hashed stayed
+     * at 25 MiB).  A fixed threshold keeps large blocks mmapped: their memory
+     * goes back to the system when freed. */
+    mallopt(M_MMAP_THRESHOLD, 1 << 20);
 
     if (listen_on == NULL && sd < 0 && workers == 0 && FCGX_IsCGI()) {
         alone(&a);

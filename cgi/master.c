@@ -107,30 +107,16 @@ static unsigned count(struct pool_state *ps, unsigned *old, int all)
 }
 
 /*
- * A slot for a new worker; -1 when all are taken.  Then workers that left
- * but still serve the connection nginx keeps alive hold them: the oldest is
- * told to leave now (hurry), and its slot is free on a later pass.
+ * A slot for a new worker; -1 when all are taken (by workers still finishing
+ * the request in hand after a reload: 2 x workers slots leave room).
  */
-static int free_slot(struct scoreboard *sb)
+static int free_slot(const struct scoreboard *sb)
 {
-    struct sb_slot *oldest = NULL;
     unsigned i;
 
-    for (i = 0; i < sb->nslots; i++) {
-        struct sb_slot *s = &sb->slot[i];
-
-        if (s->pid == 0)
+    for (i = 0; i < sb->nslots; i++)
+        if (sb->slot[i].pid == 0)
             return (int)i;
-        if (s->state == SLOT_STOPPING && !s->hurry &&
-            (oldest == NULL || s->started < oldest->started))
-            oldest = s;
-    }
-    if (oldest != NULL) {
-        log_warn("master: no free slot; worker %d must leave its kept-alive connection",
-                 (int)oldest->pid);
-        __atomic_store_n(&oldest->hurry, 1, __ATOMIC_RELAXED);
-        kill(oldest->pid, SIGTERM);
-    }
     return -1;
 }
 
@@ -279,7 +265,6 @@ int master_run(const struct master_opts *o, struct scoreboard *sb,
             stopping = 1;
             deadline = (ts_mono() / 1000) + o->shutdown_timeout * 1000;
             log_info("master: stopping; workers finish their requests");
-            __atomic_store_n(&sb->shutdown, 1, __ATOMIC_RELAXED);
             for (i = 0; i < sb->nslots; i++)
                 if (sb->slot[i].pid != 0)
                     stop_worker(&sb->slot[i]);

@@ -5,7 +5,7 @@
  *
  * The master creates it before forking, fills a slot's pid and generation
  * when it starts a worker, and clears the slot when the worker exits (adding
- * its request count to retired); it sets shutdown when told to stop.  A
+ * its request count to retired).  A
  * worker writes only its own slot, and the recycled count when
  * --max-requests ends it.  A worker that runs alone (spawn-fcgi, one
  * process) gets a private scoreboard of one slot.  Counters are updated
@@ -34,7 +34,6 @@ struct sb_slot {
     pid_t pid;
     int state;                  /* enum slot_state */
     int db_up;                  /* its connection is open */
-    int hurry;                  /* the master needs the slot: leave now */
     unsigned generation;        /* bumped by each reload (SIGHUP) */
     uint64_t requests;
     int64_t started;            /* microseconds, wall clock */
@@ -44,7 +43,6 @@ struct sb_slot {
 struct scoreboard {
     int64_t started;            /* the master's start */
     int shared;                 /* 1 under a master */
-    int shutdown;               /* the master is stopping: nobody takes over */
     unsigned nslots;
     uint64_t restarts;          /* workers replaced after dying */
     uint64_t recycled;          /* workers replaced after --max-requests */

@@ -12,6 +12,7 @@
 #   WORKERS          FastCGI worker processes (default 4)
 #   JWT_SECRET       HS256 secret (default: 48 random characters kept in $STATE_DIR/jwt_secret)
 #   AUTH_RATE_LIMIT  requests per second per address on /api/auth/ (default 10)
+#   TOKEN_RATE_LIMIT requests per second per bearer token on /api/ (default 50)
 #   CORS_ORIGINS     allowed origins (default "http://localhost:3000 http://127.0.0.1:3000")
 #   TODO_BIN         the program (default <repo>/build/todo-fcgi)
 #   WORKER_WRAPPER   command put before each worker, e.g. "valgrind --leak-check=full"
@@ -62,6 +63,7 @@ load_settings() {
     HTTP_PORT=${HTTP_PORT:-8080}
     WORKERS=${WORKERS:-4}
     AUTH_RATE_LIMIT=${AUTH_RATE_LIMIT:-10}
+    TOKEN_RATE_LIMIT=${TOKEN_RATE_LIMIT:-50}
     CORS_ORIGINS=${CORS_ORIGINS-http://localhost:3000 http://127.0.0.1:3000}
     TODO_BIN=$(realpath -m -- "${TODO_BIN:-$REPO/build/todo-fcgi}")
     WORKER_WRAPPER=${WORKER_WRAPPER:-}
@@ -92,6 +94,8 @@ check_settings() {
     in_range "$WORKERS" 1 256 || die "WORKERS must be 1 to 256 (got '$WORKERS')"
     in_range "$AUTH_RATE_LIMIT" 1 1000000 ||
         die "AUTH_RATE_LIMIT must be a positive integer (got '$AUTH_RATE_LIMIT')"
+    in_range "$TOKEN_RATE_LIMIT" 1 1000000 ||
+        die "TOKEN_RATE_LIMIT must be a positive integer (got '$TOKEN_RATE_LIMIT')"
     in_range "$START_TIMEOUT" 1 3600 || die "START_TIMEOUT must be 1 to 3600 seconds"
     local o
     for o in $CORS_ORIGINS; do
@@ -375,12 +379,10 @@ stop_workers() {
 nginx_pid() { cat "$RUN/nginx.pid" 2>/dev/null || true; }
 nginx_running() { cmdline_has "$(nginx_pid)" "$STATE_DIR/nginx.conf"; }
 
-# Idle kept-alive connections each hold a worker: keep keepalive below WORKERS
-# so one is always free to accept (DESIGN.md, "Each request").  A leaving
-# worker serves its connection until nginx closes it: keepalive_timeout and
-# keepalive_time bound that wait (cgi/main.c).
+# nginx opens a FastCGI connection per request (no upstream keepalive): an
+# idle kept-alive connection would hold a worker (DESIGN.md, "Each request").
 write_nginx_conf() {
-    local o keepalive=$((WORKERS / 2)) user_line=""
+    local o user_line=""
     ((EUID != 0)) || user_line="user $NGINX_USER $NGINX_GROUP;"
     {
         cat <<EOF
@@ -421,13 +423,10 @@ EOF
     }
 
     limit_req_zone \$binary_remote_addr zone=todo_auth:1m rate=${AUTH_RATE_LIMIT}r/s;
+    limit_req_zone \$http_authorization zone=todo_token:4m rate=${TOKEN_RATE_LIMIT}r/s;
 
     upstream todo_fcgi {
         server unix:$SOCK;
-EOF
-        ((keepalive == 0)) ||
-            printf '        keepalive %d;\n        keepalive_timeout 2s;\n        keepalive_time 10s;\n' "$keepalive"
-        cat <<EOF
     }
 
     server {

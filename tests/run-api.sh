@@ -7,7 +7,7 @@
 #
 # usage: tests/run-api.sh [pytest arguments...]
 # env:   TODO_BIN (the program to test), STATE_DIR (default <repo>/build/test-stack,
-#        wiped first), HTTP_PORT (18090), AUTH_RATE_LIMIT (1000), PYTHON
+#        wiped first), HTTP_PORT (18090), AUTH_RATE_LIMIT (1000), TOKEN_RATE_LIMIT (100000), PYTHON
 #        (/usr/bin/python3), WORKER_WRAPPER and the rest as deploy/stack.sh reads them;
 #        BROWSER_TESTS=1 also runs tests/browser/run.sh after pytest.
 # The tests get TODO_URL, TODO_JWT_SECRET, TODO_DATABASE_URL, TODO_STATE_DIR, TODO_BIN.
@@ -20,6 +20,7 @@ STATE_DIR=$(realpath -m -- "${STATE_DIR:-$REPO/build/test-stack}")
 export STATE_DIR
 export HTTP_PORT=${HTTP_PORT:-18090}
 export AUTH_RATE_LIMIT=${AUTH_RATE_LIMIT:-1000}
+export TOKEN_RATE_LIMIT=${TOKEN_RATE_LIMIT:-100000}
 [[ -z ${TODO_BIN:-} ]] || export TODO_BIN
 WORKER_LOG=$STATE_DIR/log/workers.log
 STACK_UP=0

@@ -109,7 +109,8 @@ static const char *task_path(struct req *r, const char *user, int64_t id)
 
 /*
  * GET /api/{user}/tasks: 200 and the page of tasks, X-Total-Count, and a
- * Link rel="next" while more remain; 422 for a bad parameter.
+ * Link rel="next" with a cursor after the last task while more remain; 422
+ * for a bad parameter.
  */
 int task_list(struct req *r)
 {
@@ -119,22 +120,24 @@ int task_list(struct req *r)
     enum db_status st;
     int64_t total = 0;
     size_t n = 0, i;
+    int more = 0;
 
     if (task_query_parse(r->pool, r->query, &q, errs) > 0)
         return reply_invalid(r, errs);
     json_object_put(errs);
     q.user_id = r->param[0];
-    st = db_task_list(r->db, r->pool, &q, &tasks, &n, &total);
+    st = db_task_list(r->db, r->pool, &q, &tasks, &n, &total, &more);
     if (st != DB_OK)
         return reply_db_error(r, st);
     arr = json_object_new_array_ext((int)n);
     for (i = 0; i < n; i++)
         json_object_array_add(arr, task_to_json(&tasks[i]));
     http_header(r, "X-Total-Count", "%" PRId64, total);
-    if (q.offset + (int64_t)n < total && n > 0)
+    if (more)
         http_header(r, "Link", "</api/%s/tasks?%s>; rel=\"next\"",
                     http_escape(r->pool, q.user_id),
-                    query_with_offset(r->pool, r->query, q.offset + (int64_t)n));
+                    query_with_cursor(r->pool, r->query,
+                                      query_cursor(r->pool, &q, &tasks[n - 1])));
     return http_json(r, 200, arr);
 }
 

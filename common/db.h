@@ -54,9 +54,11 @@ enum db_status db_commit(struct db *db);
 void db_rollback(struct db *db);                    /* no-op outside one */
 
 
+/* One page of q: *n tasks, *total matching in all, *more when a next page
+ * has any (db_list.c). */
 enum db_status db_task_list(struct db *db, struct pool *p,
                             const struct task_query *q, struct task **out,
-                            size_t *n, int64_t *total);
+                            size_t *n, int64_t *total, int *more);
 /* lock: SELECT ... FOR UPDATE, inside a transaction. */
 enum db_status db_task_get(struct db *db, struct pool *p, const char *user_id,
                            int64_t id, int lock, struct task *out);

@@ -33,6 +33,18 @@ PGresult *db_run(struct db *db, struct pool *p, struct db_stmt *s, int n,
 enum db_status db_cmd(struct db *db, struct db_stmt *s, int n,
                       const char *const *vals);
 
+/* The columns every task statement returns, in db_task_row()'s order. */
+#define TASK_COLS                                                          \
+    "id, user_id, title, description, completed, priority::text, "        \
+    "array_to_json(tags)::text, "                                          \
+    "(extract(epoch FROM due_date) * 1000000)::int8, recurrence::text, "   \
+    "(extract(epoch FROM created_at) * 1000000)::int8, "                   \
+    "(extract(epoch FROM updated_at) * 1000000)::int8, version, spawned"
+#define TASK_NCOLS 13
+
+/* Reads row i of a TASK_COLS result into t; strings point into res. */
+void db_task_row(struct pool *p, PGresult *res, int i, struct task *t);
+
 int64_t db_i64(const char *s);
 /* A timestamp parameter, or NULL when !has. */
 const char *db_time_param(struct pool *p, int has, int64_t us);

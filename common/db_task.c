@@ -1,5 +1,6 @@
 /*
- * db_task.c: the tasks table: listing, reading and writing one user's tasks.
+ * db_task.c: the tasks table: reading and writing one user's tasks (the
+ * listing is db_list.c).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -9,31 +10,6 @@
 #include "db_priv.h"
 #include "json.h"
 #include "timestamp.h"
-
-#define TASK_COLS                                                          \
-    "id, user_id, title, description, completed, priority::text, "        \
-    "array_to_json(tags)::text, "                                          \
-    "(extract(epoch FROM due_date) * 1000000)::int8, recurrence::text, "   \
-    "(extract(epoch FROM created_at) * 1000000)::int8, "                   \
-    "(extract(epoch FROM updated_at) * 1000000)::int8, version, spawned"
-
-/* $1 user, $2 completed, $3 q, $4 priority, $5 tags (JSON), $6 before, $7 after */
-#define LIST_WHERE                                                          \
-    " FROM tasks WHERE user_id = $1"                                        \
-    " AND ($2::boolean IS NULL OR completed = $2)"                          \
-    " AND ($3::text IS NULL"                                                \
-    "  OR strpos(lower(title COLLATE \"und-x-icu\"),"                       \
-    "            lower($3::text COLLATE \"und-x-icu\")) > 0"                \
-    "  OR strpos(lower(description COLLATE \"und-x-icu\"),"                 \
-    "            lower($3::text COLLATE \"und-x-icu\")) > 0)"               \
-    " AND ($4::task_priority IS NULL OR priority = $4)"                     \
-    " AND ($5::json IS NULL"                                                \
-    "  OR tags @> ARRAY(SELECT json_array_elements_text($5::json)))"        \
-    " AND ($6::timestamptz IS NULL OR due_date <= $6)"                      \
-    " AND ($7::timestamptz IS NULL OR due_date >= $7)"
-
-#define LIST(order) "SELECT " TASK_COLS LIST_WHERE " ORDER BY " order \
-                    " LIMIT $8 OFFSET $9"
 
 #define TAGS_IN(n) "ARRAY(SELECT json_array_elements_text($" #n "::json))"
 
@@ -68,26 +44,7 @@ static struct db_stmt task_update = {
 static struct db_stmt task_delete = {
     "task_delete", "DELETE FROM tasks WHERE user_id = $1 AND id = $2", 1, 0,
 };
-static struct db_stmt task_count = {
-    "task_count", "SELECT count(*)" LIST_WHERE, 1, 0,
-};
-/* One listing statement per sort key and direction, ascending first. */
-static struct db_stmt task_list_by[] = {
-    { "task_list_0", LIST("created_at ASC, id ASC"), 1, 0 },
-    { "task_list_1", LIST("created_at DESC, id DESC"), 1, 0 },
-    { "task_list_2", LIST("updated_at ASC, id ASC"), 1, 0 },
-    { "task_list_3", LIST("updated_at DESC, id DESC"), 1, 0 },
-    { "task_list_4", LIST("title COLLATE \"C\" ASC, id ASC"), 1, 0 },
-    { "task_list_5", LIST("title COLLATE \"C\" DESC, id DESC"), 1, 0 },
-    { "task_list_6", LIST("due_date ASC NULLS LAST, id ASC"), 1, 0 },
-    { "task_list_7", LIST("due_date DESC NULLS LAST, id DESC"), 1, 0 },
-    /* tasks.priority: the enum, not the text output column of that name. */
-    { "task_list_8", LIST("tasks.priority ASC, id ASC"), 1, 0 },
-    { "task_list_9", LIST("tasks.priority DESC, id DESC"), 1, 0 },
-};
-
-/* Reads row i of a TASK_COLS result into t; strings point into res. */
-static void task_from_row(struct pool *p, PGresult *res, int i, struct task *t)
+void db_task_row(struct pool *p, PGresult *res, int i, struct task *t)
 {
     json_object *tags;
     size_t k, n;
@@ -128,41 +85,6 @@ static const char *tags_param(struct pool *p, const char *const *tags, size_t n)
     return s;
 }
 
-enum db_status db_task_list(struct db *db, struct pool *p,
-                            const struct task_query *q, struct task **out,
-                            size_t *n, int64_t *total)
-{
-    const char *vals[9];
-    enum db_status st;
-    PGresult *res;
-    int i, rows;
-
-    vals[0] = q->user_id;
-    vals[1] = q->status < 0 ? NULL : q->status ? "true" : "false";
-    vals[2] = q->q;
-    vals[3] = q->has_priority ? priority_names[q->priority] : NULL;
-    vals[4] = q->ntags ? tags_param(p, q->tags, q->ntags) : NULL;
-    vals[5] = db_time_param(p, q->has_before, q->before);
-    vals[6] = db_time_param(p, q->has_after, q->after);
-    vals[7] = pool_printf(p, "%ld", q->limit);
-    vals[8] = pool_printf(p, "%ld", q->offset);
-
-    res = db_run(db, p, &task_count, 7, vals, PGRES_TUPLES_OK, &st);
-    if (res == NULL)
-        return st;
-    *total = db_i64(PQgetvalue(res, 0, 0));
-    res = db_run(db, p, &task_list_by[(int)q->sort * 2 + q->desc], 9, vals,
-                 PGRES_TUPLES_OK, &st);
-    if (res == NULL)
-        return st;
-    rows = PQntuples(res);
-    *out = pool_alloc(p, (size_t)(rows ? rows : 1) * sizeof **out);
-    for (i = 0; i < rows; i++)
-        task_from_row(p, res, i, &(*out)[i]);
-    *n = (size_t)rows;
-    return DB_OK;
-}
-
 enum db_status db_task_get(struct db *db, struct pool *p, const char *user_id,
                            int64_t id, int lock, struct task *out)
 {
@@ -175,7 +97,7 @@ enum db_status db_task_get(struct db *db, struct pool *p, const char *user_id,
         return st;
     if (PQntuples(res) != 1)
         return DB_NOT_FOUND;
-    task_from_row(p, res, 0, out);
+    db_task_row(p, res, 0, out);
     return DB_OK;
 }
 
@@ -202,7 +124,7 @@ enum db_status db_task_insert(struct db *db, struct pool *p, struct task *t)
     res = db_run(db, p, &task_insert, 8, vals, PGRES_TUPLES_OK, &st);
     if (res == NULL)
         return st;
-    task_from_row(p, res, 0, t);
+    db_task_row(p, res, 0, t);
     return DB_OK;
 }
 
@@ -221,7 +143,7 @@ enum db_status db_task_update(struct db *db, struct pool *p, struct task *t)
         return st;
     if (PQntuples(res) != 1)
         return DB_NOT_FOUND;
-    task_from_row(p, res, 0, t);
+    db_task_row(p, res, 0, t);
     return DB_OK;
 }
 

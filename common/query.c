@@ -13,6 +13,7 @@
 
 #include "http.h"
 #include "json.h"
+#include "jwt.h"
 #include "timestamp.h"
 #include "utf8.h"
 
@@ -138,13 +139,78 @@ static int known(const char *name)
     static const char *const names[] = {
         "status", "status_filter", "completed", "sort", "sort_by", "order",
         "sort_order", "q", "search", "priority", "tag", "tags", "due_before",
-        "due_after", "limit", "offset",
+        "due_after", "limit", "offset", "cursor", "priority_filter",
+        "tags_filter", "due_date_from", "due_date_to",
     };
     size_t i;
 
     for (i = 0; i < sizeof names / sizeof names[0]; i++)
         if (strcmp(name, names[i]) == 0)
             return 1;
+    return 0;
+}
+
+/*
+ * A cursor is base64url of "<sort><order>.<id>.<key>": sort and order as
+ * digits, the last task's id, and its sort key (microseconds, the priority's
+ * rank, "-" for no due date, or the title's bytes, last so it may hold
+ * anything).  Nothing in it is secret: a made-up cursor only starts the
+ * caller's own list elsewhere.
+ */
+char *query_cursor(struct pool *p, const struct task_query *q, const struct task *t)
+{
+    const char *key;
+    char *plain, *out;
+    size_t n;
+
+    switch (q->sort) {
+    case SORT_CREATED: key = pool_printf(p, "%" PRId64, t->created); break;
+    case SORT_UPDATED: key = pool_printf(p, "%" PRId64, t->updated); break;
+    case SORT_TITLE: key = t->title; break;
+    case SORT_DUE_DATE: key = t->has_due ? pool_printf(p, "%" PRId64, t->due) : "-"; break;
+    default: key = pool_printf(p, "%d", (int)t->priority); break;
+    }
+    plain = pool_printf(p, "%d%d.%" PRId64 ".%s", (int)q->sort, q->desc, t->id, key);
+    n = strlen(plain);
+    out = pool_alloc(p, 4 * (n / 3 + 1) + 1);
+    jwt_b64url_encode((const unsigned char *)plain, n, out);
+    return out;
+}
+
+/* Reads a cursor of q's sort and order into q; 0, or -1 when it is not one. */
+static int parse_cursor(struct pool *p, const char *s, struct task_query *q)
+{
+    size_t n = strlen(s), len;
+    unsigned char *plain = pool_alloc(p, n + 1);
+    char *id, *key, *end;
+
+    if (jwt_b64url_decode(s, n, plain, n, &len) != 0 || len < 5 ||
+        plain[0] != '0' + (int)q->sort || plain[1] != '0' + q->desc || plain[2] != '.')
+        return -1;
+    plain[len] = '\0';
+    id = (char *)plain + 3;
+    if ((key = strchr(id, '.')) == NULL)
+        return -1;
+    *key++ = '\0';
+    errno = 0;
+    q->after_id = strtoll(id, &end, 10);
+    if (*id < '0' || *id > '9' || *end != '\0' || errno == ERANGE)
+        return -1;
+    if (q->sort == SORT_TITLE) {
+        if (strlen(key) != len - (size_t)(key - (char *)plain) ||
+            !utf8_valid(key, strlen(key)))
+            return -1;
+        q->key_s = key;
+    } else if (q->sort == SORT_DUE_DATE && strcmp(key, "-") == 0) {
+        q->key_null = 1;
+    } else {
+        q->key_i = strtoll(key, &end, 10);
+        if (*key == '\0' || *end != '\0' || errno == ERANGE ||
+            (q->sort == SORT_PRIORITY && (q->key_i < PRIORITY_LOW || q->key_i > PRIORITY_HIGH)))
+            return -1;
+    }
+    q->has_cursor = 1;
+    q->offset = 0;
     return 0;
 }
 
@@ -155,6 +221,7 @@ int task_query_parse(struct pool *p, const char *raw, struct task_query *q,
     struct qparam *v;
     const char *name, *val, *s;
     int status = -1, has_status = 0, completed = -1, has_order = 0, x;
+    const char *cursor = NULL;
 
     memset(q, 0, sizeof *q);
     q->limit = QUERY_LIMIT_DEFAULT;
@@ -194,32 +261,37 @@ int task_query_parse(struct pool *p, const char *raw, struct task_query *q,
                     "String should have at most 200 characters", name, val);
             else
                 q->q = val[0] != '\0' ? val : NULL;
-        } else if (strcmp(name, "priority") == 0) {
+        } else if (strcmp(name, "priority") == 0 || strcmp(name, "priority_filter") == 0) {
             if (parse_choice(priorities, name, val, &x, errs) == 0) {
                 q->priority = (enum priority)x;
                 q->has_priority = 1;
             }
         } else if (strcmp(name, "tag") == 0) {
             add_tag(p, q, val, strlen(val), cap);
-        } else if (strcmp(name, "tags") == 0) {
+        } else if (strcmp(name, "tags") == 0 || strcmp(name, "tags_filter") == 0) {
             for (s = val; *s != '\0'; s += *s == ',') {
                 add_tag(p, q, s, strcspn(s, ","), cap);
                 s += strcspn(s, ",");
             }
-        } else if (strcmp(name, "due_before") == 0) {
+        } else if (strcmp(name, "due_before") == 0 || strcmp(name, "due_date_to") == 0) {
             parse_time(name, val, &q->before, &q->has_before, errs);
-        } else if (strcmp(name, "due_after") == 0) {
+        } else if (strcmp(name, "due_after") == 0 || strcmp(name, "due_date_from") == 0) {
             parse_time(name, val, &q->after, &q->has_after, errs);
         } else if (strcmp(name, "limit") == 0) {
             parse_int(name, val, 1, QUERY_LIMIT_MAX, &q->limit, errs);
         } else if (strcmp(name, "offset") == 0) {
             parse_int(name, val, 0, INT64_MAX, &q->offset, errs);
+        } else if (strcmp(name, "cursor") == 0) {
+            cursor = val;
         }
     }
     q->status = has_status ? status : completed;
     if (!has_order)
         q->desc = q->sort == SORT_CREATED || q->sort == SORT_UPDATED ||
                   q->sort == SORT_PRIORITY;
+    if (cursor != NULL && parse_cursor(p, cursor, q) != 0)
+        bad(errs, "value_error",
+            "Value error, not a cursor of this listing's sort and order", "cursor", cursor);
     return (int)(json_object_array_length(errs) - before);
 }
 
@@ -230,10 +302,18 @@ static int query_char(unsigned char c)
            (c != '\0' && strchr("-._~!$&'()*+,;=:@/?", c) != NULL);
 }
 
-char *query_with_offset(struct pool *p, const char *raw, int64_t offset)
+/* Whether the n bytes at s are the parameter name (with or without a value). */
+static int is_param(const char *s, size_t n, const char *name)
+{
+    size_t k = strlen(name);
+
+    return n >= k && strncmp(s, name, k) == 0 && (n == k || s[k] == '=');
+}
+
+char *query_with_cursor(struct pool *p, const char *raw, const char *cursor)
 {
     static const char hex[] = "0123456789ABCDEF";
-    char *out = pool_alloc(p, 3 * strlen(raw) + 32), *o = out;
+    char *out = pool_alloc(p, 3 * strlen(raw) + strlen(cursor) + 8), *o = out;
     const char *s, *amp;
     size_t len, i;
     unsigned char c;
@@ -241,8 +321,7 @@ char *query_with_offset(struct pool *p, const char *raw, int64_t offset)
     for (s = raw; *s != '\0'; s = *amp ? amp + 1 : amp) {
         amp = s + strcspn(s, "&");
         len = (size_t)(amp - s);
-        if (len == 0 || (len >= 6 && strncmp(s, "offset", 6) == 0 &&
-                         (len == 6 || s[6] == '=')))
+        if (len == 0 || is_param(s, len, "offset") || is_param(s, len, "cursor"))
             continue;
         /* As sent, but what a URI may not hold is escaped: the Link
          * header's <...> must stay one URI. */
@@ -260,6 +339,7 @@ char *query_with_offset(struct pool *p, const char *raw, int64_t offset)
         }
         *o++ = '&';
     }
-    snprintf(o, 32, "offset=%" PRId64, offset);
+    strcpy(o, "cursor=");
+    strcpy(o + 7, cursor);
     return out;
 }

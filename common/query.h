@@ -3,7 +3,8 @@
  *
  * task_query_parse() reads a raw query string into a struct task_query:
  * defaults first, then every known parameter and alias (sort_by, sort_order,
- * search, status_filter, completed, tags); unknown parameters are ignored,
+ * search, status_filter, completed, tags, priority_filter, tags_filter,
+ * due_date_from, due_date_to) and the cursor; unknown parameters are ignored,
  * and a known one with a bad value adds a validation error at
  * ["query", name].  A parameter given twice keeps its last value, except the
  * repeatable tag.  Strings in q point into the pool.
@@ -38,6 +39,14 @@ struct task_query {
     int has_before, has_after;
     int64_t before, after;
     int64_t limit, offset;
+    /* A cursor (Link rel="next"): the page starts after the task whose sort
+     * key is key_i / key_s (title) / none (due date null) and id is after_id;
+     * its sort and order are the query's.  offset is 0 with it. */
+    int has_cursor;
+    int64_t after_id;
+    int64_t key_i;
+    const char *key_s;
+    int key_null;
 };
 
 /* Returns the number of errors added to errs. */
@@ -45,9 +54,14 @@ int task_query_parse(struct pool *p, const char *raw, struct task_query *q,
                      json_object *errs);
 
 /*
- * The raw query with offset replaced by the given value, for a next-page
- * link; other parameters keep their original encoding.
+ * The cursor that starts the page after t in q's sort and order: opaque,
+ * base64url.  task_query_parse() reads it back.
  */
-char *query_with_offset(struct pool *p, const char *raw, int64_t offset);
+char *query_cursor(struct pool *p, const struct task_query *q, const struct task *t);
+/*
+ * The raw query with offset and cursor replaced by cursor=cursor, for a
+ * next-page link; other parameters keep their original encoding.
+ */
+char *query_with_cursor(struct pool *p, const char *raw, const char *cursor);
 
 #endif

@@ -81,7 +81,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     case 1:
         errs = verr_new();
         task_query_parse(p, s, &q, errs);
-        query_with_offset(p, s, 100);
+        query_with_cursor(p, s, "Yz");
         json_object_put(errs);
         break;
     case 2:

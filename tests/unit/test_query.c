@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "query.h"
@@ -144,18 +145,74 @@ static void q_length_counts_code_points(void **state)
     assert_non_null(strstr(e, "string_too_long"));
 }
 
-static void next_page_link_replaces_offset(void **state)
+static void next_page_link_replaces_offset_and_cursor(void **state)
 {
     (void)state;
-    assert_string_equal(query_with_offset(pool, "", 100), "offset=100");
-    assert_string_equal(query_with_offset(pool, "limit=2&offset=2&q=a%20b", 4),
-                        "limit=2&q=a%20b&offset=4");
-    assert_string_equal(query_with_offset(pool, "offsetx=1&limit=5", 5),
-                        "offsetx=1&limit=5&offset=5");
+    assert_string_equal(query_with_cursor(pool, "", "Yz"), "cursor=Yz");
+    assert_string_equal(query_with_cursor(pool, "limit=2&offset=2&q=a%20b&cursor=old", "Yz"),
+                        "limit=2&q=a%20b&cursor=Yz");
+    assert_string_equal(query_with_cursor(pool, "offsetx=1&cursors=1&limit=5", "Yz"),
+                        "offsetx=1&cursors=1&limit=5&cursor=Yz");
     /* What a URI may not hold is escaped, so the Link stays one URI. */
-    assert_string_equal(query_with_offset(pool, "x=a>b;c,d\"e<f&q=100%&r=%4", 1),
-                        "x=a%3Eb;c,d%22e%3Cf&q=100%25&r=%254&offset=1");
-    assert_string_equal(query_with_offset(pool, "q=\xc3\xa9 x", 1), "q=%C3%A9%20x&offset=1");
+    assert_string_equal(query_with_cursor(pool, "x=a>b;c,d\"e<f&q=100%&r=%4", "Yz"),
+                        "x=a%3Eb;c,d%22e%3Cf&q=100%25&r=%254&cursor=Yz");
+    assert_string_equal(query_with_cursor(pool, "q=\xc3\xa9 x", "Yz"), "q=%C3%A9%20x&cursor=Yz");
+}
+
+/* A cursor made for one sort and order reads back in it, and in no other. */
+static void cursor_round_trips_in_its_own_sort_only(void **state)
+{
+    static const char *const titles[] = { "plain", "a.b.c", "\xc3\xa4pfel & %00", "" };
+    struct task_query q, back;
+    struct task t;
+    const char *e;
+    char raw[600];
+    int sort, desc;
+    size_t i;
+
+    (void)state;
+    task_defaults(&t);
+    t.id = 42;
+    t.created = 1764000000123456;
+    t.updated = -5;
+    t.has_due = 1;
+    t.due = 1764000000000000;
+    t.priority = PRIORITY_HIGH;
+    for (sort = SORT_CREATED; sort <= SORT_PRIORITY; sort++)
+        for (desc = 0; desc < 2; desc++)
+            for (i = 0; i < sizeof titles / sizeof titles[0]; i++) {
+                t.title = titles[i];
+                t.has_due = i != 1;
+                snprintf(raw, sizeof raw, "sort=%s&order=%s",
+                         (const char *[]){ "created", "updated", "title", "due_date",
+                                           "priority" }[sort], desc ? "desc" : "asc");
+                assert_int_equal(parse(raw, &q, &e), 0);
+                snprintf(raw + strlen(raw), sizeof raw - strlen(raw), "&offset=7&cursor=%s",
+                         query_cursor(pool, &q, &t));
+                assert_int_equal(parse(raw, &back, &e), 0);
+                assert_true(back.has_cursor);
+                assert_int_equal(back.after_id, 42);
+                assert_int_equal(back.offset, 0);
+                if (sort == SORT_TITLE)
+                    assert_string_equal(back.key_s, t.title);
+                else if (sort == SORT_DUE_DATE && !t.has_due)
+                    assert_true(back.key_null);
+                else
+                    assert_int_equal(back.key_i, sort == SORT_CREATED ? t.created
+                                                 : sort == SORT_UPDATED ? t.updated
+                                                 : sort == SORT_DUE_DATE ? t.due
+                                                                         : PRIORITY_HIGH);
+                /* The other order, or another sort: 422 at ["query", "cursor"]. */
+                snprintf(raw, sizeof raw, "sort=%s&order=%s&cursor=%s",
+                         (const char *[]){ "created", "updated", "title", "due_date",
+                                           "priority" }[sort], desc ? "asc" : "desc",
+                         query_cursor(pool, &q, &t));
+                assert_int_equal(parse(raw, &back, &e), 1);
+                assert_non_null(strstr(e, "\"cursor\""));
+            }
+    assert_int_equal(parse("cursor=not-base64!", &back, &e), 1);
+    assert_int_equal(parse("cursor=MTEuNDI", &back, &e), 1);   /* "11.42": no key */
+    assert_int_equal(parse("cursor=", &back, &e), 1);
 }
 
 int main(void)
@@ -167,7 +224,8 @@ int main(void)
         cmocka_unit_test(decoding),
         cmocka_unit_test(bad_values_name_the_parameter),
         cmocka_unit_test(q_length_counts_code_points),
-        cmocka_unit_test(next_page_link_replaces_offset),
+        cmocka_unit_test(next_page_link_replaces_offset_and_cursor),
+        cmocka_unit_test(cursor_round_trips_in_its_own_sort_only),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);

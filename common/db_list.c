@@ -1,0 +1,252 @@
+/*
+ * db_list.c: one user's listing, in one statement whose plan fits the query.
+ *
+ * Each combination of filters, sort, order and paging (offset or cursor) is
+ * a shape with SQL of its own, built on first use and prepared once per
+ * connection: a filter that is absent is not in the SQL at all (no
+ * "$n IS NULL OR ..." that keeps an index out), and every order walks an
+ * index led by user_id.  The statement returns the page (one row more than
+ * the limit, to tell whether more remain) and, in each row, the total from
+ * the same snapshot: task_counts for a status filter alone (schema/003),
+ * else a count of the matching rows.  A cursor page starts with a row
+ * comparison on (sort key, id), so it costs what the first page costs.
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db_priv.h"
+
+enum {
+    SH_PENDING = 1 << 0,
+    SH_COMPLETED = 1 << 1,
+    SH_Q = 1 << 2,
+    SH_PRIORITY = 1 << 3,
+    SH_TAGS = 1 << 4,
+    SH_BEFORE = 1 << 5,
+    SH_AFTER = 1 << 6,
+    SH_CURSOR = 1 << 7,
+    SH_DESC = 1 << 8,
+    SH_SORT = 9,                /* the sort's shift: 3 bits */
+    SH_COUNT = 1 << 12,
+};
+
+/* Each sort's key as the indexes of schema/001 and 003 hold it; the
+ * cursor's value is cast to the key's type. */
+static const struct {
+    const char *key, *cast;
+} sort_keys[] = {
+    [SORT_CREATED] = { "created_at", "timestamptz" },
+    [SORT_UPDATED] = { "updated_at", "timestamptz" },
+    [SORT_TITLE] = { "title COLLATE \"C\"", "text COLLATE \"C\"" },
+    [SORT_DUE_DATE] = { NULL, "timestamptz" },
+    /* tasks.priority: the enum, not the text output column of that name. */
+    [SORT_PRIORITY] = { "tasks.priority", "task_priority" },
+};
+
+static struct db_stmt shapes[SH_COUNT];
+
+static unsigned shape_of(const struct task_query *q)
+{
+    return (q->status == 0 ? SH_PENDING : q->status == 1 ? SH_COMPLETED : 0) |
+           (q->q ? SH_Q : 0) | (q->has_priority ? SH_PRIORITY : 0) |
+           (q->ntags ? SH_TAGS : 0) | (q->has_before ? SH_BEFORE : 0) |
+           (q->has_after ? SH_AFTER : 0) | (q->has_cursor ? SH_CURSOR : 0) |
+           (q->desc ? SH_DESC : 0) | (unsigned)q->sort << SH_SORT;
+}
+
+/* Appends to a malloc'd string; the SQL of a shape lives for the process. */
+static void add(char **s, size_t *len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void add(char **s, size_t *len, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (*s = realloc(*s, *len + (size_t)n + 1)) == NULL)
+        die_oom();
+    va_start(ap, fmt);
+    vsnprintf(*s + *len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    *len += (size_t)n;
+}
+
+/* The filters of shape sh, as parameters $2, $3, ... in shape order. */
+static int add_filters(char **s, size_t *len, unsigned sh)
+{
+    int k = 2;
+
+    add(s, len, " FROM tasks WHERE user_id = $1");
+    if (sh & SH_PENDING)
+        add(s, len, " AND NOT completed");
+    if (sh & SH_COMPLETED)
+        add(s, len, " AND completed");
+    if (sh & SH_Q) {
+        /* $k is a LIKE pattern (like_param), lowered as the indexes are. */
+        add(s, len, " AND (lower(title COLLATE \"und-x-icu\") LIKE"
+                    " lower($%d::text COLLATE \"und-x-icu\")"
+                    " OR lower(description COLLATE \"und-x-icu\") LIKE"
+                    " lower($%d::text COLLATE \"und-x-icu\"))", k, k);
+        k++;
+    }
+    if (sh & SH_PRIORITY)
+        add(s, len, " AND tasks.priority = $%d::task_priority", k++);
+    if (sh & SH_TAGS)
+        add(s, len, " AND tags @> $%d::text[]", k++);
+    if (sh & SH_BEFORE)
+        add(s, len, " AND due_date <= $%d", k++);
+    if (sh & SH_AFTER)
+        add(s, len, " AND due_date >= $%d", k++);
+    return k;
+}
+
+static const char *build_sql(unsigned sh)
+{
+    enum task_sort sort = (enum task_sort)(sh >> SH_SORT);
+    const char *dir = sh & SH_DESC ? "DESC" : "ASC", *key = sort_keys[sort].key;
+    unsigned filters = sh & (SH_Q | SH_PRIORITY | SH_TAGS | SH_BEFORE | SH_AFTER);
+    char *s = NULL;
+    size_t len = 0;
+    int k;
+
+    if (sort == SORT_DUE_DATE)
+        key = sh & SH_DESC ? "coalesce(due_date, '-infinity')"
+                           : "coalesce(due_date, 'infinity')";
+    add(&s, &len, "SELECT " TASK_COLS ", coalesce((");
+    if (filters == 0) {
+        add(&s, &len, "SELECT %s FROM task_counts WHERE user_id = $1",
+            sh & SH_PENDING ? "total - completed" : sh & SH_COMPLETED ? "completed" : "total");
+    } else {
+        add(&s, &len, "SELECT count(*)");
+        add_filters(&s, &len, sh);
+    }
+    add(&s, &len, "), 0)");
+    k = add_filters(&s, &len, sh);
+    if (sh & SH_CURSOR) {
+        add(&s, &len, " AND (%s, id) %s ($%d::%s, $%d::int8)", key,
+            sh & SH_DESC ? "<" : ">", k, sort_keys[sort].cast, k + 1);
+        k += 2;
+    }
+    add(&s, &len, " ORDER BY %s %s, id %s LIMIT $%d OFFSET $%d", key, dir, dir, k, k + 1);
+    return s;
+}
+
+/* A PostgreSQL array literal of the tags: {"a","b\"c"}. */
+static const char *array_param(struct pool *p, const char *const *tags, size_t n)
+{
+    size_t i, len = 3;
+    const char *t;
+    char *out, *o;
+
+    for (i = 0; i < n; i++)
+        len += 2 * strlen(tags[i]) + 3;
+    o = out = pool_alloc(p, len);
+    *o++ = '{';
+    for (i = 0; i < n; i++) {
+        if (i > 0)
+            *o++ = ',';
+        *o++ = '"';
+        for (t = tags[i]; *t != '\0'; t++) {
+            if (*t == '"' || *t == '\\')
+                *o++ = '\\';
+            *o++ = *t;
+        }
+        *o++ = '"';
+    }
+    *o = '}';
+    return out;
+}
+
+/* q's text as a LIKE pattern: "%" q "%" with %, _ and \ taken literally. */
+static const char *like_param(struct pool *p, const char *q)
+{
+    char *out = pool_alloc(p, 2 * strlen(q) + 3), *o = out;
+
+    *o++ = '%';
+    for (; *q != '\0'; q++) {
+        if (*q == '%' || *q == '_' || *q == '\\')
+            *o++ = '\\';
+        *o++ = *q;
+    }
+    *o = '%';
+    return out;
+}
+
+enum db_status db_task_list(struct db *db, struct pool *p,
+                            const struct task_query *q, struct task **out,
+                            size_t *n, int64_t *total, int *more)
+{
+    unsigned sh = shape_of(q);
+    struct db_stmt *s = &shapes[sh];
+    const char *vals[12];
+    char name[32];
+    enum db_status st;
+    PGresult *res;
+    struct task_query first;
+    struct task *none;
+    size_t k0;
+    int i, rows, k = 1, later;
+
+    if (s->sql == NULL) {
+        snprintf(name, sizeof name, "list_%x", sh);
+        if ((s->name = strdup(name)) == NULL)
+            die_oom();
+        s->sql = build_sql(sh);
+        s->idempotent = 1;
+    }
+    vals[0] = q->user_id;
+    if (q->q)
+        vals[k++] = like_param(p, q->q);
+    if (q->has_priority)
+        vals[k++] = priority_names[q->priority];
+    if (q->ntags)
+        vals[k++] = array_param(p, q->tags, q->ntags);
+    if (q->has_before)
+        vals[k++] = db_time_param(p, 1, q->before);
+    if (q->has_after)
+        vals[k++] = db_time_param(p, 1, q->after);
+    if (q->has_cursor) {
+        if (q->sort == SORT_TITLE)
+            vals[k++] = q->key_s;
+        else if (q->sort == SORT_PRIORITY)
+            vals[k++] = priority_names[q->key_i];
+        else if (q->key_null)
+            vals[k++] = q->desc ? "-infinity" : "infinity";
+        else
+            vals[k++] = db_time_param(p, 1, q->key_i);
+        vals[k++] = pool_printf(p, "%" PRId64, q->after_id);
+    }
+    vals[k++] = pool_printf(p, "%" PRId64, q->limit + 1);
+    vals[k++] = pool_printf(p, "%" PRId64, q->offset);
+
+    res = db_run(db, p, s, k, vals, PGRES_TUPLES_OK, &st);
+    if (res == NULL)
+        return st;
+    rows = PQntuples(res);
+    *more = rows > q->limit;
+    if (*more)
+        rows = (int)q->limit;
+    *out = pool_alloc(p, (size_t)(rows ? rows : 1) * sizeof **out);
+    for (i = 0; i < rows; i++)
+        db_task_row(p, res, i, &(*out)[i]);
+    *n = (size_t)rows;
+    if (rows > 0) {
+        *total = db_i64(PQgetvalue(res, 0, TASK_NCOLS));
+        return DB_OK;
+    }
+    *total = 0;
+    if (q->offset == 0 && !q->has_cursor)
+        return DB_OK;           /* nothing matches at all */
+    /* Past the end: the total comes with the first page (rare). */
+    first = *q;
+    first.has_cursor = 0;
+    first.offset = 0;
+    first.limit = 1;
+    return db_task_list(db, p, &first, &none, &k0, total, &later);
+}

@@ -11,6 +11,7 @@
  *                                  that socket (or on fd 0), see master.h
  *   todo-fcgi --migrate [--schema-dir DIR]   apply the schema and exit
  *   todo-fcgi --token USER [--role ROLE] [--ttl SECONDS]   print a token
+ *   todo-fcgi --explain USER [QUERY]   print the plan of a listing
  *
  * --env-file FILE loads settings before the environment is read.
  */
@@ -33,6 +34,7 @@
 
 #include "../common/keyring.h"
 #include "../common/log.h"
+#include "../common/query.h"
 #include "../common/scoreboard.h"
 #include "../common/timestamp.h"
 #include "app.h"
@@ -458,6 +460,33 @@ static int mint_token(const struct config *cfg, const char *user,
     return 0;
 }
 
+/*
+ * --explain USER QUERY: the plan PostgreSQL runs for that listing (QUERY as
+ * in GET /api/USER/tasks?QUERY), as JSON on stdout: for an operator asking
+ * why a listing is slow, and for the test that no listing scans or sorts
+ * all of a user's rows.
+ */
+static int explain(const struct config *cfg, const char *user, const char *query)
+{
+    struct pool *p = pool_new();
+    struct db *db = db_open(cfg->database_url, 1, 0);
+    json_object *errs = verr_new();
+    struct task_query q;
+    char *plan = NULL;
+
+    if (task_query_parse(p, query, &q, errs) > 0) {
+        fprintf(stderr, "todo-fcgi: %s\n", json_object_to_json_string(errs));
+    } else {
+        q.user_id = user;
+        if ((plan = db_task_list_explain(db, p, &q)) != NULL)
+            printf("%s\n", plan);
+    }
+    json_object_put(errs);
+    db_close(db);
+    pool_free(p);
+    return plan != NULL ? 0 : 1;
+}
+
 static void usage(FILE *f)
 {
     fprintf(f,
@@ -465,6 +494,7 @@ static void usage(FILE *f)
             "                 [--workers N [--max-requests N] [--shutdown-timeout S]]\n"
             "       todo-fcgi --migrate [--schema-dir DIR]\n"
             "       todo-fcgi --token USER [--role ROLE] [--ttl SECONDS]\n"
+            "       todo-fcgi --explain USER [QUERY]\n"
             "Without --listen, serves FastCGI on fd 0 when it is a socket,\n"
             "else one CGI request.  Settings: see README.md.\n");
 }
@@ -476,6 +506,7 @@ int main(int argc, char **argv)
         { "migrate", no_argument, NULL, 'm' },
         { "schema-dir", required_argument, NULL, 's' },
         { "token", required_argument, NULL, 't' },
+        { "explain", required_argument, NULL, 'x' },
         { "role", required_argument, NULL, 'r' },
         { "ttl", required_argument, NULL, 'T' },
         { "env-file", required_argument, NULL, 'e' },
@@ -486,7 +517,7 @@ int main(int argc, char **argv)
         { NULL, 0, NULL, 0 },
     };
     const char *listen_on = NULL, *schema = SCHEMA_DIR, *token_user = NULL;
-    const char *role = NULL;
+    const char *role = NULL, *explain_user = NULL;
     struct master_opts mo = { 0, 30, 30 };
     struct app a = { 0 };
     char err[256];
@@ -499,6 +530,7 @@ int main(int argc, char **argv)
         case 'm': migrate = 1; break;
         case 's': schema = optarg; break;
         case 't': token_user = optarg; break;
+        case 'x': explain_user = optarg; break;
         case 'r': role = optarg; break;
         case 'T': ttl = strtol(optarg, NULL, 10); break;
         case 'e': a.env_file = optarg; break;
@@ -509,7 +541,7 @@ int main(int argc, char **argv)
         default: usage(stderr); return 2;
         }
     }
-    if (optind != argc || ttl <= 0 || workers < 0 || workers > SCOREBOARD_MAX / 2 ||
+    if (optind != argc - (explain_user != NULL && optind == argc - 1) || ttl <= 0 || workers < 0 || workers > SCOREBOARD_MAX / 2 ||
         a.max_requests < 0 || mo.shutdown_timeout < 1) {
         usage(stderr);
         return 2;
@@ -533,6 +565,8 @@ int main(int argc, char **argv)
         return mint_token(&a.cfg, token_user, role, ttl);
     if (migrate)
         return db_migrate(a.cfg.database_url, schema) == 0 ? 0 : 1;
+    if (explain_user != NULL)
+        return explain(&a.cfg, explain_user, optind < argc ? argv[optind] : "");
     if (check_keys(&a.cfg, err, sizeof err) != 0) {
         fprintf(stderr, "todo-fcgi: %s\n", err);
         return 2;

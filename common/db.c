@@ -44,6 +44,11 @@ struct db *db_open(const char *conninfo, int prepare, long statement_timeout_ms)
     return db;
 }
 
+PGconn *db_conn(struct db *db)
+{
+    return db->conn;
+}
+
 int db_is_up(const struct db *db)
 {
     return db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK;
@@ -194,7 +199,7 @@ PGresult *db_run(struct db *db, struct pool *p, struct db_stmt *s, int n,
                  enum db_status *st)
 {
     PGresult *res = NULL;
-    int attempt, sent;
+    int attempt, sent, named;
 
     for (attempt = 0; attempt < 2; attempt++) {
         if (db_connect(db) != DB_OK) {
@@ -202,8 +207,9 @@ PGresult *db_run(struct db *db, struct pool *p, struct db_stmt *s, int n,
             return NULL;
         }
         /* Lost while preparing, the statement never ran: any may go again. */
-        sent = !db->prepare || prepare(db, s, n) == 0;
-        if (sent && !db->prepare)
+        named = db->prepare && !(s->flags & DB_REPLAN);
+        sent = !named || prepare(db, s, n) == 0;
+        if (sent && !named)
             res = PQexecParams(db->conn, s->sql, n, NULL, vals, NULL, NULL, 0);
         else if (sent)
             res = PQexecPrepared(db->conn, s->name, n, vals, NULL, NULL, 0);
@@ -217,7 +223,7 @@ PGresult *db_run(struct db *db, struct pool *p, struct db_stmt *s, int n,
             res = NULL;
             PQfinish(db->conn);
             db->conn = NULL;
-            if (db->in_tx || (sent && !s->idempotent)) {
+            if (db->in_tx || (sent && !(s->flags & DB_IDEMPOTENT))) {
                 db->in_tx = 0;
                 *st = DB_UNAVAILABLE;
                 return NULL;

@@ -59,6 +59,9 @@ void db_rollback(struct db *db);                    /* no-op outside one */
 enum db_status db_task_list(struct db *db, struct pool *p,
                             const struct task_query *q, struct task **out,
                             size_t *n, int64_t *total, int *more);
+/* The plan of q's listing statement as PostgreSQL runs it once prepared
+ * (generic), from EXPLAIN (ANALYZE, FORMAT JSON); NULL on failure. */
+char *db_task_list_explain(struct db *db, struct pool *p, const struct task_query *q);
 /* lock: SELECT ... FOR UPDATE, inside a transaction. */
 enum db_status db_task_get(struct db *db, struct pool *p, const char *user_id,
                            int64_t id, int lock, struct task *out);

@@ -30,7 +30,11 @@ enum {
     SH_CURSOR = 1 << 7,
     SH_DESC = 1 << 8,
     SH_SORT = 9,                /* the sort's shift: 3 bits */
-    SH_COUNT = 1 << 12,
+    SH_ONE_TAG = 1 << 12,       /* with SH_TAGS: exactly one */
+    SH_COUNT = 1 << 13,
+    /* Filters whose selectivity depends on the value (a rare word, a common
+     * tag): planned for each request's values, not once. */
+    SH_REPLAN = SH_Q | SH_TAGS | SH_BEFORE | SH_AFTER,
 };
 
 /* Each sort's key as the indexes of schema/001 and 003 hold it; the
@@ -54,7 +58,8 @@ static unsigned shape_of(const struct task_query *q)
            (q->q ? SH_Q : 0) | (q->has_priority ? SH_PRIORITY : 0) |
            (q->ntags ? SH_TAGS : 0) | (q->has_before ? SH_BEFORE : 0) |
            (q->has_after ? SH_AFTER : 0) | (q->has_cursor ? SH_CURSOR : 0) |
-           (q->desc ? SH_DESC : 0) | (unsigned)q->sort << SH_SORT;
+           (q->desc ? SH_DESC : 0) | (unsigned)q->sort << SH_SORT |
+           (q->ntags == 1 ? SH_ONE_TAG : 0);
 }
 
 /* Appends to a malloc'd string; the SQL of a shape lives for the process. */
@@ -99,16 +104,19 @@ static int add_filters(char **s, size_t *len, unsigned sh)
         add(s, len, " AND tasks.priority = $%d::task_priority", k++);
     if (sh & SH_TAGS)
         add(s, len, " AND tags @> $%d::text[]", k++);
+    /* On the due-date indexes' keys (no due date: +/-infinity, outside any
+     * range given), so a range is an index range. */
     if (sh & SH_BEFORE)
-        add(s, len, " AND due_date <= $%d", k++);
+        add(s, len, " AND coalesce(due_date, 'infinity') <= $%d", k++);
     if (sh & SH_AFTER)
-        add(s, len, " AND due_date >= $%d", k++);
+        add(s, len, " AND coalesce(due_date, %s) >= $%d",
+            sh & SH_BEFORE ? "'infinity'" : "'-infinity'", k++);
     return k;
 }
 
 static const char *build_sql(unsigned sh)
 {
-    enum task_sort sort = (enum task_sort)(sh >> SH_SORT);
+    enum task_sort sort = (enum task_sort)(sh >> SH_SORT & 7);
     const char *dir = sh & SH_DESC ? "DESC" : "ASC", *key = sort_keys[sort].key;
     unsigned filters = sh & (SH_Q | SH_PRIORITY | SH_TAGS | SH_BEFORE | SH_AFTER);
     char *s = NULL;
@@ -119,9 +127,16 @@ static const char *build_sql(unsigned sh)
         key = sh & SH_DESC ? "coalesce(due_date, '-infinity')"
                            : "coalesce(due_date, 'infinity')";
     add(&s, &len, "SELECT " TASK_COLS ", coalesce((");
-    if (filters == 0) {
-        add(&s, &len, "SELECT %s FROM task_counts WHERE user_id = $1",
-            sh & SH_PENDING ? "total - completed" : sh & SH_COMPLETED ? "completed" : "total");
+    if ((filters & ~SH_PRIORITY) == 0 || (filters == SH_TAGS && (sh & SH_ONE_TAG))) {
+        /* Kept by schema/003's triggers: no task is read. */
+        if (filters == SH_TAGS)
+            add(&s, &len, "SELECT sum(n) FROM tag_counts WHERE user_id = $1"
+                          " AND tag = ($2::text[])[1]");
+        else
+            add(&s, &len, "SELECT sum(n) FROM task_counts WHERE user_id = $1%s",
+                filters ? " AND priority = $2::task_priority" : "");
+        add(&s, &len, "%s", sh & SH_PENDING ? " AND NOT completed"
+                            : sh & SH_COMPLETED ? " AND completed" : "");
     } else {
         add(&s, &len, "SELECT count(*)");
         add_filters(&s, &len, sh);
@@ -178,28 +193,11 @@ static const char *like_param(struct pool *p, const char *q)
     return out;
 }
 
-enum db_status db_task_list(struct db *db, struct pool *p,
-                            const struct task_query *q, struct task **out,
-                            size_t *n, int64_t *total, int *more)
+/* The parameters of q's shape into vals (room for 12); returns their count. */
+static int list_params(struct pool *p, const struct task_query *q, const char **vals)
 {
-    unsigned sh = shape_of(q);
-    struct db_stmt *s = &shapes[sh];
-    const char *vals[12];
-    char name[32];
-    enum db_status st;
-    PGresult *res;
-    struct task_query first;
-    struct task *none;
-    size_t k0;
-    int i, rows, k = 1, later;
+    int k = 1;
 
-    if (s->sql == NULL) {
-        snprintf(name, sizeof name, "list_%x", sh);
-        if ((s->name = strdup(name)) == NULL)
-            die_oom();
-        s->sql = build_sql(sh);
-        s->idempotent = 1;
-    }
     vals[0] = q->user_id;
     if (q->q)
         vals[k++] = like_param(p, q->q);
@@ -224,7 +222,40 @@ enum db_status db_task_list(struct db *db, struct pool *p,
     }
     vals[k++] = pool_printf(p, "%" PRId64, q->limit + 1);
     vals[k++] = pool_printf(p, "%" PRId64, q->offset);
+    return k;
+}
 
+/* q's statement, built on first use. */
+static struct db_stmt *shape_stmt(const struct task_query *q)
+{
+    unsigned sh = shape_of(q);
+    struct db_stmt *s = &shapes[sh];
+    char name[32];
+
+    if (s->sql == NULL) {
+        snprintf(name, sizeof name, "list_%x", sh);
+        if ((s->name = strdup(name)) == NULL)
+            die_oom();
+        s->sql = build_sql(sh);
+        s->flags = DB_IDEMPOTENT | (sh & SH_REPLAN ? DB_REPLAN : 0);
+    }
+    return s;
+}
+
+enum db_status db_task_list(struct db *db, struct pool *p,
+                            const struct task_query *q, struct task **out,
+                            size_t *n, int64_t *total, int *more)
+{
+    struct db_stmt *s = shape_stmt(q);
+    const char *vals[12];
+    enum db_status st;
+    PGresult *res;
+    struct task_query first;
+    struct task *none;
+    size_t k0;
+    int i, rows, k, later;
+
+    k = list_params(p, q, vals);
     res = db_run(db, p, s, k, vals, PGRES_TUPLES_OK, &st);
     if (res == NULL)
         return st;
@@ -249,4 +280,44 @@ enum db_status db_task_list(struct db *db, struct pool *p,
     first.offset = 0;
     first.limit = 1;
     return db_task_list(db, p, &first, &none, &k0, total, &later);
+}
+
+char *db_task_list_explain(struct db *db, struct pool *p, const struct task_query *q)
+{
+    struct db_stmt *s = shape_stmt(q);
+    const char *vals[12];
+    char *sql, *lit, *plan = NULL;
+    PGresult *res = NULL;
+    PGconn *c;
+    int i, k = list_params(p, q, vals);
+
+    if (db_connect(db) != DB_OK)
+        return NULL;
+    c = db_conn(db);
+    /* As the worker runs it: a generic plan once prepared, or planned for
+     * these values (DB_REPLAN). */
+    PQclear(PQexec(c, s->flags & DB_REPLAN ? "SET plan_cache_mode = force_custom_plan"
+                                          : "SET plan_cache_mode = force_generic_plan"));
+    res = PQprepare(c, s->name, s->sql, k, NULL);
+    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+        fprintf(stderr, "explain: %s\n%s\n", PQerrorMessage(c), s->sql);
+        PQclear(res);
+        return NULL;
+    }
+    PQclear(res);
+    sql = pool_printf(p, "EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE %s(", s->name);
+    for (i = 0; i < k; i++) {
+        lit = PQescapeLiteral(c, vals[i], strlen(vals[i]));
+        if (lit == NULL)
+            return NULL;
+        sql = pool_printf(p, "%s%s%s", sql, i ? ", " : "", lit);
+        PQfreemem(lit);
+    }
+    res = PQexec(c, pool_printf(p, "%s)", sql));
+    if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+        plan = pool_strdup(p, PQgetvalue(res, 0, 0));
+    else
+        fprintf(stderr, "explain: %s", PQerrorMessage(c));
+    PQclear(res);
+    return plan;
 }

@@ -17,9 +17,15 @@
 struct db_stmt {
     const char *name;       /* prepared statement name, unique */
     const char *sql;
-    int idempotent;         /* safe to send again on a new connection */
+    int flags;              /* DB_IDEMPOTENT, DB_REPLAN */
     unsigned long gen;      /* connection it was prepared on; 0: none */
 };
+
+/* Safe to send again on a new connection (1, as the tables write it). */
+#define DB_IDEMPOTENT 1
+/* Never prepared: planned for each run's values (a filter whose selectivity
+ * depends on the value, such as a rare or a common word). */
+#define DB_REPLAN 2
 
 /*
  * Runs s with n text parameters (NULL is SQL NULL).  Returns the result,
@@ -44,6 +50,9 @@ enum db_status db_cmd(struct db *db, struct db_stmt *s, int n,
 
 /* Reads row i of a TASK_COLS result into t; strings point into res. */
 void db_task_row(struct pool *p, PGresult *res, int i, struct task *t);
+
+/* The open connection, for what db_run() does not do (EXPLAIN). */
+PGconn *db_conn(struct db *db);
 
 int64_t db_i64(const char *s);
 /* A timestamp parameter, or NULL when !has. */

@@ -55,7 +55,7 @@ def seed(user, n):
                ARRAY['t' || k % 10], CASE WHEN k % 2 = 0 THEN now() + k * interval '1 minute' END,
                now() - k * interval '1 second', now() - k * interval '1 second'
           FROM generate_series(1, {n}) k;
-        VACUUM ANALYZE tasks;"""
+        VACUUM ANALYZE;"""
     subprocess.run(["psql", "-q", "-v", "ON_ERROR_STOP=1", "-d", DB], input=sql, text=True,
                    check=True, stdout=subprocess.DEVNULL)
 

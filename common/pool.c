@@ -46,9 +46,11 @@
 #endif
 
 #define ALIGN alignof(max_align_t)
-#define FIRST_CHUNK (16 * 1024)         /* kept across requests */
+/* 32 KiB holds a page of 20 tasks, its 8 KiB response buffer and the
+ * rendered response, so listing one page takes nothing from malloc. */
+#define FIRST_CHUNK (32 * 1024)         /* kept across requests */
 #define CHUNK_MAX (1024 * 1024)         /* chunks double up to this size */
-#define OWN_BLOCK (4 * 1024)            /* larger requests get their own block */
+#define OWN_BLOCK (8 * 1024)            /* larger requests get their own block */
 
 /* A chunk, or an own block: a header and the memory handed out. */
 struct chunk {

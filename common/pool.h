@@ -3,7 +3,7 @@
  *
  * A pool is an arena plus a list of (free function, pointer) pairs.
  * pool_alloc() and the string helpers carve zeroed memory, aligned for any
- * type, out of chunks: the first chunk (16 KiB) is kept from one request to
+ * type, out of chunks: the first chunk (32 KiB) is kept from one request to
  * the next, further chunks and blocks too big for a chunk are malloc'd when
  * needed.  pool_defer() ties any other object (a json_object, a PGresult)
  * to the pool.  pool_reset() runs the deferred functions, newest first,

@@ -30,12 +30,20 @@ struct buf *buf_new(struct pool *p, size_t cap);
 /* Makes room for n more bytes (and the NUL). */
 void buf_reserve(struct buf *b, size_t n);
 
-void buf_put(struct buf *b, const void *s, size_t n);
 void buf_printf(struct buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void buf_vprintf(struct buf *b, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
-/* Inline, so that the length of a literal is known when compiling. */
+/* Inline, so that appending a literal compiles to a few moves. */
+static inline void buf_put(struct buf *b, const void *s, size_t n)
+{
+    if (n >= b->cap - b->len)
+        buf_reserve(b, n);
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
 static inline void buf_puts(struct buf *b, const char *s)
 {
     buf_put(b, s, strlen(s));

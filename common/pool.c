@@ -152,7 +152,7 @@ void pool_free(struct pool *p)
 }
 
 /* n bytes, aligned for any type, not zeroed. */
-static void *carve(struct pool *p, size_t n)
+void *pool_alloc_raw(struct pool *p, size_t n)
 {
     size_t need;
     unsigned char *m;
@@ -175,7 +175,7 @@ static void *carve(struct pool *p, size_t n)
 
 void *pool_alloc(struct pool *p, size_t n)
 {
-    void *m = carve(p, n);
+    void *m = pool_alloc_raw(p, n);
 
     memset(m, 0, n);
     return m;
@@ -187,7 +187,7 @@ void *pool_defer(struct pool *p, void (*fn)(void *), void *obj)
 
     if (obj == NULL)
         return NULL;
-    d = carve(p, sizeof *d);
+    d = pool_alloc_raw(p, sizeof *d);
     d->fn = fn;
     d->obj = obj;
     d->next = p->defers;
@@ -201,7 +201,7 @@ char *pool_strndup(struct pool *p, const char *s, size_t n)
 
     if (n == SIZE_MAX)
         die_oom();
-    d = carve(p, n + 1);
+    d = pool_alloc_raw(p, n + 1);
     memcpy(d, s, n);
     d[n] = '\0';
     return d;
@@ -223,7 +223,7 @@ char *pool_printf(struct pool *p, const char *fmt, ...)
     va_end(ap);
     if (n < 0)
         die_oom();
-    s = carve(p, (size_t)n + 1);
+    s = pool_alloc_raw(p, (size_t)n + 1);
     va_start(ap, fmt);
     vsnprintf(s, (size_t)n + 1, fmt, ap);
     va_end(ap);

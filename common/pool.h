@@ -24,6 +24,8 @@ void pool_free(struct pool *p);             /* accepts NULL */
 void pool_reset(struct pool *p);
 
 void *pool_alloc(struct pool *p, size_t n); /* zeroed */
+/* Not zeroed: for a buffer that is written before it is read. */
+void *pool_alloc_raw(struct pool *p, size_t n);
 char *pool_strdup(struct pool *p, const char *s);
 char *pool_strndup(struct pool *p, const char *s, size_t n);
 char *pool_printf(struct pool *p, const char *fmt, ...)

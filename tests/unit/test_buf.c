@@ -85,6 +85,31 @@ static void strings_escape_as_json_c_does(void **state)
     assert_string_equal(ours_str(NULL), "null");
 }
 
+/* The scan skips 8 bytes at a time: every byte at every place in a block,
+ * and strings of every length around a block's size. */
+static void every_byte_in_every_place(void **state)
+{
+    char s[20];
+    size_t c, at, n;
+
+    (void)state;
+    for (c = 1; c < 256; c++) {
+        for (at = 0; at < 19; at++) {
+            memset(s, 'a', 19);
+            s[19] = '\0';
+            s[at] = (char)c;
+            assert_string_equal(ours_str(s), jsonc(json_object_new_string(s)));
+        }
+    }
+    for (n = 0; n < 19; n++) {
+        memset(s, '\n', n);
+        s[n] = '\0';
+        assert_string_equal(ours_str(s), jsonc(json_object_new_string(s)));
+        memset(s, 0xe2, n);
+        assert_string_equal(ours_str(s), jsonc(json_object_new_string(s)));
+    }
+}
+
 static void long_strings(void **state)
 {
     char s[2001];
@@ -126,6 +151,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(grows_and_keeps_its_bytes),
         cmocka_unit_test(strings_escape_as_json_c_does),
+        cmocka_unit_test(every_byte_in_every_place),
         cmocka_unit_test(long_strings),
         cmocka_unit_test(numbers_and_literals),
     };

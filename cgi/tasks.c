@@ -95,7 +95,8 @@ static int etag_match(const char *list, const char *tag, int weak)
 static int reply_task(struct req *r, int status, const struct task *t)
 {
     http_header(r, "ETag", "%s", etag(r, t));
-    return http_json(r, status, task_to_json(t));
+    task_write(http_body(r), t);
+    return http_json_buf(r, status);
 }
 
 /* The path of a task, with the user id escaped. */
@@ -116,7 +117,8 @@ int task_list(struct req *r)
 {
     struct task_query q;
     struct task *tasks;
-    json_object *errs = verr_new(), *arr;
+    json_object *errs = verr_new();
+    struct buf *b;
     enum db_status st;
     int64_t total = 0;
     size_t n = 0, i;
@@ -129,16 +131,21 @@ int task_list(struct req *r)
     st = db_task_list(r->db, r->pool, &q, &tasks, &n, &total, &more);
     if (st != DB_OK)
         return reply_db_error(r, st);
-    arr = json_object_new_array_ext((int)n);
-    for (i = 0; i < n; i++)
-        json_object_array_add(arr, task_to_json(&tasks[i]));
+    b = http_body(r);
+    buf_putc(b, '[');
+    for (i = 0; i < n; i++) {
+        if (i > 0)
+            buf_putc(b, ',');
+        task_write(b, &tasks[i]);
+    }
+    buf_putc(b, ']');
     http_header(r, "X-Total-Count", "%" PRId64, total);
     if (more)
         http_header(r, "Link", "</api/%s/tasks?%s>; rel=\"next\"",
                     http_escape(r->pool, q.user_id),
                     query_with_cursor(r->pool, r->query,
                                       query_cursor(r->pool, &q, &tasks[n - 1])));
-    return http_json(r, 200, arr);
+    return http_json_buf(r, 200);
 }
 
 /* ------------------------------------------------------ single tasks */

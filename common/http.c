@@ -240,8 +240,10 @@ int http_req_read(struct req *r, struct pool *p, http_param_fn param,
     r->request_id = http_request_id_valid(v) ? pool_strdup(p, v)
                                              : new_request_id(p);
 
-    /* Read one byte past the limit so an oversized body is noticed. */
-    r->body = pool_alloc(p, HTTP_BODY_MAX + 2);
+    /* Read one byte past the limit so an oversized body is noticed.  Not
+     * zeroed: only the body_len bytes read and the NUL after them are used,
+     * and zeroing 64 KiB was a sixth of a listing's instructions. */
+    r->body = pool_alloc_raw(p, HTTP_BODY_MAX + 2);
     while (r->body_len <= HTTP_BODY_MAX) {
         got = readfn(ctx, r->body + r->body_len,
                      HTTP_BODY_MAX + 1 - r->body_len);
@@ -261,72 +263,117 @@ int http_req_read(struct req *r, struct pool *p, http_param_fn param,
 
 void http_header(struct req *r, const char *name, const char *fmt, ...)
 {
-    char *value;
+    struct buf *h;
     va_list ap;
+    size_t start;
 
+    if (r->headers == NULL)
+        r->headers = buf_new(r->pool, 256);
+    h = r->headers;
+    buf_puts(h, name);
+    buf_put(h, ": ", 2);
+    start = h->len;
     va_start(ap, fmt);
-    if (vasprintf(&value, fmt, ap) < 0)
-        die_oom();
+    buf_vprintf(h, fmt, ap);
     va_end(ap);
     /* Header values never carry line breaks, whatever went into them. */
-    value[strcspn(value, "\r\n")] = '\0';
-    r->headers = pool_printf(r->pool, "%s%s: %s\r\n",
-                             r->headers ? r->headers : "", name, value);
-    free(value);
+    h->len = start + strcspn(h->data + start, "\r\n");
+    buf_put(h, "\r\n", 2);
+}
+
+/*
+ * 8 KiB holds a page of 20 tasks; it comes from the pool's first chunk, so
+ * a usual response costs no malloc.
+ */
+struct buf *http_body(struct req *r)
+{
+    if (r->resp == NULL)
+        r->resp = buf_new(r->pool, 8 * 1024);
+    return r->resp;
+}
+
+int http_json_buf(struct req *r, int status)
+{
+    r->status = status;
+    r->text = NULL;
+    r->resp_type = "application/json";
+    http_body(r);
+    return status;
 }
 
 int http_json(struct req *r, int status, struct json_object *body)
 {
-    r->status = status;
-    r->resp = json_own(r->pool, body);
-    return status;
+    struct buf *b = http_body(r);
+
+    b->len = 0;
+    buf_puts(b, json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN |
+                                                   JSON_C_TO_STRING_NOSLASHESCAPE));
+    json_object_put(body);
+    return http_json_buf(r, status);
 }
 
+/* {"detail": detail}, as json-c would write it. */
 int http_error(struct req *r, int status, const char *detail)
 {
-    json_object *o = json_object_new_object();
+    struct buf *b = http_body(r);
 
-    json_object_object_add(o, "detail", json_object_new_string(detail));
-    return http_json(r, status, o);
+    b->len = 0;
+    buf_puts(b, "{\"detail\":");
+    buf_json_str(b, detail);
+    buf_putc(b, '}');
+    return http_json_buf(r, status);
 }
 
 int http_empty(struct req *r, int status)
 {
     r->status = status;
-    r->resp = NULL;
+    r->text = NULL;
+    r->resp_type = NULL;
     return status;
 }
 
 int http_text(struct req *r, int status, const char *type, const char *body)
 {
     r->status = status;
-    r->resp = NULL;
     r->text = body;
-    r->text_type = type;
+    r->resp_type = type;
     return status;
 }
 
 char *http_render(struct req *r, size_t *len)
 {
-    const char *body = r->text ? r->text : "";
-    const char *type = r->resp ? "application/json" : r->text_type;
-    char *out;
-    int n;
+    const char *type = r->resp_type, *body = "", *why = reason(r->status);
+    size_t n = 0, hlen = r->headers ? r->headers->len : 0;
+    struct buf *out;
 
-    if (r->resp != NULL)
-        body = json_object_to_json_string_ext(r->resp, JSON_C_TO_STRING_PLAIN |
-                                                  JSON_C_TO_STRING_NOSLASHESCAPE);
-    n = asprintf(&out,
-                 "Status: %d %s\r\n"
-                 "X-Request-ID: %s\r\n"
-                 "%s%s%s%s"
-                 "Content-Length: %zu\r\n\r\n%s",
-                 r->status, reason(r->status), r->request_id,
-                 r->headers ? r->headers : "",
-                 type ? "Content-Type: " : "", type ? type : "",
-                 type ? "\r\n" : "", strlen(body), body);
-    if (n < 0)
-        die_oom();
-    *len = (size_t)n;
-    return pool_defer(r->pool, free, out);
+    if (type != NULL && r->text != NULL) {
+        body = r->text;
+        n = strlen(body);
+    } else if (type != NULL && r->resp != NULL) {
+        body = r->resp->data;
+        n = r->resp->len;
+    }
+    /* Sized once: the fixed text, the request id, the headers, the body. */
+    out = buf_new(r->pool, 128 + strlen(why) + strlen(r->request_id) + hlen +
+                               (type ? strlen(type) : 0) + n);
+    buf_puts(out, "Status: ");
+    buf_int64(out, r->status);
+    buf_putc(out, ' ');
+    buf_puts(out, why);
+    buf_puts(out, "\r\nX-Request-ID: ");
+    buf_puts(out, r->request_id);
+    buf_puts(out, "\r\n");
+    if (hlen > 0)
+        buf_put(out, r->headers->data, hlen);
+    if (type != NULL) {
+        buf_puts(out, "Content-Type: ");
+        buf_puts(out, type);
+        buf_puts(out, "\r\n");
+    }
+    buf_puts(out, "Content-Length: ");
+    buf_int64(out, (int64_t)n);
+    buf_puts(out, "\r\n\r\n");
+    buf_put(out, body, n);
+    *len = out->len;
+    return out->data;
 }

@@ -6,8 +6,11 @@
  * is read up to HTTP_BODY_MAX + 1 bytes whatever CONTENT_LENGTH claims, and
  * body_too_large says when there was more.  Handlers answer with
  * http_json(), http_error() or http_empty(), add headers with http_header(),
- * and return the status.  http_render() turns the answer into CGI response
- * bytes (Status line, headers, body).
+ * and return the status.  A handler on the hot path writes its JSON straight
+ * into the response buffer that http_body() returns and answers with
+ * http_json_buf(); http_json() is for the rare json-c tree (it is written
+ * into the same buffer at once).  http_render() turns the answer into CGI
+ * response bytes (Status line, headers, body) in one buffer.
  *
  * Everything hanging off a struct req (strings, the response body, route
  * parameters) belongs to r->pool and is released by pool_reset().
@@ -18,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
 #include "jwt.h"
 #include "pool.h"
 
@@ -65,10 +69,10 @@ struct req {
     const struct jwt_identity *ident;   /* NULL when not authenticated */
 
     int status;
-    char *headers;              /* "Name: value\r\n" lines */
-    struct json_object *resp;   /* NULL: no body (or a text one) */
-    const char *text;           /* a body that is not JSON; NULL: none */
-    const char *text_type;      /* its Content-Type */
+    struct buf *headers;        /* "Name: value\r\n" lines; NULL: none */
+    struct buf *resp;           /* the body http_body() hands out */
+    const char *text;           /* a body from http_text(); NULL: none */
+    const char *resp_type;      /* the body's Content-Type; NULL: no body */
 };
 
 /* Fills r from the request's parameters and body; 0, or -1 on a read error. */
@@ -77,6 +81,12 @@ int http_req_read(struct req *r, struct pool *p, http_param_fn param,
 
 void http_header(struct req *r, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* The response body buffer, made empty on the first call; pool-owned. */
+struct buf *http_body(struct req *r);
+/* Answers with the JSON written into http_body(r). */
+int http_json_buf(struct req *r, int status);
+/* Answers with body written as JSON into http_body(r) (what was there goes);
+ * takes ownership of body and releases it at once. */
 int http_json(struct req *r, int status, struct json_object *body);
 int http_error(struct req *r, int status, const char *detail);
 int http_empty(struct req *r, int status);

@@ -238,37 +238,55 @@ int task_check(const struct task *t, unsigned present, json_object *errs)
     return 1;
 }
 
-static json_object *time_json(int64_t us)
+/* A timestamp as a JSON string; ts_format() writes nothing to escape. */
+static void put_time(struct buf *b, int64_t us)
 {
-    char buf[TS_BUFSZ];
+    char ts[TS_BUFSZ];
 
-    ts_format(us, buf);
-    return json_object_new_string(buf);
+    ts_format(us, ts);
+    buf_putc(b, '"');
+    buf_puts(b, ts);
+    buf_putc(b, '"');
 }
 
-json_object *task_to_json(const struct task *t)
+void task_write(struct buf *b, const struct task *t)
 {
-    json_object *o = json_object_new_object(), *tags = json_object_new_array();
     size_t i;
 
-    for (i = 0; i < t->ntags; i++)
-        json_object_array_add(tags, json_object_new_string(t->tags[i]));
-    json_object_object_add(o, "id", json_object_new_int64(t->id));
-    json_object_object_add(o, "user_id", json_object_new_string(t->user_id));
-    json_object_object_add(o, "title", json_object_new_string(t->title));
-    json_object_object_add(o, "description",
-                           t->description ? json_object_new_string(t->description)
-                                          : NULL);
-    json_object_object_add(o, "completed", json_object_new_boolean(t->completed));
-    json_object_object_add(o, "priority",
-                           json_object_new_string(priority_names[t->priority]));
-    json_object_object_add(o, "tags", tags);
-    json_object_object_add(o, "due_date", t->has_due ? time_json(t->due) : NULL);
-    json_object_object_add(o, "recurrence",
-                           t->recurrence ? json_object_new_string(
-                                               recurrence_names[t->recurrence])
-                                         : NULL);
-    json_object_object_add(o, "created_at", time_json(t->created));
-    json_object_object_add(o, "updated_at", time_json(t->updated));
-    return o;
+    buf_puts(b, "{\"id\":");
+    buf_int64(b, t->id);
+    buf_puts(b, ",\"user_id\":");
+    buf_json_str(b, t->user_id);
+    buf_puts(b, ",\"title\":");
+    buf_json_str(b, t->title);
+    buf_puts(b, ",\"description\":");
+    buf_json_str(b, t->description);
+    buf_puts(b, ",\"completed\":");
+    buf_json_bool(b, t->completed);
+    buf_puts(b, ",\"priority\":\"");
+    buf_puts(b, priority_names[t->priority]);
+    buf_puts(b, "\",\"tags\":[");
+    for (i = 0; i < t->ntags; i++) {
+        if (i > 0)
+            buf_putc(b, ',');
+        buf_json_str(b, t->tags[i]);
+    }
+    buf_puts(b, "],\"due_date\":");
+    if (t->has_due)
+        put_time(b, t->due);
+    else
+        buf_json_null(b);
+    buf_puts(b, ",\"recurrence\":");
+    if (t->recurrence != RECUR_NONE) {
+        buf_putc(b, '"');
+        buf_puts(b, recurrence_names[t->recurrence]);
+        buf_putc(b, '"');
+    } else {
+        buf_json_null(b);
+    }
+    buf_puts(b, ",\"created_at\":");
+    put_time(b, t->created);
+    buf_puts(b, ",\"updated_at\":");
+    put_time(b, t->updated);
+    buf_putc(b, '}');
 }

@@ -9,7 +9,8 @@
  * rules that span fields (a recurrence needs a due date).  Strings a parsed
  * task points to belong to the pool or to the parsed JSON (itself pool-owned).
  *
- * task_to_json() returns a new json_object the caller owns.
+ * task_write() appends the task's JSON form to a buffer, the same bytes
+ * json-c wrote for it (keys in API.md's order, no spaces, '/' unescaped).
  */
 #ifndef TODO_TASK_H
 #define TODO_TASK_H
@@ -18,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
 #include "pool.h"
 
 #define TASK_TITLE_MAX 200
@@ -69,6 +71,6 @@ int task_parse(struct pool *p, json_object *body, struct task *t,
                unsigned *present, json_object *errs);
 /* Cross-field rules on the final state; present says what the body set. */
 int task_check(const struct task *t, unsigned present, json_object *errs);
-json_object *task_to_json(const struct task *t);
+void task_write(struct buf *b, const struct task *t);
 
 #endif

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "task.h"
+#include "timestamp.h"
 
 #include "unit_pool.h"
 
@@ -139,11 +140,59 @@ static void recurrence_needs_a_due_date(void **state)
                            " \"due_date\": \"2026-01-31\"}", &t, &present, &e), 0);
 }
 
+/* The task's JSON as the json-c tree wrote it before task_write(): the
+ * reference task_write() must match byte for byte. */
+static json_object *time_json(int64_t us)
+{
+    char buf[TS_BUFSZ];
+
+    ts_format(us, buf);
+    return json_object_new_string(buf);
+}
+
+static const char *jsonc_form(const struct task *t)
+{
+    json_object *o = json_object_new_object(), *tags = json_object_new_array();
+    const char *s;
+    size_t i;
+
+    for (i = 0; i < t->ntags; i++)
+        json_object_array_add(tags, json_object_new_string(t->tags[i]));
+    json_object_object_add(o, "id", json_object_new_int64(t->id));
+    json_object_object_add(o, "user_id", json_object_new_string(t->user_id));
+    json_object_object_add(o, "title", json_object_new_string(t->title));
+    json_object_object_add(o, "description",
+                           t->description ? json_object_new_string(t->description)
+                                          : NULL);
+    json_object_object_add(o, "completed", json_object_new_boolean(t->completed));
+    json_object_object_add(o, "priority",
+                           json_object_new_string(priority_names[t->priority]));
+    json_object_object_add(o, "tags", tags);
+    json_object_object_add(o, "due_date", t->has_due ? time_json(t->due) : NULL);
+    json_object_object_add(o, "recurrence",
+                           t->recurrence ? json_object_new_string(
+                                               recurrence_names[t->recurrence])
+                                         : NULL);
+    json_object_object_add(o, "created_at", time_json(t->created));
+    json_object_object_add(o, "updated_at", time_json(t->updated));
+    s = pool_strdup(pool, json_object_to_json_string_ext(
+                              o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+    json_object_put(o);
+    return s;
+}
+
+static const char *written(const struct task *t)
+{
+    struct buf *b = buf_new(pool, 16);
+
+    task_write(b, t);
+    return b->data;
+}
+
 static void json_form(void **state)
 {
     const char *tags[] = { "home" };
     struct task t;
-    json_object *o;
 
     (void)state;
     task_defaults(&t);
@@ -155,14 +204,57 @@ static void json_form(void **state)
     t.has_due = 1;
     t.due = INT64_C(1796058000000000);
     t.created = t.updated = INT64_C(1795417200123456);
-    o = task_to_json(&t);
-    assert_string_equal(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN),
+    assert_string_equal(written(&t),
                         "{\"id\":42,\"user_id\":\"k3JX9fQ2Lw8a\",\"title\":\"Buy milk\","
                         "\"description\":null,\"completed\":false,\"priority\":\"medium\","
                         "\"tags\":[\"home\"],\"due_date\":\"2026-11-30T17:00:00Z\","
                         "\"recurrence\":null,\"created_at\":\"2026-11-23T07:00:00.123456Z\","
                         "\"updated_at\":\"2026-11-23T07:00:00.123456Z\"}");
-    json_object_put(o);
+    assert_string_equal(written(&t), jsonc_form(&t));
+}
+
+/* Every field in every form, with strings json-c has to escape. */
+static void json_form_matches_json_c(void **state)
+{
+    static const char *const strs[] = {
+        "", "say \"hi\"", "C:\\temp\\", "a/b</script>", "l1\nl2\r\n\tend",
+        "\x01\x08\x0b\x0c\x1f\x7f", "U+2028 \xe2\x80\xa8 U+2029 \xe2\x80\xa9",
+        "\xf0\x9f\x8e\x89 party \xf0\x9f\x91\xa8\xe2\x80\x8d\xf0\x9f\x91\xa9",
+        "\xc3\xa9t\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac", "%s %n {} [] ,:",
+    };
+    const char *tags[4];
+    char title[TASK_TITLE_MAX * 4 + 1];
+    struct task t;
+    size_t i, k;
+
+    (void)state;
+    /* 200 code points of four bytes each, and 200 of one with quotes. */
+    for (i = 0; i < TASK_TITLE_MAX; i++)
+        memcpy(title + 4 * i, "\xf0\x9f\x98\x80", 4);
+    title[4 * TASK_TITLE_MAX] = '\0';
+    for (k = 0; k < sizeof strs / sizeof *strs + 2; k++) {
+        task_defaults(&t);
+        t.id = k % 2 ? INT64_MAX : (int64_t)k;
+        t.user_id = k % 3 ? "u-\"1\"" : "k3JX9fQ2Lw8a";
+        t.title = k < sizeof strs / sizeof *strs ? strs[k] : title;
+        if (k == sizeof strs / sizeof *strs + 1) {
+            memset(title, '"', TASK_TITLE_MAX);
+            title[TASK_TITLE_MAX] = '\0';
+        }
+        t.description = k % 2 ? NULL : strs[(k + 3) % (sizeof strs / sizeof *strs)];
+        t.completed = (int)(k % 2);
+        t.priority = (enum priority)(k % 3);
+        for (i = 0; i < k % 5 && i < 4; i++)
+            tags[i] = strs[(k + i) % (sizeof strs / sizeof *strs)];
+        t.tags = tags;
+        t.ntags = i;
+        t.has_due = k % 2 == 0;
+        t.due = INT64_C(1796058000000000) + (int64_t)k * 1000001;
+        t.recurrence = (enum recurrence)(k % 4);
+        t.created = INT64_C(1795417200123456) - (int64_t)k;
+        t.updated = t.created + (int64_t)k * 3600000000;
+        assert_string_equal(written(&t), jsonc_form(&t));
+    }
 }
 
 int main(void)
@@ -174,6 +266,7 @@ int main(void)
         cmocka_unit_test(limits_count_code_points),
         cmocka_unit_test(recurrence_needs_a_due_date),
         cmocka_unit_test(json_form),
+        cmocka_unit_test(json_form_matches_json_c),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);

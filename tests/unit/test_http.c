@@ -1,0 +1,106 @@
+/*
+ * test_http.c: the response bytes a handler's answer turns into: a JSON
+ * body written into the response buffer, a json-c tree, an error, a text
+ * body and no body all leave through http_render().
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <json-c/json.h>
+#include <string.h>
+
+#include "http.h"
+
+#include "unit_pool.h"
+
+static struct req *new_req(void)
+{
+    struct req *r = pool_alloc(pool, sizeof *r);
+
+    r->pool = pool;
+    r->request_id = "rid-1";
+    return r;
+}
+
+static const char *render(struct req *r)
+{
+    size_t len;
+    char *out = http_render(r, &len);
+
+    assert_int_equal(strlen(out), len);
+    return out;
+}
+
+static void body_written_into_the_buffer(void **state)
+{
+    struct req *r = new_req();
+    struct buf *b;
+
+    (void)state;
+    b = http_body(r);
+    buf_puts(b, "[{\"a\":\"x/y\"}]");
+    http_header(r, "X-Total-Count", "%d", 1);
+    http_header(r, "Link", "<%s>; rel=\"next\"", "/a?b\r\nInjected: 1");
+    assert_int_equal(http_json_buf(r, 200), 200);
+    assert_string_equal(render(r),
+                        "Status: 200 OK\r\n"
+                        "X-Request-ID: rid-1\r\n"
+                        "X-Total-Count: 1\r\n"
+                        "Link: </a?b\r\n"
+                        "Content-Type: application/json\r\n"
+                        "Content-Length: 13\r\n\r\n"
+                        "[{\"a\":\"x/y\"}]");
+}
+
+static void trees_and_errors_take_the_same_path(void **state)
+{
+    struct req *r = new_req();
+    json_object *o = json_object_new_object();
+
+    (void)state;
+    json_object_object_add(o, "status", json_object_new_string("ok/1"));
+    http_json(r, 200, o);
+    assert_string_equal(render(r),
+                        "Status: 200 OK\r\nX-Request-ID: rid-1\r\n"
+                        "Content-Type: application/json\r\nContent-Length: 17\r\n\r\n"
+                        "{\"status\":\"ok/1\"}");
+
+    /* An error replaces what the handler had begun to write. */
+    r = new_req();
+    buf_puts(http_body(r), "[{\"id\":1},");
+    http_error(r, 404, "Task \"x\" not found");
+    assert_string_equal(render(r),
+                        "Status: 404 Not Found\r\nX-Request-ID: rid-1\r\n"
+                        "Content-Type: application/json\r\nContent-Length: 33\r\n\r\n"
+                        "{\"detail\":\"Task \\\"x\\\" not found\"}");
+}
+
+static void text_and_empty(void **state)
+{
+    struct req *r = new_req();
+
+    (void)state;
+    http_text(r, 200, "text/plain", "up 1\n");
+    assert_string_equal(render(r),
+                        "Status: 200 OK\r\nX-Request-ID: rid-1\r\n"
+                        "Content-Type: text/plain\r\nContent-Length: 5\r\n\r\nup 1\n");
+    r = new_req();
+    http_header(r, "ETag", "\"%s\"", "v1");
+    http_empty(r, 304);
+    assert_string_equal(render(r),
+                        "Status: 304 Not Modified\r\nX-Request-ID: rid-1\r\n"
+                        "ETag: \"v1\"\r\nContent-Length: 0\r\n\r\n");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(body_written_into_the_buffer),
+        cmocka_unit_test(trees_and_errors_take_the_same_path),
+        cmocka_unit_test(text_and_empty),
+    };
+
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -125,9 +125,15 @@ static int still_up(struct db *db)
     return 0;
 }
 
-enum db_status db_connect(struct db *db)
+/*
+ * Opens the connection unless it is open.  check: look for a FATAL or EOF
+ * the server left first (still_up), for a statement that may not be sent
+ * twice; one that may is simply sent again if the connection turns out
+ * lost, so reads cost no poll().
+ */
+static enum db_status ensure_conn(struct db *db, int check)
 {
-    if (db->conn != NULL && still_up(db))
+    if (db->conn != NULL && (check ? still_up(db) : PQstatus(db->conn) == CONNECTION_OK))
         return DB_OK;
     if ((ts_mono() / 1000) < db->next_try)
         return DB_UNAVAILABLE;
@@ -150,6 +156,11 @@ fail:
     db->conn = NULL;
     db->next_try = (ts_mono() / 1000) + DB_RETRY_MS;
     return DB_UNAVAILABLE;
+}
+
+enum db_status db_connect(struct db *db)
+{
+    return ensure_conn(db, 1);
 }
 
 static void clear(void *res)
@@ -199,10 +210,10 @@ PGresult *db_run(struct db *db, struct pool *p, struct db_stmt *s, int n,
                  enum db_status *st)
 {
     PGresult *res = NULL;
-    int attempt, sent, named;
+    int attempt, sent, named, binary = (s->flags & DB_BINARY) != 0;
 
     for (attempt = 0; attempt < 2; attempt++) {
-        if (db_connect(db) != DB_OK) {
+        if (ensure_conn(db, !(s->flags & DB_IDEMPOTENT)) != DB_OK) {
             *st = DB_UNAVAILABLE;
             return NULL;
         }
@@ -210,9 +221,9 @@ PGresult *db_run(struct db *db, struct pool *p, struct db_stmt *s, int n,
         named = db->prepare && !(s->flags & DB_REPLAN);
         sent = !named || prepare(db, s, n) == 0;
         if (sent && !named)
-            res = PQexecParams(db->conn, s->sql, n, NULL, vals, NULL, NULL, 0);
+            res = PQexecParams(db->conn, s->sql, n, NULL, vals, NULL, NULL, binary);
         else if (sent)
-            res = PQexecPrepared(db->conn, s->name, n, vals, NULL, NULL, 0);
+            res = PQexecPrepared(db->conn, s->name, n, vals, NULL, NULL, binary);
         if (res != NULL && PQresultStatus(res) == want) {
             *st = DB_OK;
             return p ? pool_defer(p, clear, res) : res;
@@ -254,6 +265,50 @@ enum db_status db_cmd(struct db *db, struct db_stmt *s, int n,
 int64_t db_i64(const char *s)
 {
     return strtoll(s, NULL, 10);
+}
+
+uint32_t db_be32(const char *s)
+{
+    const unsigned char *b = (const unsigned char *)s;
+
+    return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+
+int64_t db_be64(const char *s)
+{
+    return (int64_t)((uint64_t)db_be32(s) << 32 | db_be32(s + 4));
+}
+
+/* PostgreSQL's timestamps count from 2000-01-01, ours from 1970. */
+int64_t db_time(const char *s)
+{
+    return db_be64(s) + INT64_C(946684800000000);
+}
+
+const char *db_array_param(struct pool *p, const char *const *v, size_t n)
+{
+    size_t i, len = 3;
+    const char *c;
+    char *out, *o;
+
+    for (i = 0; i < n; i++)
+        len += 2 * strlen(v[i]) + 3;
+    o = out = pool_alloc_raw(p, len);
+    *o++ = '{';
+    for (i = 0; i < n; i++) {
+        if (i > 0)
+            *o++ = ',';
+        *o++ = '"';
+        for (c = v[i]; *c != '\0'; c++) {
+            if (*c == '"' || *c == '\\')
+                *o++ = '\\';
+            *o++ = *c;
+        }
+        *o++ = '"';
+    }
+    *o++ = '}';
+    *o = '\0';
+    return out;
 }
 
 const char *db_time_param(struct pool *p, int has, int64_t us)

@@ -141,7 +141,7 @@ static const char *build_sql(unsigned sh)
         add(&s, &len, "SELECT count(*)");
         add_filters(&s, &len, sh);
     }
-    add(&s, &len, "), 0)");
+    add(&s, &len, "), 0)::int8");
     k = add_filters(&s, &len, sh);
     if (sh & SH_CURSOR) {
         add(&s, &len, " AND (%s, id) %s ($%d::%s, $%d::int8)", key,
@@ -152,31 +152,6 @@ static const char *build_sql(unsigned sh)
     return s;
 }
 
-/* A PostgreSQL array literal of the tags: {"a","b\"c"}. */
-static const char *array_param(struct pool *p, const char *const *tags, size_t n)
-{
-    size_t i, len = 3;
-    const char *t;
-    char *out, *o;
-
-    for (i = 0; i < n; i++)
-        len += 2 * strlen(tags[i]) + 3;
-    o = out = pool_alloc(p, len);
-    *o++ = '{';
-    for (i = 0; i < n; i++) {
-        if (i > 0)
-            *o++ = ',';
-        *o++ = '"';
-        for (t = tags[i]; *t != '\0'; t++) {
-            if (*t == '"' || *t == '\\')
-                *o++ = '\\';
-            *o++ = *t;
-        }
-        *o++ = '"';
-    }
-    *o = '}';
-    return out;
-}
 
 /* q's text as a LIKE pattern: "%" q "%" with %, _ and \ taken literally. */
 static const char *like_param(struct pool *p, const char *q)
@@ -204,7 +179,7 @@ static int list_params(struct pool *p, const struct task_query *q, const char **
     if (q->has_priority)
         vals[k++] = priority_names[q->priority];
     if (q->ntags)
-        vals[k++] = array_param(p, q->tags, q->ntags);
+        vals[k++] = db_array_param(p, q->tags, q->ntags);
     if (q->has_before)
         vals[k++] = db_time_param(p, 1, q->before);
     if (q->has_after)
@@ -237,7 +212,7 @@ static struct db_stmt *shape_stmt(const struct task_query *q)
         if ((s->name = strdup(name)) == NULL)
             die_oom();
         s->sql = build_sql(sh);
-        s->flags = DB_IDEMPOTENT | (sh & SH_REPLAN ? DB_REPLAN : 0);
+        s->flags = DB_IDEMPOTENT | DB_BINARY | (sh & SH_REPLAN ? DB_REPLAN : 0);
     }
     return s;
 }
@@ -268,7 +243,7 @@ enum db_status db_task_list(struct db *db, struct pool *p,
         db_task_row(p, res, i, &(*out)[i]);
     *n = (size_t)rows;
     if (rows > 0) {
-        *total = db_i64(PQgetvalue(res, 0, TASK_NCOLS));
+        *total = db_be64(PQgetvalue(res, 0, TASK_NCOLS));
         return DB_OK;
     }
     *total = 0;

@@ -26,6 +26,8 @@ struct db_stmt {
 /* Never prepared: planned for each run's values (a filter whose selectivity
  * depends on the value, such as a rare or a common word). */
 #define DB_REPLAN 2
+/* Results in binary form (libpq's resultFormat 1): for TASK_COLS. */
+#define DB_BINARY 4
 
 /*
  * Runs s with n text parameters (NULL is SQL NULL).  Returns the result,
@@ -39,22 +41,28 @@ PGresult *db_run(struct db *db, struct pool *p, struct db_stmt *s, int n,
 enum db_status db_cmd(struct db *db, struct db_stmt *s, int n,
                       const char *const *vals);
 
-/* The columns every task statement returns, in db_task_row()'s order. */
+/* The columns every task statement returns, in db_task_row()'s order, as
+ * they are stored: the statement is DB_BINARY, so PostgreSQL formats
+ * nothing (timestamps come as integers, tags as an array of strings). */
 #define TASK_COLS                                                          \
-    "id, user_id, title, description, completed, priority::text, "        \
-    "array_to_json(tags)::text, "                                          \
-    "(extract(epoch FROM due_date) * 1000000)::int8, recurrence::text, "   \
-    "(extract(epoch FROM created_at) * 1000000)::int8, "                   \
-    "(extract(epoch FROM updated_at) * 1000000)::int8, version, spawned"
+    "id, user_id, title, description, completed, priority, tags, "        \
+    "due_date, recurrence, created_at, updated_at, version, spawned"
 #define TASK_NCOLS 13
 
-/* Reads row i of a TASK_COLS result into t; strings point into res. */
+/* Reads row i of a DB_BINARY TASK_COLS result into t; strings point into
+ * res, tags into p. */
 void db_task_row(struct pool *p, PGresult *res, int i, struct task *t);
 
 /* The open connection, for what db_run() does not do (EXPLAIN). */
 PGconn *db_conn(struct db *db);
 
 int64_t db_i64(const char *s);
+/* Binary results: a big-endian integer; a timestamp as Unix microseconds. */
+uint32_t db_be32(const char *s);
+int64_t db_be64(const char *s);
+int64_t db_time(const char *s);
+/* A text[] parameter: a PostgreSQL array literal of the strings. */
+const char *db_array_param(struct pool *p, const char *const *v, size_t n);
 /* A timestamp parameter, or NULL when !has. */
 const char *db_time_param(struct pool *p, int has, int64_t us);
 

@@ -8,19 +8,18 @@
 #include <string.h>
 
 #include "db_priv.h"
-#include "json.h"
 #include "timestamp.h"
 
-#define TAGS_IN(n) "ARRAY(SELECT json_array_elements_text($" #n "::json))"
 
 static struct db_stmt task_get = {
     "task_get",
-    "SELECT " TASK_COLS " FROM tasks WHERE user_id = $1 AND id = $2", 1, 0,
+    "SELECT " TASK_COLS " FROM tasks WHERE user_id = $1 AND id = $2",
+    DB_IDEMPOTENT | DB_BINARY, 0,
 };
 static struct db_stmt task_get_lock = {
     "task_get_lock",
     "SELECT " TASK_COLS " FROM tasks WHERE user_id = $1 AND id = $2 FOR UPDATE",
-    0, 0,
+    DB_BINARY, 0,
 };
 /* The user's row comes with the first task, in the same round trip: the
  * foreign key is checked at the end of the statement, after the CTE. */
@@ -29,61 +28,71 @@ static struct db_stmt task_insert = {
     "WITH u AS (INSERT INTO users (id) VALUES ($1) ON CONFLICT (id) DO NOTHING)"
     " INSERT INTO tasks (user_id, title, description, completed, priority,"
     " tags, due_date, recurrence)"
-    " VALUES ($1, $2, $3, $4, $5, " TAGS_IN(6) ", $7, $8)"
-    " RETURNING " TASK_COLS, 0, 0,
+    " VALUES ($1, $2, $3, $4, $5, $6::text[], $7, $8)"
+    " RETURNING " TASK_COLS, DB_BINARY, 0,
 };
 static struct db_stmt task_update = {
     "task_update",
     "UPDATE tasks SET title = $3, description = $4, completed = $5,"
-    " priority = $6, tags = " TAGS_IN(7) ", due_date = $8,"
+    " priority = $6, tags = $7::text[], due_date = $8,"
     " recurrence = $9, spawned = $10, version = version + 1,"
     " updated_at = now()"
-    " WHERE user_id = $1 AND id = $2 RETURNING " TASK_COLS, 0, 0,
+    " WHERE user_id = $1 AND id = $2 RETURNING " TASK_COLS, DB_BINARY, 0,
 };
 /* Deleting twice deletes once: safe to send again. */
 static struct db_stmt task_delete = {
     "task_delete", "DELETE FROM tasks WHERE user_id = $1 AND id = $2", 1, 0,
 };
+/*
+ * A text[] in binary form: ndim, has-null flag, element type, then per
+ * dimension its size and lower bound, then each element as length and
+ * bytes.  The tags go into p, NUL-terminated, in one block.
+ */
+static void tags_from_binary(struct pool *p, const char *v, int len, struct task *t)
+{
+    const char *end = v + len, *e = v + 20;
+    size_t n = 0, k, bytes;
+    char *out;
+
+    if (len >= 20 && db_be32(v) == 1)
+        n = db_be32(v + 12);
+    if (n > (size_t)len / 4)
+        n = 0;                  /* not a text[] of ours */
+    t->tags = pool_alloc_raw(p, (n ? n : 1) * sizeof *t->tags);
+    out = pool_alloc_raw(p, (size_t)len + 1);
+    for (k = 0; k < n && end - e >= 4; k++) {
+        bytes = db_be32(e);
+        if (bytes > (size_t)(end - e - 4))
+            break;              /* a NULL (-1) or a short value: not ours */
+        memcpy(out, e + 4, bytes);
+        out[bytes] = '\0';
+        t->tags[k] = out;
+        out += bytes + 1;
+        e += 4 + bytes;
+    }
+    t->ntags = k;
+}
+
 void db_task_row(struct pool *p, PGresult *res, int i, struct task *t)
 {
-    json_object *tags;
-    size_t k, n;
-
     task_defaults(t);
-    t->id = db_i64(PQgetvalue(res, i, 0));
+    t->id = db_be64(PQgetvalue(res, i, 0));
     t->user_id = PQgetvalue(res, i, 1);
     t->title = PQgetvalue(res, i, 2);
     t->description = PQgetisnull(res, i, 3) ? NULL : PQgetvalue(res, i, 3);
-    t->completed = PQgetvalue(res, i, 4)[0] == 't';
+    t->completed = PQgetvalue(res, i, 4)[0] != 0;
     priority_parse(PQgetvalue(res, i, 5), &t->priority);
-    tags = json_own(p, json_tokener_parse(PQgetvalue(res, i, 6)));
-    n = json_object_is_type(tags, json_type_array) ? json_object_array_length(tags) : 0;
-    t->tags = pool_alloc(p, (n ? n : 1) * sizeof *t->tags);
-    for (k = 0; k < n; k++)
-        t->tags[k] = json_object_get_string(json_object_array_get_idx(tags, k));
-    t->ntags = n;
+    tags_from_binary(p, PQgetvalue(res, i, 6), PQgetlength(res, i, 6), t);
     t->has_due = !PQgetisnull(res, i, 7);
-    t->due = t->has_due ? db_i64(PQgetvalue(res, i, 7)) : 0;
+    t->due = t->has_due ? db_time(PQgetvalue(res, i, 7)) : 0;
     if (!PQgetisnull(res, i, 8))
         recurrence_parse(PQgetvalue(res, i, 8), &t->recurrence);
-    t->created = db_i64(PQgetvalue(res, i, 9));
-    t->updated = db_i64(PQgetvalue(res, i, 10));
-    t->version = db_i64(PQgetvalue(res, i, 11));
-    t->spawned = PQgetvalue(res, i, 12)[0] == 't';
+    t->created = db_time(PQgetvalue(res, i, 9));
+    t->updated = db_time(PQgetvalue(res, i, 10));
+    t->version = db_be64(PQgetvalue(res, i, 11));
+    t->spawned = PQgetvalue(res, i, 12)[0] != 0;
 }
 
-static const char *tags_param(struct pool *p, const char *const *tags, size_t n)
-{
-    json_object *a = json_object_new_array();
-    const char *s;
-    size_t i;
-
-    for (i = 0; i < n; i++)
-        json_object_array_add(a, json_object_new_string(tags[i]));
-    s = pool_strdup(p, json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN));
-    json_object_put(a);
-    return s;
-}
 
 enum db_status db_task_get(struct db *db, struct pool *p, const char *user_id,
                            int64_t id, int lock, struct task *out)
@@ -108,7 +117,7 @@ static void field_params(struct pool *p, const struct task *t, const char **v)
     v[1] = t->description;
     v[2] = t->completed ? "true" : "false";
     v[3] = priority_names[t->priority];
-    v[4] = tags_param(p, t->tags, t->ntags);
+    v[4] = db_array_param(p, t->tags, t->ntags);
     v[5] = db_time_param(p, t->has_due, t->due);
     v[6] = recurrence_names[t->recurrence];
 }

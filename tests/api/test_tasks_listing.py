@@ -8,7 +8,7 @@ import urllib.parse
 import pytest
 
 from helpers import (
-    Client, assert_task, assert_validation, link_target, parse_ts, raw_request, url,
+    DB, Client, assert_task, assert_validation, link_target, parse_ts, raw_request, url,
     validation_errors,
 )
 
@@ -416,6 +416,69 @@ def test_no_next_link_when_the_page_reaches_the_end(seeded):
     assert link_target(c.list({"limit": n}), "next") is None
     assert link_target(c.list({"limit": n - 1}), "next") is not None
     assert link_target(c.list({"limit": 2, "offset": n - 2}), "next") is None
+
+
+@pytest.mark.parametrize("sort", ["created", "updated", "title", "due_date", "priority"])
+@pytest.mark.parametrize("order", ["asc", "desc"])
+def test_every_sort_walks_every_task_once_by_cursor(seeded, sort, order):
+    # Tasks without a due date come last both ways; ties broken by id.
+    c, tasks, _ = seeded
+    want = expected(tasks, sort, order)
+    r = c.list({"sort": sort, "order": order, "limit": 2})
+    seen = ids_of(r)
+    while link_target(r, "next"):
+        nxt = link_target(r, "next")
+        assert "cursor=" in nxt and "offset=" not in nxt, nxt
+        r = c.get(nxt)
+        assert r.status_code == 200, r.text
+        assert r.headers["X-Total-Count"] == str(len(tasks))
+        seen += ids_of(r)
+    assert seen == want
+
+
+def test_a_cursor_page_does_not_shift_when_tasks_are_added_or_removed(api):
+    made = [api.create(f"t{i}")["id"] for i in range(6)]
+    r = api.list({"limit": 3})
+    assert ids_of(r) == made[::-1][:3]
+    nxt = link_target(r, "next")
+    api.create("newer")                             # would shift an offset by one
+    assert api.delete(made[5]).status_code == 204    # ... and back, on page 1
+    assert api.delete(made[0]).status_code == 204    # on page 2: simply gone
+    r = api.get(nxt)
+    assert ids_of(r) == [made[2], made[1]]
+    assert r.headers["X-Total-Count"] == "5"
+
+
+@pytest.mark.parametrize("cursor", [
+    "not!base64", "", "MTEuNDI", "eA", "MDAuNDIuMTc2NA",  # "00.42.1764": created asc
+])
+def test_a_cursor_not_made_for_this_listing_is_422_and_changes_nothing(seeded, cursor):
+    c, _, _ = seeded
+    with DB.unchanged(c.user):
+        r = c.get("", params={"cursor": cursor})        # sort=created desc
+    assert_validation(r, ["query", "cursor"], "value_error")
+
+
+def test_a_cursor_of_another_sort_is_422(seeded):
+    c, _, _ = seeded
+    nxt = link_target(c.list({"sort": "title", "limit": 1}), "next")
+    cursor = urllib.parse.parse_qs(urllib.parse.urlsplit(nxt).query)["cursor"][0]
+    assert c.get("", params={"sort": "title", "cursor": cursor}).status_code == 200
+    for other in ({"sort": "title", "order": "desc"}, {"sort": "created"}, {}):
+        assert_validation(c.get("", params={**other, "cursor": cursor}),
+                          ["query", "cursor"], "value_error")
+
+
+def test_aliases_of_priority_tags_and_due_range_filter_as_the_names(seeded):
+    c, _, _ = seeded
+    for alias, name in [({"priority_filter": "high"}, {"priority": "high"}),
+                        ({"tags_filter": "home,shop"}, {"tags": "home,shop"}),
+                        ({"due_date_from": "2026-11-26", "due_date_to": "2026-12-31"},
+                         {"due_after": "2026-11-26", "due_before": "2026-12-31"})]:
+        want = c.list(name)
+        got = c.list(alias)
+        assert ids_of(got) == ids_of(want) and ids_of(want), (alias, ids_of(want))
+        assert got.headers["X-Total-Count"] == want.headers["X-Total-Count"]
 
 
 @pytest.mark.parametrize("name, value, type_", [

@@ -246,17 +246,17 @@ static enum db_status spawn_next(struct req *r, struct task *t, int64_t *next_id
 }
 
 /*
- * The shared body of PUT, PATCH and PATCH .../complete: applies body (a
- * validated JSON object, or NULL) and, when toggle is set, flips completed;
- * then answers 200 with the task, 404, 412 or 422.
+ * The shared body of PUT, PATCH and PATCH .../complete: sets the fields of
+ * in that present names (TF_* bits, from a validated body) and, when toggle
+ * is set, flips completed; then answers 200 with the task, 404, 412 or 422.
  */
-static int change_task(struct req *r, int64_t id, json_object *body, int toggle)
+static int change_task(struct req *r, int64_t id, const struct task *in,
+                       unsigned present, int toggle)
 {
     struct task old, t;
     json_object *errs = verr_new();
     enum db_status st;
     int64_t next_id = 0;
-    unsigned present = 0;
     int status;
 
     st = db_begin(r->db);
@@ -273,8 +273,7 @@ static int change_task(struct req *r, int64_t id, json_object *body, int toggle)
         goto out;
     }
     t = old;
-    if (body != NULL)
-        task_parse(r->pool, body, &t, &present, errs);
+    task_merge(&t, in, present);
     if (toggle)
         t.completed = !t.completed;
     if (task_check(&t, present, errs) > 0) {
@@ -321,7 +320,7 @@ out:
  */
 int task_update(struct req *r)
 {
-    struct task scratch;
+    struct task in;
     json_object *body, *errs;
     unsigned present;
     int64_t id;
@@ -334,13 +333,13 @@ int task_update(struct req *r)
         return r->status;
     errs = verr_new();
     bad_id = parse_task_id(r, &id, errs) != 0;
-    task_defaults(&scratch);
+    task_defaults(&in);
     if (body == NULL)
         verr_add(errs, "missing", "Field required", NULL, "body", NULL, -1);
-    if (body == NULL || task_parse(r->pool, body, &scratch, &present, errs) > 0 || bad_id)
+    if (body == NULL || task_parse(r->pool, body, &in, &present, errs) > 0 || bad_id)
         return reply_invalid(r, errs);
     json_object_put(errs);
-    return change_task(r, id, body, 0);
+    return change_task(r, id, &in, present, 0);
 }
 
 /*
@@ -349,8 +348,8 @@ int task_update(struct req *r)
  */
 int task_complete(struct req *r)
 {
-    struct task scratch;
-    json_object *body, *errs, *only, *v;
+    struct task in;
+    json_object *body, *errs, *v;
     unsigned present;
     int64_t id;
     int ok;
@@ -362,7 +361,7 @@ int task_complete(struct req *r)
     errs = verr_new();
     parse_task_id(r, &id, errs);
     if (body != NULL && !json_object_is_type(body, json_type_object))
-        task_parse(r->pool, body, &scratch, &present, errs);
+        task_parse(r->pool, body, &in, &present, errs);
     else if (body != NULL && json_object_object_get_ex(body, "completed", &v) &&
              !json_object_is_type(v, json_type_boolean))
         verr_add(errs, "bool_type", "Input should be a valid boolean", v,
@@ -370,11 +369,11 @@ int task_complete(struct req *r)
     if (json_object_array_length(errs) > 0)
         return reply_invalid(r, errs);
     json_object_put(errs);
+    task_defaults(&in);
     if (body == NULL || !json_object_object_get_ex(body, "completed", &v))
-        return change_task(r, id, NULL, 1);
-    only = json_own(r->pool, json_object_new_object());
-    json_object_object_add(only, "completed", json_object_get(v));
-    return change_task(r, id, only, 0);
+        return change_task(r, id, &in, 0, 1);
+    in.completed = json_object_get_boolean(v);
+    return change_task(r, id, &in, TF_COMPLETED, 0);
 }
 
 /* DELETE /api/{user}/tasks/{id}: 204; 404; 412 on a stale If-Match. */

@@ -58,9 +58,31 @@ static int task_id(struct req *r, int64_t *id)
     return 0;
 }
 
+static const char *etag_of(struct req *r, int64_t id, int64_t version)
+{
+    return pool_printf(r->pool, "\"%" PRId64 ".%" PRId64 "\"", id, version);
+}
+
 static const char *etag(struct req *r, const struct task *t)
 {
-    return pool_printf(r->pool, "\"%" PRId64 ".%" PRId64 "\"", t->id, t->version);
+    return etag_of(r, t->id, t->version);
+}
+
+/*
+ * The next entry of an ETag list from *list on, without the blanks around
+ * it: its start, and its length in *n; NULL when none is left.
+ */
+static const char *etag_next(const char **list, size_t *n)
+{
+    const char *s = *list + strspn(*list, " \t,"), *e = s + strcspn(s, ",");
+
+    *list = e;
+    if (*s == '\0')
+        return NULL;
+    *n = (size_t)(e - s);
+    while (*n > 0 && (s[*n - 1] == ' ' || s[*n - 1] == '\t'))
+        (*n)--;
+    return s;
 }
 
 /*
@@ -69,15 +91,10 @@ static const char *etag(struct req *r, const struct task *t)
  */
 static int etag_match(const char *list, const char *tag, int weak)
 {
-    const char *s = list, *e;
+    const char *s;
     size_t n, tn = strlen(tag);
 
-    while (*s != '\0') {
-        s += strspn(s, " \t,");
-        e = s + strcspn(s, ",");
-        n = (size_t)(e - s);
-        while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
-            n--;
+    while ((s = etag_next(&list, &n)) != NULL) {
         if (n == 1 && s[0] == '*')
             return 1;
         if (weak && n > 2 && strncmp(s, "W/", 2) == 0) {
@@ -86,9 +103,43 @@ static int etag_match(const char *list, const char *tag, int weak)
         }
         if (n == tn && memcmp(s, tag, n) == 0)
             return 1;
-        s = e;
     }
     return 0;
+}
+
+/*
+ * The versions of task id that r's If-Match accepts, for the database to
+ * check in the statement that writes: *out is NULL when any is (no If-Match,
+ * or "*"), else an array (pool-owned) of *n versions, possibly none.  An
+ * entry counts only when it is exactly etag_of() a version, so this agrees
+ * with etag_match(if_match, etag, 0) for every version of the task.
+ */
+static void if_match_versions(struct req *r, int64_t id, int64_t **out, size_t *n)
+{
+    const char *list = r->if_match, *prefix, *s;
+    size_t len, pn, max;
+    int64_t v;
+
+    *out = NULL;
+    *n = 0;
+    if (list == NULL)
+        return;
+    prefix = pool_printf(r->pool, "\"%" PRId64 ".", id);
+    pn = strlen(prefix);
+    max = strlen(list) / (pn + 2) + 1;
+    *out = pool_alloc(r->pool, max * sizeof **out);
+    while ((s = etag_next(&list, &len)) != NULL) {
+        if (len == 1 && s[0] == '*') {
+            *out = NULL;
+            *n = 0;
+            return;
+        }
+        if (len <= pn + 1 || memcmp(s, prefix, pn) != 0)
+            continue;
+        v = strtoll(s + pn, NULL, 10);
+        if (strlen(etag_of(r, id, v)) == len && memcmp(etag_of(r, id, v), s, len) == 0)
+            (*out)[(*n)++] = v;
+    }
 }
 
 /* Answers a single task: status, ETag and the JSON body. */
@@ -246,12 +297,12 @@ static enum db_status spawn_next(struct req *r, struct task *t, int64_t *next_id
 }
 
 /*
- * The shared body of PUT, PATCH and PATCH .../complete: sets the fields of
- * in that present names (TF_* bits, from a validated body) and, when toggle
- * is set, flips completed; then answers 200 with the task, 404, 412 or 422.
+ * change_task() in a transaction, the row locked from the If-Match check to
+ * the commit: for completing a recurring task, whose next occurrence is
+ * created with it.
  */
-static int change_task(struct req *r, int64_t id, const struct task *in,
-                       unsigned present, int toggle)
+static int change_task_tx(struct req *r, int64_t id, const struct task *in,
+                          unsigned present, int toggle)
 {
     struct task old, t;
     json_object *errs = verr_new();
@@ -312,6 +363,50 @@ out:
     db_rollback(r->db);
     json_object_put(errs);
     return status;
+}
+
+/*
+ * The shared body of PUT, PATCH and PATCH .../complete: sets the fields of
+ * in that present names (TF_* bits, from a validated body) and, when toggle
+ * is set, flips completed; then answers 200 with the task, 404, 412 or 422.
+ *
+ * One round trip: db_task_change() writes when every rule below holds, and
+ * returns the row as it was, from which the answer is decided as
+ * change_task_tx() decides it.  What the statement leaves to C (a next
+ * occurrence to create) goes to change_task_tx(), which reads the row again.
+ */
+static int change_task(struct req *r, int64_t id, const struct task *in,
+                       unsigned present, int toggle)
+{
+    struct task_change c = { in, present, toggle, NULL, 0 };
+    struct task old, now, t;
+    json_object *errs;
+    enum db_status st;
+    int64_t *versions;
+    int written;
+
+    if_match_versions(r, id, &versions, &c.nversions);
+    c.versions = versions;
+    st = db_task_change(r->db, r->pool, r->param[0], id, &c, &old, &now, &written);
+    if (st == DB_NOT_FOUND)
+        return http_error(r, 404, DETAIL_TASK_NOT_FOUND);
+    if (st != DB_OK)
+        return reply_db_error(r, st);
+    if (written)
+        return reply_task(r, 200, &now);
+    if (r->if_match && !etag_match(r->if_match, etag(r, &old), 0))
+        return http_error(r, 412, DETAIL_PRECONDITION);
+    t = old;
+    task_merge(&t, in, present);
+    if (toggle)
+        t.completed = !t.completed;
+    errs = verr_new();
+    if (task_check(&t, present, errs) > 0)
+        return reply_invalid(r, errs);
+    json_object_put(errs);
+    if (same_task(&old, &t))
+        return reply_task(r, 200, &old);
+    return change_task_tx(r, id, in, present, toggle);
 }
 
 /*
@@ -376,36 +471,33 @@ int task_complete(struct req *r)
     return change_task(r, id, &in, TF_COMPLETED, 0);
 }
 
-/* DELETE /api/{user}/tasks/{id}: 204; 404; 412 on a stale If-Match. */
+/*
+ * DELETE /api/{user}/tasks/{id}: 204; 404; 412 on a stale If-Match.  One
+ * statement either way: with If-Match, the database checks the versions it
+ * accepts.
+ */
 int task_delete(struct req *r)
 {
-    struct task t;
     enum db_status st;
-    int64_t id;
-    int status;
+    int64_t id, *versions;
+    size_t n;
+    int deleted;
 
     if (task_id(r, &id) != 0)
         return r->status;
     if (r->if_match == NULL) {
         st = db_task_delete(r->db, r->param[0], id);
-        if (st == DB_NOT_FOUND)
-            return http_error(r, 404, DETAIL_TASK_NOT_FOUND);
-        return st == DB_OK ? http_empty(r, 204) : reply_db_error(r, st);
+        deleted = 1;
+    } else {
+        if_match_versions(r, id, &versions, &n);
+        st = db_task_delete_if(r->db, r->pool, r->param[0], id, versions, n,
+                               &deleted);
     }
-    st = db_begin(r->db);
-    if (st == DB_OK)
-        st = db_task_get(r->db, r->pool, r->param[0], id, 1, &t);
     if (st == DB_NOT_FOUND)
-        status = http_error(r, 404, DETAIL_TASK_NOT_FOUND);
-    else if (st != DB_OK)
-        status = reply_db_error(r, st);
-    else if (!etag_match(r->if_match, etag(r, &t), 0))
-        status = http_error(r, 412, DETAIL_PRECONDITION);
-    else if ((st = db_task_delete(r->db, r->param[0], id)) != DB_OK ||
-             (st = db_commit(r->db)) != DB_OK)
-        status = reply_db_error(r, st);
-    else
-        status = http_empty(r, 204);
-    db_rollback(r->db);
-    return status;
+        return http_error(r, 404, DETAIL_TASK_NOT_FOUND);
+    if (st != DB_OK)
+        return reply_db_error(r, st);
+    if (!deleted)
+        return http_error(r, 412, DETAIL_PRECONDITION);
+    return http_empty(r, 204);
 }

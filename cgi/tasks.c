@@ -266,6 +266,30 @@ static int same_task(const struct task *a, const struct task *b)
            (!a->has_due || a->due == b->due) && a->recurrence == b->recurrence;
 }
 
+/* Whether t, which has just become completed, needs its next occurrence. */
+static int needs_next(const struct task *old, const struct task *t)
+{
+    return t->completed && !old->completed && t->recurrence != RECUR_NONE &&
+           !t->spawned;
+}
+
+/* The due date of the next occurrence of t into *due; else adds the error
+ * to errs and returns -1. */
+static int next_due(const struct task *t, int64_t *due, json_object *errs)
+{
+    static const enum period periods[] = {
+        [RECUR_DAILY] = PERIOD_DAY, [RECUR_WEEKLY] = PERIOD_WEEK,
+        [RECUR_MONTHLY] = PERIOD_MONTH,
+    };
+
+    if (ts_add_period(t->due, periods[t->recurrence], due) == 0)
+        return 0;
+    verr_add(errs, "value_error",
+             "Value error, the next occurrence would fall after year 9999",
+             NULL, "body", "due_date", -1);
+    return -1;
+}
+
 /*
  * Creates the next occurrence of t, which has just become completed, and
  * marks t as spawned.  Inside the caller's transaction.
@@ -273,19 +297,11 @@ static int same_task(const struct task *a, const struct task *b)
 static enum db_status spawn_next(struct req *r, struct task *t, int64_t *next_id,
                                  json_object *errs)
 {
-    static const enum period periods[] = {
-        [RECUR_DAILY] = PERIOD_DAY, [RECUR_WEEKLY] = PERIOD_WEEK,
-        [RECUR_MONTHLY] = PERIOD_MONTH,
-    };
     struct task next = *t;
     enum db_status st;
 
-    if (ts_add_period(t->due, periods[t->recurrence], &next.due) != 0) {
-        verr_add(errs, "value_error",
-                 "Value error, the next occurrence would fall after year 9999",
-                 NULL, "body", "due_date", -1);
+    if (next_due(t, &next.due, errs) != 0)
         return DB_ERROR;
-    }
     next.completed = 0;
     next.spawned = 0;
     st = db_task_insert(r->db, r->pool, &next);
@@ -298,8 +314,7 @@ static enum db_status spawn_next(struct req *r, struct task *t, int64_t *next_id
 
 /*
  * change_task() in a transaction, the row locked from the If-Match check to
- * the commit: for completing a recurring task, whose next occurrence is
- * created with it.
+ * the commit: for when the row changed between change_task()'s statements.
  */
 static int change_task_tx(struct req *r, int64_t id, const struct task *in,
                           unsigned present, int toggle)
@@ -337,8 +352,7 @@ static int change_task_tx(struct req *r, int64_t id, const struct task *in,
         status = reply_task(r, 200, &old);
         goto out;
     }
-    if (t.completed && !old.completed && t.recurrence != RECUR_NONE &&
-        !t.spawned) {
+    if (needs_next(&old, &t)) {
         st = spawn_next(r, &t, &next_id, errs);
         if (st != DB_OK && json_object_array_length(errs) > 0) {
             status = reply_invalid(r, errs);
@@ -372,8 +386,9 @@ out:
  *
  * One round trip: db_task_change() writes when every rule below holds, and
  * returns the row as it was, from which the answer is decided as
- * change_task_tx() decides it.  What the statement leaves to C (a next
- * occurrence to create) goes to change_task_tx(), which reads the row again.
+ * change_task_tx() decides it.  Completing a recurring task is left to C: a
+ * second statement writes it with its next occurrence, while the row is as
+ * read; if it is not, change_task_tx() decides again under a lock.
  */
 static int change_task(struct req *r, int64_t id, const struct task *in,
                        unsigned present, int toggle)
@@ -382,7 +397,7 @@ static int change_task(struct req *r, int64_t id, const struct task *in,
     struct task old, now, t;
     json_object *errs;
     enum db_status st;
-    int64_t *versions;
+    int64_t *versions, due, next_id;
     int written;
 
     if_match_versions(r, id, &versions, &c.nversions);
@@ -401,12 +416,23 @@ static int change_task(struct req *r, int64_t id, const struct task *in,
     if (toggle)
         t.completed = !t.completed;
     errs = verr_new();
-    if (task_check(&t, present, errs) > 0)
+    if (task_check(&t, present, errs) > 0 ||
+        (needs_next(&old, &t) && next_due(&t, &due, errs) != 0))
         return reply_invalid(r, errs);
     json_object_put(errs);
     if (same_task(&old, &t))
         return reply_task(r, 200, &old);
-    return change_task_tx(r, id, in, present, toggle);
+    /* The statement wrote nothing and only a next occurrence explains it. */
+    if (!needs_next(&old, &t))
+        return change_task_tx(r, id, in, present, toggle);
+    st = db_task_spawn(r->db, r->pool, &t, old.version, due, &next_id);
+    if (st == DB_NOT_FOUND)
+        return change_task_tx(r, id, in, present, toggle);
+    if (st != DB_OK)
+        return reply_db_error(r, st);
+    http_header(r, "Link", "<%s>; rel=\"next-occurrence\"",
+                task_path(r, t.user_id, next_id));
+    return reply_task(r, 200, &t);
 }
 
 /*

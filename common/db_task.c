@@ -110,6 +110,26 @@ static struct db_stmt task_change = {
 _Static_assert(TF_TITLE == 1 && TF_DESCRIPTION == 2 && TF_COMPLETED == 4 &&
                TF_PRIORITY == 8 && TF_TAGS == 16 && TF_DUE_DATE == 32 &&
                TF_RECURRENCE == 64, "task_change's SQL numbers the TF_* bits");
+/*
+ * Completing a recurring task: the update and the next occurrence in one
+ * statement, so in one transaction.  The caller read the row at version $10
+ * and decided from it; any change since makes this write nothing.
+ * $1 user, $2 id, $3..$9 fields as task_update, $11 the next due date.
+ */
+static struct db_stmt task_spawn = {
+    "task_spawn",
+    "WITH upd AS (UPDATE tasks SET title = $3, description = $4, completed = $5,"
+    " priority = $6, tags = " TAGS_IN(7) ", due_date = $8, recurrence = $9,"
+    " spawned = true, version = version + 1, updated_at = now()"
+    " WHERE user_id = $1 AND id = $2 AND version = $10::int8 AND NOT spawned"
+    " RETURNING *),"
+    " ins AS (INSERT INTO tasks (user_id, title, description, priority, tags,"
+    " due_date, recurrence)"
+    " SELECT user_id, title, description, priority, tags, $11::timestamptz,"
+    " recurrence FROM upd RETURNING id)"
+    " SELECT " TASK_COLS ", (SELECT id FROM ins) FROM upd",
+    0, 0,
+};
 /* A DELETE under If-Match in one round trip: no row is 404, a row with
  * false is 412.  $3: the versions If-Match accepts, NULL: any. */
 static struct db_stmt task_delete_if = {
@@ -321,6 +341,28 @@ enum db_status db_task_change(struct db *db, struct pool *p, const char *user_id
         task_from_row(p, res, 1, now);
         *written = 1;
     }
+    return DB_OK;
+}
+
+enum db_status db_task_spawn(struct db *db, struct pool *p, struct task *t,
+                             int64_t seen, int64_t next_due, int64_t *next_id)
+{
+    const char *vals[11];
+    enum db_status st;
+    PGresult *res;
+
+    vals[0] = t->user_id;
+    vals[1] = pool_printf(p, "%" PRId64, t->id);
+    field_params(p, t, vals + 2);
+    vals[9] = pool_printf(p, "%" PRId64, seen);
+    vals[10] = db_time_param(p, 1, next_due);
+    res = db_run(db, p, &task_spawn, 11, vals, PGRES_TUPLES_OK, &st);
+    if (res == NULL)
+        return st;
+    if (PQntuples(res) != 1)
+        return DB_NOT_FOUND;
+    task_from_row(p, res, 0, t);
+    *next_id = db_i64(PQgetvalue(res, 0, 13));
     return DB_OK;
 }
 

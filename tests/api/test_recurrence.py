@@ -225,3 +225,17 @@ def test_concurrent_completions_create_one_next_occurrence(api, user, db):
     spawned = [link_target(r, "next-occurrence") for r in results]
     assert len([s for s in spawned if s]) == 1, spawned
     assert count(api, db) == 2
+
+
+@pytest.mark.parametrize("complete", [c[1] for c in COMPLETERS], ids=[c[0] for c in COMPLETERS])
+def test_a_next_occurrence_after_year_9999_is_refused(api, user, db, complete):
+    # API.md: no new task.  The server has always refused the completion with
+    # a 422 too; whichever path completes the task must keep that answer.
+    t = api.create("Last", due_date="9999-12-31T12:00:00Z", recurrence="daily")
+    with db.unchanged(user):
+        r = complete(api, t)
+    assert r.status_code == 422, r.text
+    assert r.json() == {"detail": [{
+        "type": "value_error", "loc": ["body", "due_date"],
+        "msg": "Value error, the next occurrence would fall after year 9999"}]}
+    assert link_target(r, "next-occurrence") is None

@@ -3,9 +3,12 @@
  *
  * Every handler runs after dispatch() has matched the route and checked the
  * token for the path's user (r->param[0]); r->param[1] is the raw task id.
- * Single-task responses carry ETag "<id>.<version>".  Changes that belong
- * together (the update and the next occurrence of a recurring task) run in
- * one transaction, with the row locked while If-Match is checked.
+ * Single-task responses carry ETag "<id>.<version>".  Each endpoint costs
+ * one statement, so one round trip: the database checks If-Match (against
+ * the versions the list names) where it writes, and returns the row as it
+ * was for the handler to choose the answer.  Completing a recurring task
+ * takes a second statement, which writes the task and its next occurrence
+ * together, only if the row is still as the first one read it.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -58,9 +61,31 @@ static int task_id(struct req *r, int64_t *id)
     return 0;
 }
 
+static const char *etag_of(struct req *r, int64_t id, int64_t version)
+{
+    return pool_printf(r->pool, "\"%" PRId64 ".%" PRId64 "\"", id, version);
+}
+
 static const char *etag(struct req *r, const struct task *t)
 {
-    return pool_printf(r->pool, "\"%" PRId64 ".%" PRId64 "\"", t->id, t->version);
+    return etag_of(r, t->id, t->version);
+}
+
+/*
+ * The next entry of an ETag list from *list on, without the blanks around
+ * it: its start, and its length in *n; NULL when none is left.
+ */
+static const char *etag_next(const char **list, size_t *n)
+{
+    const char *s = *list + strspn(*list, " \t,"), *e = s + strcspn(s, ",");
+
+    *list = e;
+    if (*s == '\0')
+        return NULL;
+    *n = (size_t)(e - s);
+    while (*n > 0 && (s[*n - 1] == ' ' || s[*n - 1] == '\t'))
+        (*n)--;
+    return s;
 }
 
 /*
@@ -69,15 +94,10 @@ static const char *etag(struct req *r, const struct task *t)
  */
 static int etag_match(const char *list, const char *tag, int weak)
 {
-    const char *s = list, *e;
+    const char *s;
     size_t n, tn = strlen(tag);
 
-    while (*s != '\0') {
-        s += strspn(s, " \t,");
-        e = s + strcspn(s, ",");
-        n = (size_t)(e - s);
-        while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
-            n--;
+    while ((s = etag_next(&list, &n)) != NULL) {
         if (n == 1 && s[0] == '*')
             return 1;
         if (weak && n > 2 && strncmp(s, "W/", 2) == 0) {
@@ -86,9 +106,44 @@ static int etag_match(const char *list, const char *tag, int weak)
         }
         if (n == tn && memcmp(s, tag, n) == 0)
             return 1;
-        s = e;
     }
     return 0;
+}
+
+/*
+ * The versions of task id that r's If-Match accepts, for the database to
+ * check in the statement that writes: *out is NULL when any is (no If-Match,
+ * or "*"), else an array (pool-owned) of *n versions, possibly none.  An
+ * entry counts only when it is exactly etag_of() a version, so this agrees
+ * with etag_match(if_match, etag, 0) for every version of the task.
+ */
+static void if_match_versions(struct req *r, int64_t id, int64_t **out, size_t *n)
+{
+    const char *list = r->if_match, *prefix, *s, *tag;
+    size_t len, pn, max;
+    int64_t v;
+
+    *out = NULL;
+    *n = 0;
+    if (list == NULL)
+        return;
+    prefix = pool_printf(r->pool, "\"%" PRId64 ".", id);
+    pn = strlen(prefix);
+    max = strlen(list) / (pn + 2) + 1;
+    *out = pool_alloc(r->pool, max * sizeof **out);
+    while ((s = etag_next(&list, &len)) != NULL) {
+        if (len == 1 && s[0] == '*') {
+            *out = NULL;
+            *n = 0;
+            return;
+        }
+        if (len <= pn + 1 || memcmp(s, prefix, pn) != 0)
+            continue;
+        v = strtoll(s + pn, NULL, 10);
+        tag = etag_of(r, id, v);
+        if (strlen(tag) == len && memcmp(tag, s, len) == 0)
+            (*out)[(*n)++] = v;
+    }
 }
 
 /* Answers a single task: status, ETag and the JSON body. */
@@ -225,6 +280,30 @@ static int same_task(const struct task *a, const struct task *b)
            (!a->has_due || a->due == b->due) && a->recurrence == b->recurrence;
 }
 
+/* Whether t, which has just become completed, needs its next occurrence. */
+static int needs_next(const struct task *old, const struct task *t)
+{
+    return t->completed && !old->completed && t->recurrence != RECUR_NONE &&
+           !t->spawned;
+}
+
+/* The due date of the next occurrence of t into *due; else adds the error
+ * to errs and returns -1. */
+static int next_due(const struct task *t, int64_t *due, json_object *errs)
+{
+    static const enum period periods[] = {
+        [RECUR_DAILY] = PERIOD_DAY, [RECUR_WEEKLY] = PERIOD_WEEK,
+        [RECUR_MONTHLY] = PERIOD_MONTH,
+    };
+
+    if (ts_add_period(t->due, periods[t->recurrence], due) == 0)
+        return 0;
+    verr_add(errs, "value_error",
+             "Value error, the next occurrence would fall after year 9999",
+             NULL, "body", "due_date", -1);
+    return -1;
+}
+
 /*
  * Creates the next occurrence of t, which has just become completed, and
  * marks t as spawned.  Inside the caller's transaction.
@@ -232,19 +311,11 @@ static int same_task(const struct task *a, const struct task *b)
 static enum db_status spawn_next(struct req *r, struct task *t, int64_t *next_id,
                                  json_object *errs)
 {
-    static const enum period periods[] = {
-        [RECUR_DAILY] = PERIOD_DAY, [RECUR_WEEKLY] = PERIOD_WEEK,
-        [RECUR_MONTHLY] = PERIOD_MONTH,
-    };
     struct task next = *t;
     enum db_status st;
 
-    if (ts_add_period(t->due, periods[t->recurrence], &next.due) != 0) {
-        verr_add(errs, "value_error",
-                 "Value error, the next occurrence would fall after year 9999",
-                 NULL, "body", "due_date", -1);
+    if (next_due(t, &next.due, errs) != 0)
         return DB_ERROR;
-    }
     next.completed = 0;
     next.spawned = 0;
     st = db_task_insert(r->db, r->pool, &next);
@@ -256,17 +327,16 @@ static enum db_status spawn_next(struct req *r, struct task *t, int64_t *next_id
 }
 
 /*
- * The shared body of PUT, PATCH and PATCH .../complete: applies body (a
- * validated JSON object, or NULL) and, when toggle is set, flips completed;
- * then answers 200 with the task, 404, 412 or 422.
+ * change_task() in a transaction, the row locked from the If-Match check to
+ * the commit: for when the row changed between change_task()'s statements.
  */
-static int change_task(struct req *r, int64_t id, json_object *body, int toggle)
+static int change_task_tx(struct req *r, int64_t id, const struct task *in,
+                          unsigned present, int toggle)
 {
     struct task old, t;
     json_object *errs = verr_new();
     enum db_status st;
     int64_t next_id = 0;
-    unsigned present = 0;
     int status;
 
     st = db_begin(r->db);
@@ -283,8 +353,7 @@ static int change_task(struct req *r, int64_t id, json_object *body, int toggle)
         goto out;
     }
     t = old;
-    if (body != NULL)
-        task_parse(r->pool, body, &t, &present, errs);
+    task_merge(&t, in, present);
     if (toggle)
         t.completed = !t.completed;
     if (task_check(&t, present, errs) > 0) {
@@ -297,8 +366,7 @@ static int change_task(struct req *r, int64_t id, json_object *body, int toggle)
         status = reply_task(r, 200, &old);
         goto out;
     }
-    if (t.completed && !old.completed && t.recurrence != RECUR_NONE &&
-        !t.spawned) {
+    if (needs_next(&old, &t)) {
         st = spawn_next(r, &t, &next_id, errs);
         if (st != DB_OK && json_object_array_length(errs) > 0) {
             status = reply_invalid(r, errs);
@@ -326,12 +394,68 @@ out:
 }
 
 /*
+ * The shared body of PUT, PATCH and PATCH .../complete: sets the fields of
+ * in that present names (TF_* bits, from a validated body) and, when toggle
+ * is set, flips completed; then answers 200 with the task, 404, 412 or 422.
+ *
+ * One round trip: db_task_change() writes when every rule below holds, and
+ * returns the row as it was, from which the answer is decided as
+ * change_task_tx() decides it.  Completing a recurring task is left to C: a
+ * second statement writes it with its next occurrence, while the row is as
+ * read; if it is not, change_task_tx() decides again under a lock.
+ */
+static int change_task(struct req *r, int64_t id, const struct task *in,
+                       unsigned present, int toggle)
+{
+    struct task_change c = { in, present, toggle, NULL, 0 };
+    struct task old, now, t;
+    json_object *errs;
+    enum db_status st;
+    int64_t *versions, due, next_id;
+    int written;
+
+    if_match_versions(r, id, &versions, &c.nversions);
+    c.versions = versions;
+    st = db_task_change(r->db, r->pool, r->param[0], id, &c, &old, &now, &written);
+    if (st == DB_NOT_FOUND)
+        return http_error(r, 404, DETAIL_TASK_NOT_FOUND);
+    if (st != DB_OK)
+        return reply_db_error(r, st);
+    if (written)
+        return reply_task(r, 200, &now);
+    if (r->if_match && !etag_match(r->if_match, etag(r, &old), 0))
+        return http_error(r, 412, DETAIL_PRECONDITION);
+    t = old;
+    task_merge(&t, in, present);
+    if (toggle)
+        t.completed = !t.completed;
+    errs = verr_new();
+    if (task_check(&t, present, errs) > 0 ||
+        (needs_next(&old, &t) && next_due(&t, &due, errs) != 0))
+        return reply_invalid(r, errs);
+    json_object_put(errs);
+    if (same_task(&old, &t))
+        return reply_task(r, 200, &old);
+    /* The statement wrote nothing and only a next occurrence explains it. */
+    if (!needs_next(&old, &t))
+        return change_task_tx(r, id, in, present, toggle);
+    st = db_task_spawn(r->db, r->pool, &t, old.version, due, &next_id);
+    if (st == DB_NOT_FOUND)
+        return change_task_tx(r, id, in, present, toggle);
+    if (st != DB_OK)
+        return reply_db_error(r, st);
+    http_header(r, "Link", "<%s>; rel=\"next-occurrence\"",
+                task_path(r, t.user_id, next_id));
+    return reply_task(r, 200, &t);
+}
+
+/*
  * PUT or PATCH /api/{user}/tasks/{id}: a partial update (only the fields
  * present change); 200 with the task, 404, 412 on a stale If-Match, 422.
  */
 int task_update(struct req *r)
 {
-    struct task scratch;
+    struct task in;
     json_object *body, *errs;
     unsigned present;
     int64_t id;
@@ -344,13 +468,13 @@ int task_update(struct req *r)
         return r->status;
     errs = verr_new();
     bad_id = parse_task_id(r, &id, errs) != 0;
-    task_defaults(&scratch);
+    task_defaults(&in);
     if (body == NULL)
         verr_add(errs, "missing", "Field required", NULL, "body", NULL, -1);
-    if (body == NULL || task_parse(r->pool, body, &scratch, &present, errs) > 0 || bad_id)
+    if (body == NULL || task_parse(r->pool, body, &in, &present, errs) > 0 || bad_id)
         return reply_invalid(r, errs);
     json_object_put(errs);
-    return change_task(r, id, body, 0);
+    return change_task(r, id, &in, present, 0);
 }
 
 /*
@@ -359,8 +483,8 @@ int task_update(struct req *r)
  */
 int task_complete(struct req *r)
 {
-    struct task scratch;
-    json_object *body, *errs, *only, *v;
+    struct task in;
+    json_object *body, *errs, *v;
     unsigned present;
     int64_t id;
     int ok;
@@ -372,7 +496,7 @@ int task_complete(struct req *r)
     errs = verr_new();
     parse_task_id(r, &id, errs);
     if (body != NULL && !json_object_is_type(body, json_type_object))
-        task_parse(r->pool, body, &scratch, &present, errs);
+        task_parse(r->pool, body, &in, &present, errs);
     else if (body != NULL && json_object_object_get_ex(body, "completed", &v) &&
              !json_object_is_type(v, json_type_boolean))
         verr_add(errs, "bool_type", "Input should be a valid boolean", v,
@@ -380,43 +504,40 @@ int task_complete(struct req *r)
     if (json_object_array_length(errs) > 0)
         return reply_invalid(r, errs);
     json_object_put(errs);
+    task_defaults(&in);
     if (body == NULL || !json_object_object_get_ex(body, "completed", &v))
-        return change_task(r, id, NULL, 1);
-    only = json_own(r->pool, json_object_new_object());
-    json_object_object_add(only, "completed", json_object_get(v));
-    return change_task(r, id, only, 0);
+        return change_task(r, id, &in, 0, 1);
+    in.completed = json_object_get_boolean(v);
+    return change_task(r, id, &in, TF_COMPLETED, 0);
 }
 
-/* DELETE /api/{user}/tasks/{id}: 204; 404; 412 on a stale If-Match. */
+/*
+ * DELETE /api/{user}/tasks/{id}: 204; 404; 412 on a stale If-Match.  One
+ * statement either way: with If-Match, the database checks the versions it
+ * accepts.
+ */
 int task_delete(struct req *r)
 {
-    struct task t;
     enum db_status st;
-    int64_t id;
-    int status;
+    int64_t id, *versions;
+    size_t n;
+    int deleted;
 
     if (task_id(r, &id) != 0)
         return r->status;
     if (r->if_match == NULL) {
         st = db_task_delete(r->db, r->param[0], id);
-        if (st == DB_NOT_FOUND)
-            return http_error(r, 404, DETAIL_TASK_NOT_FOUND);
-        return st == DB_OK ? http_empty(r, 204) : reply_db_error(r, st);
+        deleted = 1;
+    } else {
+        if_match_versions(r, id, &versions, &n);
+        st = db_task_delete_if(r->db, r->pool, r->param[0], id, versions, n,
+                               &deleted);
     }
-    st = db_begin(r->db);
-    if (st == DB_OK)
-        st = db_task_get(r->db, r->pool, r->param[0], id, 1, &t);
     if (st == DB_NOT_FOUND)
-        status = http_error(r, 404, DETAIL_TASK_NOT_FOUND);
-    else if (st != DB_OK)
-        status = reply_db_error(r, st);
-    else if (!etag_match(r->if_match, etag(r, &t), 0))
-        status = http_error(r, 412, DETAIL_PRECONDITION);
-    else if ((st = db_task_delete(r->db, r->param[0], id)) != DB_OK ||
-             (st = db_commit(r->db)) != DB_OK)
-        status = reply_db_error(r, st);
-    else
-        status = http_empty(r, 204);
-    db_rollback(r->db);
-    return status;
+        return http_error(r, 404, DETAIL_TASK_NOT_FOUND);
+    if (st != DB_OK)
+        return reply_db_error(r, st);
+    if (!deleted)
+        return http_error(r, 412, DETAIL_PRECONDITION);
+    return http_empty(r, 204);
 }

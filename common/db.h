@@ -70,7 +70,46 @@ enum db_status db_task_get(struct db *db, struct pool *p, const char *user_id,
 enum db_status db_task_insert(struct db *db, struct pool *p, struct task *t);
 /* Writes every field of t and bumps its version; t gets the new row. */
 enum db_status db_task_update(struct db *db, struct pool *p, struct task *t);
+
+/*
+ * A partial update of one task, as one statement.  versions (n of them) are
+ * those an If-Match accepts; NULL: any.
+ */
+struct task_change {
+    const struct task *in;      /* the new values of the fields present names */
+    unsigned present;           /* TF_* bits */
+    int toggle;                 /* flip completed (TF_COMPLETED not present) */
+    const int64_t *versions;
+    size_t nversions;
+};
+
+/*
+ * Locks the task, and updates it (bumping its version) only when its version
+ * is accepted, the change keeps a recurrence's due date, the new row differs
+ * from the old, and it does not complete a recurring task not yet spawned
+ * (that needs a new task: the caller's transaction).  *old gets the row as it
+ * was; *written says whether it was updated, and then *now gets the new row.
+ * DB_NOT_FOUND: no such task for this user.
+ */
+enum db_status db_task_change(struct db *db, struct pool *p, const char *user_id,
+                              int64_t id, const struct task_change *c,
+                              struct task *old, struct task *now, int *written);
+/*
+ * Writes every field of t, a recurring task becoming completed, marks it
+ * spawned and inserts its next occurrence (t's fields, pending, due at
+ * next_due), in one statement; only while the row is still at version seen
+ * and not spawned.  t gets the new row, *next_id the new task's id.
+ * DB_NOT_FOUND: the task is gone or was changed since it was read.
+ */
+enum db_status db_task_spawn(struct db *db, struct pool *p, struct task *t,
+                             int64_t seen, int64_t next_due, int64_t *next_id);
 enum db_status db_task_delete(struct db *db, const char *user_id, int64_t id);
+/* Deletes the task when its version is one of versions (NULL: any); *deleted
+ * says whether it did.  DB_NOT_FOUND: no such task for this user. */
+enum db_status db_task_delete_if(struct db *db, struct pool *p,
+                                 const char *user_id, int64_t id,
+                                 const int64_t *versions, size_t nversions,
+                                 int *deleted);
 
 /* ---------------------------------------------------- users (db_auth.c) */
 

@@ -39,6 +39,84 @@ static struct db_stmt task_update = {
     " updated_at = now()"
     " WHERE user_id = $1 AND id = $2 RETURNING " TASK_COLS, DB_BINARY, 0,
 };
+/*
+ * A partial update in one round trip.  old locks the row and computes the new
+ * value of each field: the parameter when $3 has its TF_* bit, else the
+ * stored one ($11 toggles completed).  upd writes only when the If-Match
+ * versions ($12, NULL: any) accept the row, a recurrence keeps its due date,
+ * something changes, and no next occurrence is due (completing a recurring
+ * task not yet spawned: the caller does that in a transaction).  The answer
+ * is the old row, then the new one when it was written.  The decisions made
+ * from the old row (404, 412, 422, no change, spawn) stay with the caller.
+ * $1 user, $2 id, $3 TF_* bits, $4..$10 fields as task_update's $3..$9.
+ */
+#define TF_BIT(bit) "$3::int & " #bit " <> 0"
+#define NEW(bit, param, col) \
+    "CASE WHEN " TF_BIT(bit) " THEN " param " ELSE " col " END AS n_" col
+static struct db_stmt task_change = {
+    "task_change",
+    "WITH old AS (SELECT *, "
+    NEW(1, "$4::text", "title") ", "
+    NEW(2, "$5::text", "description") ", "
+    "CASE WHEN " TF_BIT(4) " THEN $6::boolean"
+    " WHEN $11::boolean THEN NOT completed ELSE completed END AS n_completed, "
+    NEW(8, "$7::task_priority", "priority") ", "
+    NEW(16, "$8::text[]", "tags") ", "
+    NEW(32, "$9::timestamptz", "due_date") ", "
+    NEW(64, "$10::task_recurrence", "recurrence")
+    " FROM tasks WHERE user_id = $1 AND id = $2 FOR UPDATE),"
+    " upd AS (UPDATE tasks t SET title = o.n_title,"
+    " description = o.n_description, completed = o.n_completed,"
+    " priority = o.n_priority, tags = o.n_tags, due_date = o.n_due_date,"
+    " recurrence = o.n_recurrence, version = t.version + 1, updated_at = now()"
+    " FROM old o WHERE t.user_id = $1 AND t.id = $2"
+    " AND ($12::int8[] IS NULL OR o.version = ANY ($12::int8[]))"
+    " AND (o.n_recurrence IS NULL OR o.n_due_date IS NOT NULL)"
+    " AND (o.n_title, o.n_description, o.n_completed, o.n_priority, o.n_tags,"
+    "  o.n_due_date, o.n_recurrence) IS DISTINCT FROM (o.title, o.description,"
+    "  o.completed, o.priority, o.tags, o.due_date, o.recurrence)"
+    " AND NOT (o.n_completed AND NOT o.completed"
+    "  AND o.n_recurrence IS NOT NULL AND NOT o.spawned)"
+    " RETURNING t.*)"
+    " SELECT " TASK_COLS ", false AS written FROM old"
+    " UNION ALL SELECT " TASK_COLS ", true FROM upd ORDER BY written",
+    DB_BINARY, 0,
+};
+_Static_assert(TF_TITLE == 1 && TF_DESCRIPTION == 2 && TF_COMPLETED == 4 &&
+               TF_PRIORITY == 8 && TF_TAGS == 16 && TF_DUE_DATE == 32 &&
+               TF_RECURRENCE == 64, "task_change's SQL numbers the TF_* bits");
+/*
+ * Completing a recurring task: the update and the next occurrence in one
+ * statement, so in one transaction.  The caller read the row at version $10
+ * and decided from it; any change since makes this write nothing.
+ * $1 user, $2 id, $3..$9 fields as task_update, $11 the next due date.
+ */
+static struct db_stmt task_spawn = {
+    "task_spawn",
+    "WITH upd AS (UPDATE tasks SET title = $3, description = $4, completed = $5,"
+    " priority = $6, tags = $7::text[], due_date = $8, recurrence = $9,"
+    " spawned = true, version = version + 1, updated_at = now()"
+    " WHERE user_id = $1 AND id = $2 AND version = $10::int8 AND NOT spawned"
+    " RETURNING *),"
+    " ins AS (INSERT INTO tasks (user_id, title, description, priority, tags,"
+    " due_date, recurrence)"
+    " SELECT user_id, title, description, priority, tags, $11::timestamptz,"
+    " recurrence FROM upd RETURNING id)"
+    " SELECT " TASK_COLS ", (SELECT id FROM ins) FROM upd",
+    DB_BINARY, 0,
+};
+/* A DELETE under If-Match in one round trip: no row is 404, a row with
+ * false is 412.  $3: the versions If-Match accepts, NULL: any. */
+static struct db_stmt task_delete_if = {
+    "task_delete_if",
+    "WITH old AS (SELECT version FROM tasks"
+    " WHERE user_id = $1 AND id = $2 FOR UPDATE),"
+    " del AS (DELETE FROM tasks t USING old"
+    " WHERE t.user_id = $1 AND t.id = $2"
+    " AND ($3::int8[] IS NULL OR old.version = ANY ($3::int8[])) RETURNING t.id)"
+    " SELECT EXISTS (SELECT 1 FROM del) FROM old",
+    0, 0,
+};
 /* Deleting twice deletes once: safe to send again. */
 static struct db_stmt task_delete = {
     "task_delete", "DELETE FROM tasks WHERE user_id = $1 AND id = $2", 1, 0,
@@ -153,6 +231,91 @@ enum db_status db_task_update(struct db *db, struct pool *p, struct task *t)
     if (PQntuples(res) != 1)
         return DB_NOT_FOUND;
     db_task_row(p, res, 0, t);
+    return DB_OK;
+}
+
+/* An int8[] parameter: versions as an array literal, or NULL for any. */
+static const char *versions_param(struct pool *p, const int64_t *v, size_t n)
+{
+    const char *s = "{";
+    size_t i;
+
+    if (v == NULL)
+        return NULL;
+    for (i = 0; i < n; i++)
+        s = pool_printf(p, "%s%s%" PRId64, s, i ? "," : "", v[i]);
+    return pool_printf(p, "%s}", s);
+}
+
+enum db_status db_task_change(struct db *db, struct pool *p, const char *user_id,
+                              int64_t id, const struct task_change *c,
+                              struct task *old, struct task *now, int *written)
+{
+    const char *vals[12];
+    enum db_status st;
+    PGresult *res;
+
+    vals[0] = user_id;
+    vals[1] = pool_printf(p, "%" PRId64, id);
+    vals[2] = pool_printf(p, "%u", c->present);
+    field_params(p, c->in, vals + 3);
+    vals[10] = c->toggle ? "true" : "false";
+    vals[11] = versions_param(p, c->versions, c->nversions);
+    *written = 0;
+    res = db_run(db, p, &task_change, 12, vals, PGRES_TUPLES_OK, &st);
+    if (res == NULL)
+        return st;
+    if (PQntuples(res) == 0)
+        return DB_NOT_FOUND;
+    db_task_row(p, res, 0, old);
+    if (PQntuples(res) == 2) {
+        db_task_row(p, res, 1, now);
+        *written = 1;
+    }
+    return DB_OK;
+}
+
+enum db_status db_task_spawn(struct db *db, struct pool *p, struct task *t,
+                             int64_t seen, int64_t next_due, int64_t *next_id)
+{
+    const char *vals[11];
+    enum db_status st;
+    PGresult *res;
+
+    vals[0] = t->user_id;
+    vals[1] = pool_printf(p, "%" PRId64, t->id);
+    field_params(p, t, vals + 2);
+    vals[9] = pool_printf(p, "%" PRId64, seen);
+    vals[10] = db_time_param(p, 1, next_due);
+    res = db_run(db, p, &task_spawn, 11, vals, PGRES_TUPLES_OK, &st);
+    if (res == NULL)
+        return st;
+    if (PQntuples(res) != 1)
+        return DB_NOT_FOUND;
+    db_task_row(p, res, 0, t);
+    *next_id = db_be64(PQgetvalue(res, 0, TASK_NCOLS));
+    return DB_OK;
+}
+
+enum db_status db_task_delete_if(struct db *db, struct pool *p,
+                                 const char *user_id, int64_t id,
+                                 const int64_t *versions, size_t nversions,
+                                 int *deleted)
+{
+    const char *vals[3];
+    enum db_status st;
+    PGresult *res;
+
+    vals[0] = user_id;
+    vals[1] = pool_printf(p, "%" PRId64, id);
+    vals[2] = versions_param(p, versions, nversions);
+    *deleted = 0;
+    res = db_run(db, p, &task_delete_if, 3, vals, PGRES_TUPLES_OK, &st);
+    if (res == NULL)
+        return st;
+    if (PQntuples(res) == 0)
+        return DB_NOT_FOUND;
+    *deleted = PQgetvalue(res, 0, 0)[0] == 't';
     return DB_OK;
 }
 

@@ -223,6 +223,28 @@ int task_parse(struct pool *p, json_object *body, struct task *t,
     return (int)(json_object_array_length(errs) - before);
 }
 
+void task_merge(struct task *t, const struct task *src, unsigned present)
+{
+    if (present & TF_TITLE)
+        t->title = src->title;
+    if (present & TF_DESCRIPTION)
+        t->description = src->description;
+    if (present & TF_COMPLETED)
+        t->completed = src->completed;
+    if (present & TF_PRIORITY)
+        t->priority = src->priority;
+    if (present & TF_TAGS) {
+        t->tags = src->tags;
+        t->ntags = src->ntags;
+    }
+    if (present & TF_DUE_DATE) {
+        t->has_due = src->has_due;
+        t->due = src->due;
+    }
+    if (present & TF_RECURRENCE)
+        t->recurrence = src->recurrence;
+}
+
 int task_check(const struct task *t, unsigned present, json_object *errs)
 {
     if (t->recurrence == RECUR_NONE || t->has_due)

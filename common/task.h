@@ -69,6 +69,9 @@ void task_defaults(struct task *t);
 /* Returns the number of errors added. */
 int task_parse(struct pool *p, json_object *body, struct task *t,
                unsigned *present, json_object *errs);
+/* Copies the fields of src that present names (TF_* bits) into t: a
+ * partial update applied to a stored task.  Strings are shared, not copied. */
+void task_merge(struct task *t, const struct task *src, unsigned present);
 /* Cross-field rules on the final state; present says what the body set. */
 int task_check(const struct task *t, unsigned present, json_object *errs);
 void task_write(struct buf *b, const struct task *t);

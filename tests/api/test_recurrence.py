@@ -65,6 +65,43 @@ def test_completing_a_daily_task_creates_the_next_one(api, user, db, complete):
     assert api.fetch(t["id"]) == done
 
 
+@pytest.mark.parametrize("complete", [c[1] for c in COMPLETERS], ids=[c[0] for c in COMPLETERS])
+def test_completing_under_a_current_if_match_creates_the_next_one(api, user, db, complete):
+    t = api.create("Water plants", due_date=DUE, recurrence="daily")
+    tag = api.get(t["id"]).headers["ETag"]
+    real = api.request
+
+    def with_tag(method, p="", **kw):
+        return real(method, p, headers={"If-Match": tag}, **kw)
+
+    api.request = with_tag
+    try:
+        r = complete(api, t)
+    finally:
+        api.request = real
+    assert r.status_code == 200, r.text
+    assert r.headers["ETag"] != tag
+    nxt = api.fetch(spawn_target(r, user))
+    assert nxt["due_date"] == "2026-12-01T17:00:00Z"
+    assert count(api, db) == 2
+
+
+def test_completing_with_other_changes_carries_them_to_the_next_one(api, user, db):
+    # The next occurrence is made from the task as this request leaves it.
+    t = api.create("Water plants", due_date=DUE, recurrence="daily", tags=["home"])
+    r = api.put(t["id"], json={"completed": True, "title": "Water the plants",
+                               "due_date": "2026-12-05T08:00:00Z", "priority": "low"})
+    assert r.status_code == 200, r.text
+    done = r.json()
+    assert (done["title"], done["due_date"], done["priority"]) == (
+        "Water the plants", "2026-12-05T08:00:00Z", "low")
+    nxt = api.fetch(spawn_target(r, user))
+    assert (nxt["title"], nxt["due_date"], nxt["priority"], nxt["tags"]) == (
+        "Water the plants", "2026-12-06T08:00:00Z", "low", ["home"])
+    assert nxt["completed"] is False
+    assert count(api, db) == 2
+
+
 @pytest.mark.parametrize("recurrence, due, next_due", [
     ("daily", "2026-12-31T23:30:00Z", "2027-01-01T23:30:00Z"),
     ("daily", "2028-02-28T08:00:00Z", "2028-02-29T08:00:00Z"),
@@ -188,3 +225,17 @@ def test_concurrent_completions_create_one_next_occurrence(api, user, db):
     spawned = [link_target(r, "next-occurrence") for r in results]
     assert len([s for s in spawned if s]) == 1, spawned
     assert count(api, db) == 2
+
+
+@pytest.mark.parametrize("complete", [c[1] for c in COMPLETERS], ids=[c[0] for c in COMPLETERS])
+def test_a_next_occurrence_after_year_9999_is_refused(api, user, db, complete):
+    # API.md: no new task.  The server has always refused the completion with
+    # a 422 too; whichever path completes the task must keep that answer.
+    t = api.create("Last", due_date="9999-12-31T12:00:00Z", recurrence="daily")
+    with db.unchanged(user):
+        r = complete(api, t)
+    assert r.status_code == 422, r.text
+    assert r.json() == {"detail": [{
+        "type": "value_error", "loc": ["body", "due_date"],
+        "msg": "Value error, the next occurrence would fall after year 9999"}]}
+    assert link_target(r, "next-occurrence") is None

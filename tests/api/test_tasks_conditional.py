@@ -2,10 +2,12 @@
 protection (If-Match)."""
 
 import re
+import threading
 
 import pytest
+import requests
 
-from helpers import assert_detail
+from helpers import assert_detail, url
 
 STRONG_ETAG = re.compile(r'^"[\x21\x23-\x7e]+"$')
 
@@ -170,3 +172,147 @@ def test_empty_update_with_current_if_match_keeps_the_tag(api):
     r = api.patch(t["id"], json={}, headers={"If-Match": tag})
     assert r.status_code == 200, r.text
     assert etag_of(r) == tag
+
+
+def version_of(tag):
+    """The version an ETag "<id>.<version>" names."""
+    return int(tag.strip('"').rsplit(".", 1)[1])
+
+
+@pytest.mark.parametrize("method, suffix, body", WRITES, ids=WRITE_IDS)
+@pytest.mark.parametrize("form", ["other task", "leading zero", "plus sign",
+                                  "unquoted", "too large", "next version"])
+def test_if_match_naming_another_version_is_412(api, user, db, method, suffix, body, form):
+    # Only a tag exactly equal to the task's ETag matches: not another task's
+    # tag with the same version, not the same number written differently.
+    # (A plain task: test_stale_if_match_is_412_and_changes_nothing has a
+    # recurring one.)
+    other = api.create("other")
+    t = api.create("x", due_date=DUE)
+    tag = etag_of(api.get(t["id"]))
+    assert etag_of(api.get(other["id"])) == f'"{other["id"]}.{version_of(tag)}"'
+    value = {
+        "other task": f'"{other["id"]}.{version_of(tag)}"',
+        "leading zero": f'"{t["id"]}.0{version_of(tag)}"',
+        "plus sign": f'"{t["id"]}.+{version_of(tag)}"',
+        "unquoted": tag.strip('"'),
+        "too large": f'"{t["id"]}.{2**64 + version_of(tag)}"',
+        "next version": f'"{t["id"]}.{version_of(tag) + 1}"',
+    }[form]
+    with db.unchanged(user):
+        r = api.request(method, f"{t['id']}{suffix}", json=body, headers={"If-Match": value})
+    assert_detail(r, 412, "Precondition Failed")
+
+
+@pytest.mark.parametrize("body", [{}, {"title": "x"}, {"recurrence": "weekly"},
+                                  {"due_date": None}, {"title": None}],
+                         ids=["no-op", "same title", "recurrence", "clear due", "bad title"])
+@pytest.mark.parametrize("method", ["PUT", "PATCH"])
+def test_stale_if_match_is_412_before_anything_else_is_judged(api, user, db, method, body):
+    # A body that would change nothing, or break the recurrence rule, still
+    # gets 412 under a stale tag; only a body that is invalid on its own is 422.
+    t = api.create("x", due_date=DUE, recurrence="daily")
+    old = stale_tag(api, t)
+    with db.unchanged(user):
+        r = api.request(method, t["id"], json=body, headers={"If-Match": old})
+    if body == {"title": None}:
+        assert r.status_code == 422, r.text
+    else:
+        assert_detail(r, 412, "Precondition Failed")
+
+
+def test_no_op_update_under_current_if_match_keeps_the_tag(api, user, db):
+    t = api.create("x", tags=["a"])
+    tag = etag_of(api.get(t["id"]))
+    with db.unchanged(user):
+        r = api.put(t["id"], json={"title": " x ", "tags": ["a", "a"]},
+                    headers={"If-Match": tag})
+    assert r.status_code == 200, r.text
+    assert etag_of(r) == tag
+    assert r.json() == t
+
+
+@pytest.mark.parametrize("method, suffix, body", WRITES, ids=WRITE_IDS)
+@pytest.mark.parametrize("value", ["*", '"1.1"'], ids=["star", "tag"])
+def test_if_match_on_a_missing_task_is_404(api, method, suffix, body, value):
+    t = api.create("x")
+    assert api.delete(t["id"]).status_code == 204
+    r = api.request(method, f"{t['id']}{suffix}", json=body, headers={"If-Match": value})
+    assert_detail(r, 404, "Task not found")
+
+
+def test_delete_with_if_match_star_or_a_list_holding_the_tag(api):
+    a, b = api.create("a"), api.create("b")
+    r = api.delete(a["id"], headers={"If-Match": "*"})
+    assert r.status_code == 204, r.text
+    tag = etag_of(api.get(b["id"]))
+    r = api.delete(b["id"], headers={"If-Match": f'"nope", W/{tag}, {tag}'})
+    assert r.status_code == 204, r.text
+    assert api.list().json() == []
+
+
+# --------------------------------------------------------------------------
+# Concurrent writers
+
+
+def race(n, work):
+    """Runs work(i) in n threads at once, each on its own connection; returns
+    the responses in the order of i."""
+    results = [None] * n
+    start = threading.Barrier(n)
+
+    def run(i):
+        with requests.Session() as s:
+            s.trust_env = False
+            start.wait()
+            results[i] = work(s, i)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    return results
+
+
+def test_concurrent_updates_lose_none(api, user, db):
+    # 8 writers, 3 changing updates each and one that changes nothing: every
+    # change gets its own version, and the task ends at 1 + the changes.
+    t = api.create("shared")
+    auth = {"Authorization": f"Bearer {api.token}"}
+    target = url(api.path(t["id"]))
+
+    def work(s, i):
+        out = []
+        for k in range(3):
+            out.append(s.put(target, json={"title": f"writer {i} edit {k}"},
+                             headers=auth, timeout=30))
+        out.append(s.patch(target, json={}, headers=auth, timeout=30))
+        return out
+
+    results = [r for rs in race(8, work) for r in rs]
+    assert all(r.status_code == 200 for r in results), [r.status_code for r in results]
+    changed = [version_of(etag_of(r)) for r in results
+               if r.request.method == "PUT"]
+    assert sorted(changed) == list(range(2, 2 + 24))      # no two writes share a version
+    final = api.get(t["id"])
+    assert version_of(etag_of(final)) == 1 + 24
+    assert final.json()["title"] in {f"writer {i} edit 2" for i in range(8)}
+    if db.available():
+        assert db.scalar("SELECT version FROM tasks WHERE user_id = :'u' AND id = :'id'",
+                         u=user, id=t["id"]) == "25"
+
+
+def test_concurrent_updates_with_the_same_tag_only_one_wins(api, user, db):
+    t = api.create("shared")
+    tag = etag_of(api.get(t["id"]))
+    auth = {"Authorization": f"Bearer {api.token}", "If-Match": tag}
+    target = url(api.path(t["id"]))
+
+    results = race(8, lambda s, i: s.patch(target, json={"title": f"writer {i}"},
+                                           headers=auth, timeout=30))
+    codes = sorted(r.status_code for r in results)
+    assert codes == [200] + [412] * 7, codes
+    winner = next(r for r in results if r.status_code == 200)
+    assert api.fetch(t["id"]) == winner.json()
+    assert version_of(etag_of(api.get(t["id"]))) == version_of(tag) + 1

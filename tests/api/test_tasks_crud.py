@@ -284,6 +284,47 @@ def test_empty_update_changes_nothing(api, user, db, method):
 
 
 @pytest.mark.parametrize("method", ["PUT", "PATCH"])
+def test_update_to_the_stored_values_changes_nothing(api, user, db, method):
+    # The same values, written differently (untrimmed, duplicate tags, another
+    # offset), are no change: same task, same ETag, updated_at unmoved.
+    t = api.create("Same", description="d", priority="high", tags=["a", "b"],
+                   due_date="2026-11-30T17:00:00Z", recurrence="weekly")
+    etag = api.get(t["id"]).headers.get("ETag")
+    body = {"title": "  Same ", "description": "d", "priority": "high",
+            "tags": [" a", "b", "a"], "due_date": "2026-11-30T18:00:00+01:00",
+            "recurrence": "weekly", "completed": False}
+    with db.unchanged(user):
+        r = api.request(method, t["id"], json=body)
+    assert r.status_code == 200, r.text
+    assert r.json() == t
+    assert r.headers.get("ETag") == etag
+
+
+@pytest.mark.parametrize("method, suffix, body", [
+    ("PUT", "", {"title": "mine now"}),
+    ("PATCH", "", {"title": "mine now"}),
+    ("PATCH", "", {}),
+    ("PATCH", "/complete", None),
+    ("PATCH", "/complete", {"completed": True}),
+    ("DELETE", "", None),
+])
+@pytest.mark.parametrize("if_match", [None, "*", "tag"])
+def test_writes_to_another_users_task_are_404(api, db, make_client, method, suffix,
+                                              body, if_match):
+    owner = make_client()
+    t = owner.create("theirs", due_date="2026-11-30T17:00:00Z", recurrence="daily")
+    headers = {}
+    if if_match == "*":
+        headers["If-Match"] = "*"
+    elif if_match == "tag":
+        headers["If-Match"] = owner.get(t["id"]).headers["ETag"]
+    with db.unchanged(owner.user, api.user):
+        r = api.request(method, f"{t['id']}{suffix}", json=body, headers=headers)
+    assert_detail(r, 404, "Task not found")
+    assert owner.fetch(t["id"]) == t
+
+
+@pytest.mark.parametrize("method", ["PUT", "PATCH"])
 def test_update_ignores_server_assigned_and_unknown_fields(api, user, method):
     t = api.create("x")
     r = api.request(method, t["id"], json={

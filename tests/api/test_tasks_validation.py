@@ -183,6 +183,35 @@ def test_adding_recurrence_to_a_task_without_due_date_is_rejected(api, user, db,
     assert api.fetch(t["id"])["recurrence"] is None
 
 
+RECURRENCE_RULE = [
+    # (stored due date, body, the whole 422 body)
+    (DUE, {"due_date": None},
+     [{"type": "value_error", "loc": ["body", "due_date"],
+       "msg": "Value error, a recurring task needs a due_date"}]),
+    (DUE, {"due_date": None, "recurrence": "weekly"},
+     [{"type": "value_error", "loc": ["body", "recurrence"],
+       "msg": "Value error, a recurrence needs a due_date"}]),
+    (None, {"recurrence": "monthly", "title": "renamed"},
+     [{"type": "value_error", "loc": ["body", "recurrence"],
+       "msg": "Value error, a recurrence needs a due_date"}]),
+]
+
+
+@pytest.mark.parametrize("method", ["PUT", "PATCH"])
+@pytest.mark.parametrize("due, body, expected", RECURRENCE_RULE,
+                         ids=["clear due", "clear due, set recurrence", "recurrence only"])
+def test_recurrence_rule_on_update_answers_exactly(api, user, db, method, due, body,
+                                                   expected):
+    # The error names the field the client got wrong, and nothing is written.
+    t = api.create("x", due_date=due, recurrence="daily" if due else None)
+    tag = api.get(t["id"]).headers["ETag"]
+    with db.unchanged(user):
+        r = api.request(method, t["id"], json=body, headers={"If-Match": tag})
+    assert r.status_code == 422, r.text
+    assert r.json() == {"detail": expected}
+    assert api.get(t["id"]).headers["ETag"] == tag
+
+
 @pytest.mark.parametrize("body", [{"completed": "yes"}, {"completed": None},
                                   {"completed": 1}])
 def test_complete_with_a_bad_body_is_rejected(api, user, db, body):

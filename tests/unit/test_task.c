@@ -189,6 +189,68 @@ static const char *written(const struct task *t)
     return b->data;
 }
 
+/* A partial update: the fields the body names change, even to null; the
+ * rest, and what the server owns, stay as stored. */
+static void merge_changes_only_present_fields(void **state)
+{
+    const char *tags[] = { "home", "x" };
+    struct task stored, in, t;
+    unsigned present;
+    const char *e;
+
+    (void)state;
+    task_defaults(&stored);
+    stored.id = 7;
+    stored.user_id = "u";
+    stored.title = "Old";
+    stored.description = "keep";
+    stored.priority = PRIORITY_HIGH;
+    stored.tags = tags;
+    stored.ntags = 2;
+    stored.has_due = 1;
+    stored.due = INT64_C(1796058000000000);
+    stored.recurrence = RECUR_DAILY;
+    stored.version = 3;
+    stored.spawned = 1;
+
+    assert_int_equal(parse("{\"title\": \" New \", \"due_date\": null,"
+                           " \"recurrence\": null, \"completed\": true}",
+                           &in, &present, &e), 0);
+    t = stored;
+    task_merge(&t, &in, present);
+    assert_string_equal(t.title, "New");
+    assert_false(t.has_due);
+    assert_int_equal(t.recurrence, RECUR_NONE);
+    assert_true(t.completed);
+    assert_string_equal(t.description, "keep");
+    assert_int_equal(t.priority, PRIORITY_HIGH);
+    assert_int_equal(t.ntags, 2);
+    assert_int_equal(t.id, 7);
+    assert_int_equal(t.version, 3);
+    assert_true(t.spawned);
+
+    assert_int_equal(parse("{\"description\": null, \"tags\": []}", &in,
+                           &present, &e), 0);
+    t = stored;
+    task_merge(&t, &in, present);
+    assert_null(t.description);
+    assert_int_equal(t.ntags, 0);
+    assert_string_equal(t.title, "Old");
+    assert_true(t.has_due);
+    assert_int_equal(t.recurrence, RECUR_DAILY);
+
+    assert_int_equal(parse("{}", &in, &present, &e), 0);
+    t = stored;
+    task_merge(&t, &in, present);
+    assert_ptr_equal(t.title, stored.title);
+    assert_ptr_equal(t.description, stored.description);
+    assert_false(t.completed);
+    assert_int_equal(t.priority, PRIORITY_HIGH);
+    assert_ptr_equal(t.tags, stored.tags);
+    assert_int_equal(t.due, stored.due);
+    assert_int_equal(t.recurrence, RECUR_DAILY);
+}
+
 static void json_form(void **state)
 {
     const char *tags[] = { "home" };
@@ -265,6 +327,7 @@ int main(void)
         cmocka_unit_test(nulls_only_where_allowed),
         cmocka_unit_test(limits_count_code_points),
         cmocka_unit_test(recurrence_needs_a_due_date),
+        cmocka_unit_test(merge_changes_only_present_fields),
         cmocka_unit_test(json_form),
         cmocka_unit_test(json_form_matches_json_c),
     };

@@ -190,6 +190,26 @@ static void fcgi_write(void *ctx, const char *buf, size_t n)
 }
 
 /*
+ * libfcgi closes a connection gracefully: shutdown(), then up to 2 s of
+ * poll() and read() until the web server closes its end, so that nothing it
+ * sent is left unread (which would reset the connection before it read the
+ * answer).  Once the request's input is read to its end (it usually sits
+ * in libfcgi's buffer already; at most 64 KiB more is read), nothing is
+ * left: the worker closes at once and takes the next request, three system
+ * calls and a wait for nginx sooner.
+ */
+static void close_at_once(FCGX_Request *fr)
+{
+    char buf[4096];
+    int n, left = 16;
+
+    while (left-- > 0 && (n = FCGX_GetStr(buf, sizeof buf, fr->in)) > 0)
+        ;
+    if (FCGX_HasSeenEOF(fr->in))
+        FCGX_Detach(fr);
+}
+
+/*
  * The worker: serves FastCGI requests on a->sock until told to stop or
  * max_requests are served, keeping its scoreboard slot up to date.
  */
@@ -243,6 +263,7 @@ static int serve_fcgi(struct app *a, struct sb_slot *slot)
         }
         slot_busy(slot);
         serve(a, fcgi_param, fcgi_read, fcgi_write, &fr);
+        close_at_once(&fr);
         FCGX_Finish_r(&fr);
         slot->db_up = db_is_up(a->db);
         slot_done(slot);

@@ -7,9 +7,11 @@
  * "$n IS NULL OR ..." that keeps an index out), and every order walks an
  * index led by user_id.  The statement returns the page (one row more than
  * the limit, to tell whether more remain) and, in each row, the total from
- * the same snapshot: task_counts for a status filter alone (schema/003),
- * else a count of the matching rows.  A cursor page starts with a row
- * comparison on (sort key, id), so it costs what the first page costs.
+ * the same snapshot: from the counts schema/003's triggers keep when the
+ * filters are status, priority or one tag, else a count of the matching
+ * rows.  A cursor page starts with a row comparison on (sort key, id), so it
+ * costs what the first page costs.  The SQL of a shape is built once and
+ * kept for the life of the process.
  */
 #include <inttypes.h>
 #include <stdarg.h>
@@ -46,7 +48,6 @@ static const struct {
     [SORT_UPDATED] = { "updated_at", "timestamptz" },
     [SORT_TITLE] = { "title COLLATE \"C\"", "text COLLATE \"C\"" },
     [SORT_DUE_DATE] = { NULL, "timestamptz" },
-    /* tasks.priority: the enum, not the text output column of that name. */
     [SORT_PRIORITY] = { "tasks.priority", "task_priority" },
 };
 

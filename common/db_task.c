@@ -172,20 +172,30 @@ void db_task_row(struct pool *p, PGresult *res, int i, struct task *t)
 }
 
 
+/* Runs s and reads the one task it returns into t (the result in *res when
+ * res is not NULL); DB_NOT_FOUND when it returned none. */
+static enum db_status one_task(struct db *db, struct pool *p, struct db_stmt *s, int n,
+                               const char *const *vals, struct task *t, PGresult **res)
+{
+    enum db_status st;
+    PGresult *r = db_run(db, p, s, n, vals, PGRES_TUPLES_OK, &st);
+
+    if (r == NULL)
+        return st;
+    if (PQntuples(r) != 1)
+        return DB_NOT_FOUND;
+    db_task_row(p, r, 0, t);
+    if (res != NULL)
+        *res = r;
+    return DB_OK;
+}
+
 enum db_status db_task_get(struct db *db, struct pool *p, const char *user_id,
                            int64_t id, int lock, struct task *out)
 {
     const char *vals[] = { user_id, pool_printf(p, "%" PRId64, id) };
-    enum db_status st;
-    PGresult *res = db_run(db, p, lock ? &task_get_lock : &task_get, 2, vals,
-                           PGRES_TUPLES_OK, &st);
 
-    if (res == NULL)
-        return st;
-    if (PQntuples(res) != 1)
-        return DB_NOT_FOUND;
-    db_task_row(p, res, 0, out);
-    return DB_OK;
+    return one_task(db, p, lock ? &task_get_lock : &task_get, 2, vals, out, NULL);
 }
 
 /* The parameters $3.. of an insert or update: a task's client fields. */
@@ -203,35 +213,21 @@ static void field_params(struct pool *p, const struct task *t, const char **v)
 enum db_status db_task_insert(struct db *db, struct pool *p, struct task *t)
 {
     const char *vals[8];
-    enum db_status st;
-    PGresult *res;
 
     vals[0] = t->user_id;
     field_params(p, t, vals + 1);
-    res = db_run(db, p, &task_insert, 8, vals, PGRES_TUPLES_OK, &st);
-    if (res == NULL)
-        return st;
-    db_task_row(p, res, 0, t);
-    return DB_OK;
+    return one_task(db, p, &task_insert, 8, vals, t, NULL);
 }
 
 enum db_status db_task_update(struct db *db, struct pool *p, struct task *t)
 {
     const char *vals[10];
-    enum db_status st;
-    PGresult *res;
 
     vals[0] = t->user_id;
     vals[1] = pool_printf(p, "%" PRId64, t->id);
     field_params(p, t, vals + 2);
     vals[9] = t->spawned ? "true" : "false";
-    res = db_run(db, p, &task_update, 10, vals, PGRES_TUPLES_OK, &st);
-    if (res == NULL)
-        return st;
-    if (PQntuples(res) != 1)
-        return DB_NOT_FOUND;
-    db_task_row(p, res, 0, t);
-    return DB_OK;
+    return one_task(db, p, &task_update, 10, vals, t, NULL);
 }
 
 /* An int8[] parameter: versions as an array literal, or NULL for any. */
@@ -280,21 +276,16 @@ enum db_status db_task_spawn(struct db *db, struct pool *p, struct task *t,
 {
     const char *vals[11];
     enum db_status st;
-    PGresult *res;
+    PGresult *res = NULL;
 
     vals[0] = t->user_id;
     vals[1] = pool_printf(p, "%" PRId64, t->id);
     field_params(p, t, vals + 2);
     vals[9] = pool_printf(p, "%" PRId64, seen);
     vals[10] = db_time_param(p, 1, next_due);
-    res = db_run(db, p, &task_spawn, 11, vals, PGRES_TUPLES_OK, &st);
-    if (res == NULL)
-        return st;
-    if (PQntuples(res) != 1)
-        return DB_NOT_FOUND;
-    db_task_row(p, res, 0, t);
-    *next_id = db_be64(PQgetvalue(res, 0, TASK_NCOLS));
-    return DB_OK;
+    if ((st = one_task(db, p, &task_spawn, 11, vals, t, &res)) == DB_OK)
+        *next_id = db_be64(PQgetvalue(res, 0, TASK_NCOLS));
+    return st;
 }
 
 enum db_status db_task_delete_if(struct db *db, struct pool *p,

@@ -24,6 +24,7 @@ struct db {
     unsigned long gen;      /* bumped on every new connection */
     int in_tx;
     int64_t next_try;       /* monotonic ms before which we do not reconnect */
+    int64_t last_used;      /* monotonic ms when a statement last came back */
 };
 
 static struct db_stmt stmt_ping = { "ping", "SELECT 1", 1, 0 };
@@ -128,11 +129,17 @@ static int still_up(struct db *db)
 /*
  * Opens the connection unless it is open.  check: look for a FATAL or EOF
  * the server left first (still_up), for a statement that may not be sent
- * twice; one that may is simply sent again if the connection turns out
- * lost, so reads cost no poll().
+ * twice, when the connection has sat idle for DB_IDLE_CHECK_MS: servers
+ * close connections that sat idle (serverless timeouts) or on a restart,
+ * which the first request after finds.  A busy worker sends at once; a
+ * statement that may be sent twice is simply sent again if the connection
+ * turns out lost.  So under load no request pays a poll().
  */
+#define DB_IDLE_CHECK_MS 100
+
 static enum db_status ensure_conn(struct db *db, int check)
 {
+    check = check && ts_mono() / 1000 - db->last_used >= DB_IDLE_CHECK_MS;
     if (db->conn != NULL && (check ? still_up(db) : PQstatus(db->conn) == CONNECTION_OK))
         return DB_OK;
     if ((ts_mono() / 1000) < db->next_try)
@@ -224,6 +231,7 @@ PGresult *db_run(struct db *db, struct pool *p, struct db_stmt *s, int n,
             res = PQexecParams(db->conn, s->sql, n, NULL, vals, NULL, NULL, binary);
         else if (sent)
             res = PQexecPrepared(db->conn, s->name, n, vals, NULL, NULL, binary);
+        db->last_used = ts_mono() / 1000;
         if (res != NULL && PQresultStatus(res) == want) {
             *st = DB_OK;
             return p ? pool_defer(p, clear, res) : res;

@@ -60,24 +60,28 @@ def seed(user, n):
                    check=True, stdout=subprocess.DEVNULL)
 
 
-def median_ms(session, url, headers):
-    times = []
-    for _ in range(REPEAT):
-        t0 = time.perf_counter()
-        r = session.get(url, headers=headers)
-        times.append((time.perf_counter() - t0) * 1000)
-        r.raise_for_status()
-    return statistics.median(times), r
-
-
-def deep_page_ms(session, base, headers):
-    """Follows Link rel="next" DEPTH pages deep (limit=20), then times that page."""
+def deep_page_url(session, base, headers):
+    """The URL of the page DEPTH deep (limit=20), by following Link rel="next"."""
     url = base + "?limit=20"
     for _ in range(DEPTH - 1):
         r = session.get(url, headers=headers)
         r.raise_for_status()
         url = URL + r.links["next"]["url"]
-    return median_ms(session, url, headers)[0]
+    return url
+
+
+def alternating_ms(session, reqs):
+    """For each (url, headers), the median ms and the last response, the
+    requests timed in turn so that drift (autovacuum after the seed, other
+    load) falls on all of them alike."""
+    times, last = [[] for _ in reqs], [None] * len(reqs)
+    for _ in range(REPEAT):
+        for i, (url, headers) in enumerate(reqs):
+            t0 = time.perf_counter()
+            last[i] = session.get(url, headers=headers)
+            times[i].append((time.perf_counter() - t0) * 1000)
+            last[i].raise_for_status()
+    return [(statistics.median(t), r) for t, r in zip(times, last)]
 
 
 def main():
@@ -91,19 +95,19 @@ def main():
         {"sub": u, "exp": int(time.time()) + 3600}, secret, algorithm="HS256")}
         for n, u in users.items()}
     base = {n: f"{URL}/api/{u}/tasks" for n, u in users.items()}
-    print(f"median of {REPEAT} sequential requests, ms (limit=100 unless said)\n")
+    print(f"median of {REPEAT} sequential requests, each row's timed in turn, ms "
+          "(limit=100 unless said)\n")
     print(f"| shape | {SMALL:,} tasks | {LARGE:,} tasks | ratio | X-Total-Count |")
     print("| --- | ---: | ---: | ---: | ---: |")
     for name, query in SHAPES:
-        row = []
-        for n in (SMALL, LARGE):
-            q = query if query is not None else f"offset={n // 2}"
-            t, r = median_ms(s, base[n] + "?" + q, head[n])
-            row.append((t, r.headers.get("X-Total-Count")))
+        reqs = [(base[n] + "?" + (query if query is not None else f"offset={n // 2}"), head[n])
+                for n in (SMALL, LARGE)]
+        row = [(t, r.headers.get("X-Total-Count")) for t, r in alternating_ms(s, reqs)]
         print(f"| {name} | {row[0][0]:.2f} | {row[1][0]:.2f} | {row[1][0] / row[0][0]:.2f}x "
               f"| {row[0][1]} / {row[1][1]} |", flush=True)
-    first = median_ms(s, base[LARGE] + "?limit=20", head[LARGE])[0]
-    deep = deep_page_ms(s, base[LARGE], head[LARGE])
+    deep = deep_page_url(s, base[LARGE], head[LARGE])
+    (first, _), (deep, _) = alternating_ms(s, [(base[LARGE] + "?limit=20", head[LARGE]),
+                                               (deep, head[LARGE])])
     print(f"| Link rel=next, page {DEPTH} vs page 1 (limit=20, {LARGE:,} tasks) | {first:.2f} "
           f"| {deep:.2f} | {deep / first:.2f}x | |")
     for user in users.values():

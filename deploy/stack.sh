@@ -410,7 +410,7 @@ http {
     scgi_temp_path $TMP/scgi;
 
     include $REPO/deploy/nginx/todo-http.conf;
-    access_log $LOG/nginx-access.log todo_json;
+    access_log $LOG/nginx-access.log todo_json buffer=64k flush=1s;
 
     map \$http_origin \$todo_cors_origin {
         default "";

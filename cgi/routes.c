@@ -51,7 +51,6 @@ static int authenticate(struct req *r, enum route_auth auth)
     const char *h = r->authorization, *token;
     enum jwt_status st;
     enum db_status st2;
-    int revoked = 0;
 
     if (h == NULL || strncasecmp(h, "bearer ", 7) != 0)
         return unauthorized(r, DETAIL_NOT_AUTH, 0);
@@ -70,26 +69,21 @@ static int authenticate(struct req *r, enum route_auth auth)
         return unauthorized(r, st == JWT_EXPIRED ? DETAIL_EXPIRED
                                                  : DETAIL_INVALID_TOKEN, 1);
     }
-    /* Tokens this server issued can be revoked (logout, refresh reuse). */
-    if (id->jti[0] != '\0' || id->sid[0] != '\0') {
-        st2 = db_token_revoked(r->db, id->jti[0] ? id->jti : NULL,
-                               id->sid[0] ? id->sid : NULL, &revoked);
-        if (st2 != DB_OK)
-            return reply_db_error(r, st2);
-        if (revoked) {
-            log_warn("auth: revoked token");
-            return unauthorized(r, DETAIL_INVALID_TOKEN, 1);
-        }
-    }
+    /* Tokens this server issued can be revoked (logout, refresh reuse): the
+     * check goes with the request's first statement (dispatch() runs it
+     * alone when none came), and 401 wins over any other answer. */
+    db_guard(r->db, id->jti[0] ? id->jti : NULL, id->sid[0] ? id->sid : NULL);
     r->ident = id;
     if (auth == AUTH_USER && strcmp(id->user, r->param[0]) != 0 && !id->admin) {
+        if ((st2 = db_guard_check(r->db)) != DB_OK)
+            return reply_db_error(r, st2);
         log_warn("auth: user may not act on another user's path");
         return http_error(r, 403, DETAIL_FORBIDDEN);
     }
     return 0;
 }
 
-int dispatch(struct req *r)
+static int route(struct req *r)
 {
     const char *params[ROUTE_PARAMS_MAX];
     size_t lens[ROUTE_PARAMS_MAX], i, n;
@@ -130,8 +124,23 @@ int dispatch(struct req *r)
     return rt->fn(r);
 }
 
+int dispatch(struct req *r)
+{
+    int status = route(r);
+    enum db_status st = db_guard_check(r->db);
+
+    if (st == DB_OK)
+        return status;
+    /* The token was revoked (or could not be checked): that answer alone. */
+    if (r->headers != NULL)
+        r->headers->len = 0;
+    return reply_db_error(r, st);
+}
+
 int reply_db_error(struct req *r, enum db_status st)
 {
+    if (st == DB_REVOKED)
+        return unauthorized(r, DETAIL_INVALID_TOKEN, 1);
     if (st == DB_TIMEOUT)
         return http_error(r, 504, DETAIL_TIMEOUT);
     if (st == DB_UNAVAILABLE) {

@@ -25,6 +25,8 @@ struct db {
     int in_tx;
     int64_t next_try;       /* monotonic ms before which we do not reconnect */
     int64_t last_used;      /* monotonic ms when a statement last came back */
+    int guard_on;           /* db_guard() set a check no statement took yet */
+    const char *guard[2];   /* its jti and sid */
 };
 
 static struct db_stmt stmt_ping = { "ping", "SELECT 1", 1, 0 };
@@ -184,6 +186,8 @@ static enum db_status classify(PGresult *res)
         return DB_ERROR;
     if (strcmp(state, "23505") == 0)            /* unique_violation */
         return DB_CONFLICT;
+    if (strcmp(state, "TD401") == 0)            /* todo_not_revoked() */
+        return DB_REVOKED;
     if (strcmp(state, "57014") == 0)            /* query_canceled: timeout */
         return DB_TIMEOUT;
     if (strncmp(state, "08", 2) == 0 ||         /* connection exception */
@@ -212,13 +216,71 @@ static int prepare(struct db *db, struct db_stmt *s, int n)
     return ok ? 0 : -1;
 }
 
+/* Sends s, prepared (named) or with its text. */
+static int send_one(struct db *db, struct db_stmt *s, int n, const char *const *vals,
+                    int named, int binary)
+{
+    return named ? PQsendQueryPrepared(db->conn, s->name, n, vals, NULL, NULL, binary)
+                 : PQsendQueryParams(db->conn, s->sql, n, NULL, vals, NULL, NULL, binary);
+}
+
+/*
+ * The revocation check and s in one pipeline: one round trip, one
+ * transaction (a single sync), the check first, so that s is skipped when
+ * the check raises.  Returns s's result (NULL when none came); *guard: 1 the
+ * token is not revoked, -1 it is, 0 no answer (a lost connection).
+ */
+static PGresult *send_guarded(struct db *db, struct db_stmt *s, int n,
+                              const char *const *vals, int named, int binary,
+                              int *guard)
+{
+    PGconn *c = db->conn;
+    PGresult *res = NULL, *g, *r;
+
+    *guard = 0;
+    if (!PQenterPipelineMode(c))
+        return NULL;
+    if (send_one(db, &db_guard_stmt, 2, db->guard, db->prepare, 0) &&
+        send_one(db, s, n, vals, named, binary) && PQpipelineSync(c)) {
+        if ((g = PQgetResult(c)) != NULL) {
+            *guard = PQresultStatus(g) == PGRES_TUPLES_OK ? 1
+                     : classify(g) == DB_REVOKED ? -1 : 0;
+            PQclear(g);
+            while ((r = PQgetResult(c)) != NULL)
+                PQclear(r);
+            res = PQgetResult(c);
+            while (res != NULL && (r = PQgetResult(c)) != NULL)
+                PQclear(r);
+            /* The sync's own result. */
+            while ((r = PQgetResult(c)) != NULL &&
+                   PQresultStatus(r) != PGRES_PIPELINE_SYNC)
+                PQclear(r);
+            PQclear(r);
+        }
+    }
+    if (!PQexitPipelineMode(c) && PQstatus(c) == CONNECTION_OK) {
+        /* Results left unread: the connection cannot be trusted. */
+        log_error("db: a pipeline did not end: %s", pq_msg(c));
+        PQfinish(c);
+        db->conn = NULL;
+        *guard = 0;
+        PQclear(res);
+        return NULL;
+    }
+    return res;
+}
+
 PGresult *db_run(struct db *db, struct pool *p, struct db_stmt *s, int n,
                  const char *const *vals, ExecStatusType want,
                  enum db_status *st)
 {
     PGresult *res = NULL;
-    int attempt, sent, named, binary = (s->flags & DB_BINARY) != 0;
+    int attempt, sent, named, guarded, guard = 0, binary = (s->flags & DB_BINARY) != 0;
 
+    /* Inside a transaction, or to open one, the check goes alone first. */
+    if (db->guard_on && (db->in_tx || s == &stmt_begin) &&
+        (*st = db_guard_check(db)) != DB_OK)
+        return NULL;
     for (attempt = 0; attempt < 2; attempt++) {
         if (ensure_conn(db, !(s->flags & DB_IDEMPOTENT)) != DB_OK) {
             *st = DB_UNAVAILABLE;
@@ -226,17 +288,29 @@ PGresult *db_run(struct db *db, struct pool *p, struct db_stmt *s, int n,
         }
         /* Lost while preparing, the statement never ran: any may go again. */
         named = db->prepare && !(s->flags & DB_REPLAN);
-        sent = !named || prepare(db, s, n) == 0;
-        if (sent && !named)
+        guarded = db->guard_on;
+        sent = (!named || prepare(db, s, n) == 0) &&
+               (!guarded || !db->prepare || prepare(db, &db_guard_stmt, 2) == 0);
+        if (sent && guarded)
+            res = send_guarded(db, s, n, vals, named, binary, &guard);
+        else if (sent && !named)
             res = PQexecParams(db->conn, s->sql, n, NULL, vals, NULL, NULL, binary);
         else if (sent)
             res = PQexecPrepared(db->conn, s->name, n, vals, NULL, NULL, binary);
         db->last_used = ts_mono() / 1000;
+        if (guard != 0)
+            db->guard_on = 0;
+        if (guard < 0) {
+            log_warn("auth: revoked token");
+            PQclear(res);
+            *st = DB_REVOKED;
+            return NULL;
+        }
         if (res != NULL && PQresultStatus(res) == want) {
             *st = DB_OK;
             return p ? pool_defer(p, clear, res) : res;
         }
-        if (PQstatus(db->conn) != CONNECTION_OK) {
+        if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK) {
             log_warn("db: connection lost: %s", pq_msg(db->conn));
             PQclear(res);
             res = NULL;
@@ -252,13 +326,33 @@ PGresult *db_run(struct db *db, struct pool *p, struct db_stmt *s, int n,
         break;
     }
     *st = classify(res);
-    if (*st != DB_CONFLICT)
+    if (*st != DB_CONFLICT && *st != DB_REVOKED)
         log_error("db: %s failed: %s %s", s->name,
                   res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) ?: "" : "",
                   res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) ?: ""
                       : pq_msg(db->conn));
     PQclear(res);
     return NULL;
+}
+
+void db_guard(struct db *db, const char *jti, const char *sid)
+{
+    db->guard[0] = jti;
+    db->guard[1] = sid;
+    db->guard_on = jti != NULL || sid != NULL;
+}
+
+enum db_status db_guard_check(struct db *db)
+{
+    enum db_status st;
+
+    if (!db->guard_on)
+        return DB_OK;
+    db->guard_on = 0;
+    PQclear(db_run(db, NULL, &db_guard_stmt, 2, db->guard, PGRES_TUPLES_OK, &st));
+    if (st == DB_REVOKED)
+        log_warn("auth: revoked token");
+    return st;
 }
 
 enum db_status db_cmd(struct db *db, struct db_stmt *s, int n,

@@ -30,6 +30,7 @@ enum db_status {
     DB_UNAVAILABLE,     /* the database cannot be reached: 503 */
     DB_CONFLICT,        /* a unique value is taken */
     DB_TIMEOUT,         /* statement_timeout cancelled it: 504 */
+    DB_REVOKED,         /* the request's token is revoked (db_guard): 401 */
     DB_ERROR,           /* anything else: 500, cause logged */
 };
 
@@ -153,9 +154,16 @@ enum db_status db_refresh_use(struct db *db, const char *hash);
 
 /* Revokes an access token by jti until exp (Unix seconds). */
 enum db_status db_token_revoke(struct db *db, const char *jti, long exp);
-/* *revoked: the jti (may be NULL) or the session sid (may be NULL) is revoked. */
-enum db_status db_token_revoked(struct db *db, const char *jti,
-                                const char *sid, int *revoked);
+/*
+ * The request's token (jti and sid, either may be NULL) must not be
+ * revoked: the check goes with the next statement, in the same round trip
+ * and transaction, before it (a statement of a revoked token's request
+ * never runs and returns DB_REVOKED).  db_guard_check() runs a check that
+ * no statement took, alone; DB_OK when there is none.  The strings must
+ * live until then.
+ */
+void db_guard(struct db *db, const char *jti, const char *sid);
+enum db_status db_guard_check(struct db *db);
 
 /* Failed logins for email in the window, and seconds until the oldest ages out. */
 enum db_status db_login_failures(struct db *db, const char *email, int *count,

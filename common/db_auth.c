@@ -64,12 +64,10 @@ static struct db_stmt token_revoke = {
     "INSERT INTO revoked_tokens (jti, expires_at) VALUES ($1, to_timestamp($2))"
     " ON CONFLICT (jti) DO NOTHING", 1, 0,
 };
-/* Two primary-key probes; the cost of every authenticated request. */
-static struct db_stmt token_revoked = {
-    "token_revoked",
-    "SELECT EXISTS (SELECT 1 FROM revoked_tokens WHERE jti = $1)"
-    " OR EXISTS (SELECT 1 FROM sessions WHERE id = $2 AND revoked_at IS NOT NULL)",
-    1, 0,
+/* Two primary-key probes, in the round trip of a request's first statement
+ * (db_run); raises TD401 for a revoked token (schema/004). */
+struct db_stmt db_guard_stmt = {
+    "guard", "SELECT todo_not_revoked($1, $2)", 1, 0,
 };
 static struct db_stmt login_failures = {
     "login_failures",
@@ -225,20 +223,6 @@ enum db_status db_token_revoke(struct db *db, const char *jti, long exp)
 
     snprintf(buf, sizeof buf, "%ld", exp);
     return db_cmd(db, &token_revoke, 2, vals);
-}
-
-enum db_status db_token_revoked(struct db *db, const char *jti,
-                                const char *sid, int *revoked)
-{
-    const char *vals[] = { jti, sid };
-    enum db_status st;
-    PGresult *res = db_run(db, NULL, &token_revoked, 2, vals, PGRES_TUPLES_OK, &st);
-
-    if (res == NULL)
-        return st;
-    *revoked = PQgetvalue(res, 0, 0)[0] == 't';
-    PQclear(res);
-    return DB_OK;
 }
 
 /* -------------------------------------------------------- failed logins */

@@ -53,6 +53,9 @@ enum db_status db_cmd(struct db *db, struct db_stmt *s, int n,
  * res, tags into p. */
 void db_task_row(struct pool *p, PGresult *res, int i, struct task *t);
 
+/* The revocation check db_guard() sets up (db_auth.c). */
+extern struct db_stmt db_guard_stmt;
+
 /* The open connection, for what db_run() does not do (EXPLAIN). */
 PGconn *db_conn(struct db *db);
 

@@ -552,6 +552,36 @@ def test_logout_with_an_older_access_token_ends_the_session():
     assert_detail(refresh(s1["refresh_token"]), 401, BAD_REFRESH)
 
 
+def test_a_logged_out_token_changes_nothing_and_gets_401_before_any_other_answer():
+    # The revocation check travels with the request's first statement: a
+    # write of a logged-out token must not happen, and 401 still comes before
+    # 404, 422 and 403.
+    email, password, _ = register()
+    s = logged_in(email, password)
+    user, token = s["user"]["id"], s["access_token"]
+    path = f"/api/{user}/tasks"
+    r = request("POST", path, json={"title": "kept"}, token=token)
+    assert r.status_code == 201, r.text
+    task = r.json()
+    assert logout(token).status_code == 204
+    with DB.unchanged(user):
+        for method, p, body in [
+                ("POST", path, {"title": "after logout"}),
+                ("PUT", f"{path}/{task['id']}", {"title": "changed"}),
+                ("PATCH", f"{path}/{task['id']}/complete", None),
+                ("DELETE", f"{path}/{task['id']}", None),
+                ("GET", f"{path}/{task['id'] + 1000000}", None),     # no such task
+                ("POST", path, {"title": ""}),                       # invalid
+                ("PUT", f"{path}/x", {"title": 1}),                  # invalid
+                ("GET", f"/api/someone-else/tasks", None)]:          # another user
+            r = request(method, p, json=body, token=token)
+            assert_rejected(r)
+    # The same requests with a live login of the same user go through.
+    live = logged_in(email, password)["access_token"]
+    assert request("GET", f"{path}/{task['id']}", token=live).status_code == 200
+    assert request("GET", "/api/someone-else/tasks", token=live).status_code == 403
+
+
 def test_logout_needs_a_token():
     r = request("POST", "/api/auth/logout")
     assert_detail(r, 401, "Not authenticated")

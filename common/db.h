@@ -6,8 +6,11 @@
  * every DB_RETRY_MS) after it is lost, so a worker outlives a database
  * restart.  Statements are prepared once per connection unless DB_PREPARE is
  * off (PgBouncer in transaction mode), and all take bound parameters.  A
- * statement that fails because the connection dropped is retried once on a
- * new connection when no transaction is open.
+ * statement that fails because the connection dropped is sent again once on
+ * a new connection when no transaction is open and it cannot have run twice
+ * (a read, or a write the server never got).  Each request costs one round
+ * trip: its token's revocation check (db_guard) rides with its first
+ * statement.
  *
  * Every function returns an enum db_status.  Tasks read from the database
  * point into results that belong to the given pool.

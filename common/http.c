@@ -370,9 +370,13 @@ char *http_render(struct req *r, size_t *len)
         buf_puts(out, type);
         buf_puts(out, "\r\n");
     }
-    buf_puts(out, "Content-Length: ");
-    buf_int64(out, (int64_t)n);
-    buf_puts(out, "\r\n\r\n");
+    /* 204 and 304 have no body, and no Content-Length (RFC 9110 8.6). */
+    if (r->status != 204 && r->status != 304) {
+        buf_puts(out, "Content-Length: ");
+        buf_int64(out, (int64_t)n);
+        buf_puts(out, "\r\n");
+    }
+    buf_puts(out, "\r\n");
     buf_put(out, body, n);
     *len = out->len;
     return out->data;

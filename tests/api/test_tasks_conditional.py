@@ -62,6 +62,14 @@ def test_matching_if_none_match_gives_304_without_body(api, task):
     assert r.status_code == 304
     assert r.content == b""
     assert r.headers.get("ETag") == tag
+    assert "Content-Length" not in r.headers, r.headers
+
+
+def test_204_carries_no_content_length(api, task):
+    # RFC 9110 8.6: a 204 must not, a 304 need not, and a client may choke.
+    r = api.delete(task["id"])
+    assert r.status_code == 204 and r.content == b""
+    assert "Content-Length" not in r.headers, r.headers
 
 
 @pytest.mark.parametrize("form", ["star", "list", "weak"])

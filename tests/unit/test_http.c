@@ -89,9 +89,13 @@ static void text_and_empty(void **state)
     r = new_req();
     http_header(r, "ETag", "\"%s\"", "v1");
     http_empty(r, 304);
+    /* No body, and no Content-Length either (RFC 9110 8.6). */
     assert_string_equal(render(r),
                         "Status: 304 Not Modified\r\nX-Request-ID: rid-1\r\n"
-                        "ETag: \"v1\"\r\nContent-Length: 0\r\n\r\n");
+                        "ETag: \"v1\"\r\n\r\n");
+    r = new_req();
+    http_empty(r, 204);
+    assert_string_equal(render(r), "Status: 204 No Content\r\nX-Request-ID: rid-1\r\n\r\n");
 }
 
 int main(void)

@@ -287,42 +287,36 @@ static int needs_next(const struct task *old, const struct task *t)
            !t->spawned;
 }
 
-/* The due date of the next occurrence of t into *due; else adds the error
- * to errs and returns -1. */
-static int next_due(const struct task *t, int64_t *due, json_object *errs)
+/* The due date of the next occurrence of t into *due; -1 when it would fall
+ * after year 9999: then the series ends, and no new task is made (API.md). */
+static int next_due(const struct task *t, int64_t *due)
 {
     static const enum period periods[] = {
         [RECUR_DAILY] = PERIOD_DAY, [RECUR_WEEKLY] = PERIOD_WEEK,
         [RECUR_MONTHLY] = PERIOD_MONTH,
     };
 
-    if (ts_add_period(t->due, periods[t->recurrence], due) == 0)
-        return 0;
-    verr_add(errs, "value_error",
-             "Value error, the next occurrence would fall after year 9999",
-             NULL, "body", "due_date", -1);
-    return -1;
+    return ts_add_period(t->due, periods[t->recurrence], due) == 0 ? 0 : -1;
 }
 
 /*
  * Creates the next occurrence of t, which has just become completed, and
- * marks t as spawned.  Inside the caller's transaction.
+ * marks t as spawned; past year 9999 only the latter (*next_id stays 0).
+ * Inside the caller's transaction.
  */
-static enum db_status spawn_next(struct req *r, struct task *t, int64_t *next_id,
-                                 json_object *errs)
+static enum db_status spawn_next(struct req *r, struct task *t, int64_t *next_id)
 {
     struct task next = *t;
     enum db_status st;
 
-    if (next_due(t, &next.due, errs) != 0)
-        return DB_ERROR;
+    t->spawned = 1;
+    if (next_due(t, &next.due) != 0)
+        return DB_OK;
     next.completed = 0;
     next.spawned = 0;
     st = db_task_insert(r->db, r->pool, &next);
-    if (st == DB_OK) {
-        t->spawned = 1;
+    if (st == DB_OK)
         *next_id = next.id;
-    }
     return st;
 }
 
@@ -366,14 +360,8 @@ static int change_task_tx(struct req *r, int64_t id, const struct task *in,
         status = reply_task(r, 200, &old);
         goto out;
     }
-    if (needs_next(&old, &t)) {
-        st = spawn_next(r, &t, &next_id, errs);
-        if (st != DB_OK && json_object_array_length(errs) > 0) {
-            status = reply_invalid(r, errs);
-            errs = NULL;
-            goto out;
-        }
-    }
+    if (needs_next(&old, &t))
+        st = spawn_next(r, &t, &next_id);
     if (st == DB_OK)
         st = db_task_update(r->db, r->pool, &t);
     if (st == DB_OK)
@@ -430,14 +418,14 @@ static int change_task(struct req *r, int64_t id, const struct task *in,
     if (toggle)
         t.completed = !t.completed;
     errs = verr_new();
-    if (task_check(&t, present, errs) > 0 ||
-        (needs_next(&old, &t) && next_due(&t, &due, errs) != 0))
+    if (task_check(&t, present, errs) > 0)
         return reply_invalid(r, errs);
     json_object_put(errs);
     if (same_task(&old, &t))
         return reply_task(r, 200, &old);
-    /* The statement wrote nothing and only a next occurrence explains it. */
-    if (!needs_next(&old, &t))
+    /* The statement wrote nothing and only a next occurrence explains it
+     * (one past year 9999 ends the series: the transaction writes that). */
+    if (!needs_next(&old, &t) || next_due(&t, &due) != 0)
         return change_task_tx(r, id, in, present, toggle);
     st = db_task_spawn(r->db, r->pool, &t, old.version, due, &next_id);
     if (st == DB_NOT_FOUND)

@@ -228,14 +228,17 @@ def test_concurrent_completions_create_one_next_occurrence(api, user, db):
 
 
 @pytest.mark.parametrize("complete", [c[1] for c in COMPLETERS], ids=[c[0] for c in COMPLETERS])
-def test_a_next_occurrence_after_year_9999_is_refused(api, user, db, complete):
-    # API.md: no new task.  The server has always refused the completion with
-    # a 422 too; whichever path completes the task must keep that answer.
+def test_a_task_whose_next_occurrence_would_pass_year_9999_completes_and_ends_its_series(
+        api, user, db, complete):
+    # API.md: a next due date past year 9999 creates no new task; the task
+    # itself completes (it used to be a 422 that left it open for ever).
     t = api.create("Last", due_date="9999-12-31T12:00:00Z", recurrence="daily")
-    with db.unchanged(user):
-        r = complete(api, t)
-    assert r.status_code == 422, r.text
-    assert r.json() == {"detail": [{
-        "type": "value_error", "loc": ["body", "due_date"],
-        "msg": "Value error, the next occurrence would fall after year 9999"}]}
+    r = complete(api, t)
+    assert r.status_code == 200, r.text
+    assert r.json()["completed"] is True and r.json()["due_date"] == "9999-12-31T12:00:00Z"
     assert link_target(r, "next-occurrence") is None
+    assert count(api, db) == 1
+    # Reopened and completed again: still nothing new.
+    assert api.patch(f"{t['id']}/complete").json()["completed"] is False
+    assert api.patch(f"{t['id']}/complete").json()["completed"] is True
+    assert count(api, db) == 1

@@ -203,7 +203,7 @@ static void tend(struct pool_state *ps)
 static void watchdog(struct pool_state *ps)
 {
     int64_t limit = (int64_t)(ps->o->request_timeout + WATCHDOG_GRACE_S) * 1000000;
-    int64_t now = ts_now(), since;
+    int64_t now = ts_mono(), since;
     unsigned i;
 
     for (i = 0; i < ps->sb->nslots; i++) {

@@ -61,7 +61,7 @@ void slot_busy(struct sb_slot *s)
 {
     int cur = __atomic_load_n(&s->state, __ATOMIC_RELAXED);
 
-    __atomic_store_n(&s->busy_since, ts_now(), __ATOMIC_RELAXED);
+    __atomic_store_n(&s->busy_since, ts_mono(), __ATOMIC_RELAXED);
     while (cur != SLOT_STOPPING &&
            !__atomic_compare_exchange_n(&s->state, &cur, SLOT_BUSY, 0,
                                         __ATOMIC_RELAXED, __ATOMIC_RELAXED))

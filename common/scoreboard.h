@@ -37,7 +37,7 @@ struct sb_slot {
     unsigned generation;        /* bumped by each reload (SIGHUP) */
     uint64_t requests;
     int64_t started;            /* microseconds, wall clock */
-    int64_t busy_since;         /* start of the request in hand; 0: none */
+    int64_t busy_since;         /* start of the request in hand (ts_mono); 0: none */
 };
 
 struct scoreboard {

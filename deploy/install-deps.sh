@@ -16,8 +16,10 @@ RUN_PKGS=(postgresql-15 postgresql-client-15 nginx spawn-fcgi curl procps
     libfcgi0ldbl libpq5 libjson-c5 libssl3 libargon2-1)
 BUILD_PKGS=(build-essential pkg-config libfcgi-dev libpq-dev libjson-c-dev libssl-dev
     libargon2-dev)
+# libfaketime: a pool test steps the wall clock of the pool alone (the
+# watchdog must go by the monotonic clock).
 TEST_PKGS=(chromium fonts-dejavu-core libcmocka-dev python3-pytest python3-requests python3-jwt
-    python3-cryptography python3-jsonschema valgrind pgbouncer systemd)
+    python3-cryptography python3-jsonschema valgrind pgbouncer systemd libfaketime)
 # make bench: wrk (HTTP load; pgbench comes with postgresql-15).
 BENCH_PKGS=(wrk)
 

@@ -17,6 +17,7 @@
  */
 #include "jwt.h"
 #include "jwk.h"
+#include "utf8.h"
 
 #include <limits.h>
 #include <math.h>
@@ -248,8 +249,8 @@ str_eq(struct json_object *v, const char *s)
            memcmp(json_object_get_string(v), s, n) == 0;
 }
 
-/* Takes a JSON value; returns 1 if it is a string of at most max bytes with
- * no NUL byte, else 0. */
+/* Takes a JSON value; returns 1 if it is a string of at most max bytes of
+ * valid UTF-8 (no overlong forms, no surrogates) with no NUL byte, else 0. */
 static int
 str_ok(struct json_object *v, size_t max)
 {
@@ -260,7 +261,7 @@ str_ok(struct json_object *v, size_t max)
         return 0;
     s = json_object_get_string(v);
     n = (size_t)json_object_get_string_len(v);
-    return n <= max && memchr(s, '\0', n) == NULL;
+    return n <= max && memchr(s, '\0', n) == NULL && utf8_valid(s, n);
 }
 
 /* Takes a JSON value; stores it in *d and returns 0 if it is a finite

@@ -392,3 +392,16 @@ def test_another_users_task_is_absent_from_listing_and_404_like_a_missing_one(ap
     missing = api.get(9_000_000_000_000)
     assert_detail(theirs, 404, "Task not found")
     assert theirs.json() == missing.json()
+
+
+@pytest.mark.parametrize("raw_sub", [b"alic\xc1\xa5", b"\xed\xa0\x80", b"a\xff"])
+def test_a_signed_token_whose_user_id_is_not_utf8_is_invalid(raw_sub):
+    # Signed with the right secret, but the claim's bytes are not UTF-8 (an
+    # overlong form, a surrogate, a stray byte): 401, not a 500 from the
+    # database on /api/auth/me.
+    now = int(time.time())
+    payload = b'{"sub":"' + raw_sub + b'","iat":%d,"exp":%d}' % (now, now + 600)
+    token = hs_sign({"alg": "HS256", "typ": "JWT"}, payload)
+    for path in ("/api/auth/me", "/api/alice/tasks"):
+        r = request("GET", path, token=token)
+        assert_detail(r, 401, "Invalid token")

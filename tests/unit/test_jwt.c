@@ -370,6 +370,27 @@ mangle(const char *tok, const char *pre, const char *suf)
     return verify(&base, strdup(buf));
 }
 
+/* Claim strings are as strict as request bodies: bytes that are not UTF-8
+ * (an overlong form, a lone surrogate) make the token invalid, even signed. */
+static void
+test_claims_that_are_not_utf8(void **state)
+{
+    static const char *const bad[] = {
+        "{\"sub\":\"alic\xc1\xa5\",\"exp\":1700003600}",
+        "{\"sub\":\"\xed\xa0\x80\",\"exp\":1700003600}",
+        "{\"sub\":\"alice\",\"jti\":\"j\xc0\xaf\",\"exp\":1700003600}",
+        "{\"sub\":\"alice\",\"sid\":\"\xf5\x80\x80\x80\",\"exp\":1700003600}",
+    };
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal(verify(&base, craft("{\"alg\":\"HS256\"}", bad[i])), JWT_INVALID);
+    assert_int_equal(verify(&base, craft("{\"alg\":\"HS256\"}",
+                                         "{\"sub\":\"\xc3\xa4pfel\",\"exp\":1700003600}")),
+                     JWT_OK);
+}
+
 static void
 test_bad_base64(void **state)
 {
@@ -974,6 +995,7 @@ main(void)
         cmocka_unit_test(test_wrong_secret),
         cmocka_unit_test(test_tampered),
         cmocka_unit_test(test_bad_base64),
+        cmocka_unit_test(test_claims_that_are_not_utf8),
         cmocka_unit_test(test_segments),
         cmocka_unit_test(test_length_cap),
         cmocka_unit_test(test_exp),

@@ -159,10 +159,21 @@ json_object *req_json(struct req *r, int required, int *ok)
 {
     json_object *o = NULL, *errs, *loc, *e;
     size_t off;
+    int rc = 0;
 
     *ok = 0;
-    if (r->body_len > 0 &&
-        json_parse_body(r->pool, r->body, r->body_len, &o, &off) != 0) {
+    if (r->body_len > 0)
+        rc = json_parse_body(r->pool, r->body, r->body_len, &o, &off);
+    if (rc > 0) {
+        /* A key holding U+0000, as a string value holding it: 422. */
+        errs = verr_new();
+        verr_add(errs, "string_unicode",
+                 "Input should be a valid string: an object key holds U+0000",
+                 NULL, "body", NULL, -1);
+        reply_invalid(r, errs);
+        return NULL;
+    }
+    if (rc < 0) {
         e = json_object_new_object();
         loc = json_object_new_array();
         json_object_array_add(loc, json_object_new_string("body"));

@@ -33,6 +33,8 @@ struct scan {
     const char *s;
     size_t n;
     size_t err;
+    int nul;                    /* the last string held \u0000 */
+    size_t nul_key;             /* 1 + where the first key holding it starts */
 };
 
 static size_t fail(struct scan *sc, size_t i)
@@ -126,6 +128,7 @@ static size_t string(struct scan *sc, size_t i)
         if (sc->s[i] != 'u' || (u = hex4(sc, i + 1)) < 0)
             return fail(sc, i);
         i += 4;
+        sc->nul |= u == 0;
         if (u >= 0xdc00 && u <= 0xdfff)
             return fail(sc, i);
         if (u >= 0xd800 && u <= 0xdbff) {
@@ -153,8 +156,15 @@ static size_t container(struct scan *sc, size_t i, int depth)
         return i + 1;
     for (;;) {
         if (close == '}') {
+            size_t key = i;
+
+            sc->nul = 0;
             if (i >= sc->n || sc->s[i] != '"' || (i = string(sc, i)) == BAD)
                 return i == BAD ? BAD : fail(sc, i);
+            /* json-c would cut the key at the NUL: "title\u0000x" would
+             * become "title". */
+            if (sc->nul && sc->nul_key == 0)
+                sc->nul_key = key + 1;
             i = ws(sc, i);
             if (i >= sc->n || sc->s[i] != ':')
                 return fail(sc, i);
@@ -198,15 +208,21 @@ static size_t value(struct scan *sc, size_t i, int depth)
     return i == BAD ? BAD : ws(sc, i);
 }
 
+static int scan_ok(struct scan *sc, size_t *offset)
+{
+    size_t end = value(sc, 0, 0);
+
+    if (end == sc->n)
+        return 1;
+    *offset = end == BAD ? sc->err : end;
+    return 0;
+}
+
 int json_syntax_ok(const char *s, size_t n, size_t *offset)
 {
-    struct scan sc = { s, n, 0 };
-    size_t end = value(&sc, 0, 0);
+    struct scan sc = { s, n, 0, 0, 0 };
 
-    if (end == n)
-        return 1;
-    *offset = end == BAD ? sc.err : end;
-    return 0;
+    return scan_ok(&sc, offset);
 }
 
 int json_parse_body(struct pool *p, const char *s, size_t n,
@@ -215,10 +231,16 @@ int json_parse_body(struct pool *p, const char *s, size_t n,
     json_tokener *tok;
     json_object *o;
 
+    struct scan sc = { s, n, 0, 0, 0 };
+
     *out = NULL;
     *offset = 0;
-    if (!utf8_valid(s, n) || !json_syntax_ok(s, n, offset))
+    if (!utf8_valid(s, n) || !scan_ok(&sc, offset))
         return -1;
+    if (sc.nul_key != 0) {
+        *offset = sc.nul_key - 1;
+        return 1;
+    }
     /* The text is valid JSON, so json-c's reading of it is the one meant. */
     tok = json_tokener_new_ex(DEPTH_MAX + 1);
     if (tok == NULL)

@@ -21,7 +21,9 @@ json_object *json_own(struct pool *p, json_object *o);
  * Parses a request body: 0 with *out set (NULL for the JSON literal null),
  * or -1 for text that is not RFC 8259 JSON in valid UTF-8 (NaN, Infinity,
  * single quotes and lone surrogates are refused), with *offset at the byte
- * where it went wrong.  The value belongs to the pool.
+ * where it went wrong, or 1 for JSON with an object key holding U+0000
+ * (json-c would cut it there), *offset at that key.  The value belongs to
+ * the pool.
  */
 int json_parse_body(struct pool *p, const char *s, size_t n, json_object **out,
                     size_t *offset);

@@ -109,6 +109,22 @@ def test_json_null_body_is_rejected(api, user, db):
     assert items[0]["loc"][0] == "body"
 
 
+@pytest.mark.parametrize("raw", [
+    r'{"title\u0000junk": "x"}',                    # json-c read it as "title"
+    r'{"title": "a", "completed\u0000": true}',     # ... and this as completed
+    r'{"title": "a", "x": {"\u0000": 1}}',          # anywhere in the body
+])
+def test_an_object_key_holding_nul_is_422_and_changes_nothing(api, user, db, raw):
+    with db.unchanged(user):
+        r = api.post(data=raw.encode(), headers={"Content-Type": "application/json"})
+    assert_validation(r, ["body"], "string_unicode")
+    task = api.create("kept")
+    with db.unchanged(user):
+        r = api.put(task["id"], data=r'{"completed\u0000": true}'.encode(),
+                    headers={"Content-Type": "application/json"})
+    assert_validation(r, ["body"], "string_unicode")
+
+
 def test_empty_body_on_create_is_missing(api, user, db):
     with db.unchanged(user):
         r = api.post(data=b"")

@@ -100,6 +100,10 @@ static void parses_into_the_pool(void **state)
     assert_int_equal(json_parse_body(p, unterminated, sizeof unterminated, &o, &off), 0);
     assert_int_equal(json_object_get_int(o), 12);
     assert_int_equal(json_parse_body(p, "\"\xff\"", 3, &o, &off), -1);
+    /* json-c would cut a key at U+0000: refused, *off at the key. */
+    assert_int_equal(json_parse_body(p, "{\"a\": 1, \"t\\u0000x\": 2}", 23, &o, &off), 1);
+    assert_int_equal(off, 9);
+    assert_int_equal(json_parse_body(p, "{\"a\": \"v\\u0000\"}", 16, &o, &off), 0);
     pool_free(p);
 }
 

@@ -350,7 +350,7 @@ static int pool_worker(void *arg, struct sb_slot *slot)
  * as it was at start, the env file read again, and the configuration
  * checked; on any error the running one stays.
  */
-static int pool_reload(void *arg)
+static int pool_reload(void *arg, long *request_timeout)
 {
     struct app *a = arg;
     struct config c;
@@ -367,6 +367,7 @@ static int pool_reload(void *arg)
         return -1;
     }
     a->cfg = c;
+    *request_timeout = c.request_timeout;
     log_set_level(c.log_level);
     return 0;
 }

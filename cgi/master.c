@@ -33,6 +33,7 @@ struct pool_state {
     void *arg;
     sigset_t orig;              /* the mask to give children */
     unsigned gen;               /* configuration generation */
+    long request_timeout;       /* seconds, as the last (re)load set it */
     pid_t fresh;                /* the new worker of a rolling reload */
     unsigned fails;             /* consecutive quick deaths */
     int64_t next_start;         /* ms: no spawning before (back-off) */
@@ -202,7 +203,7 @@ static void tend(struct pool_state *ps)
 /* Kills a worker stuck on one request well past the request time limit. */
 static void watchdog(struct pool_state *ps)
 {
-    int64_t limit = (int64_t)(ps->o->request_timeout + WATCHDOG_GRACE_S) * 1000000;
+    int64_t limit = (int64_t)(ps->request_timeout + WATCHDOG_GRACE_S) * 1000000;
     int64_t now = ts_mono(), since;
     unsigned i;
 
@@ -222,7 +223,8 @@ static void watchdog(struct pool_state *ps)
 int master_run(const struct master_opts *o, struct scoreboard *sb,
                worker_fn work, reload_fn reload, void *arg)
 {
-    struct pool_state ps = { .o = o, .sb = sb, .work = work, .arg = arg, .gen = 1 };
+    struct pool_state ps = { .o = o, .sb = sb, .work = work, .arg = arg, .gen = 1,
+                             .request_timeout = o->request_timeout };
     struct timespec tick = { 0, 100 * 1000000 };
     int64_t deadline = 0;
     unsigned i, old;
@@ -255,7 +257,7 @@ int master_run(const struct master_opts *o, struct scoreboard *sb,
         }
         sig = sigtimedwait(&set, NULL, &tick);
         if (sig == SIGHUP && !stopping) {
-            if (reload(arg) == 0) {
+            if (reload(arg, &ps.request_timeout) == 0) {
                 ps.gen++;
                 log_info("master: configuration reloaded; replacing workers");
             } else {

@@ -12,7 +12,8 @@
  *     503 for it);
  *   - SIGHUP calls reload(); when it succeeds, workers are replaced one at a
  *     time: the new one starts first, the old one is told to stop once the
- *     new one accepts, and finishes its request in hand;
+ *     new one accepts, and finishes its request in hand; the watchdog takes
+ *     the request time limit reload() returns;
  *   - SIGTERM/SIGINT: the workers finish their requests in hand and exit;
  *     after shutdown_timeout seconds the rest are killed.  Returns 0.
  * work() runs in each child with its scoreboard slot; its return value is
@@ -30,13 +31,13 @@ struct master_opts {
 };
 
 typedef int (*worker_fn)(void *arg, struct sb_slot *slot);
-typedef int (*reload_fn)(void *arg);
+/* 0 when the new configuration holds; *request_timeout gets its limit. */
+typedef int (*reload_fn)(void *arg, long *request_timeout);
 
 /*
  * sb must be shared and have 2 * o->workers slots: during a reload, workers
- * told to stop may linger (finishing, or serving the connection nginx keeps
- * alive until nginx closes it) while their replacements already serve; when
- * no slot is free, the oldest of them is told to leave at once.
+ * told to stop may still finish their request in hand while their
+ * replacements already serve.
  */
 int master_run(const struct master_opts *o, struct scoreboard *sb,
                worker_fn work, reload_fn reload, void *arg);

@@ -382,6 +382,32 @@ def postgres_pids():
     return [master] + [int(c) for c in children]
 
 
+def test_a_reload_gives_the_watchdog_the_new_time_limit(pool, tmp_path):
+    # REQUEST_TIMEOUT from 60 s to 1 s by SIGHUP: a request stuck on a frozen
+    # database is then ended after about 1 + 2 s, not 62.
+    env_file = tmp_path / "env"
+    env_file.write_text("REQUEST_TIMEOUT=60\n")
+    p = pool(args=("--env-file", str(env_file)))
+    env_file.write_text("REQUEST_TIMEOUT=1\n")
+    p.proc.send_signal(signal.SIGHUP)
+    p.wait_until(lambda: {w["generation"] for w in p.workers()} == {2} and
+                 len(p.workers("idle", "busy")) == WORKERS, "the reload")
+    user = new_user_id()
+    token = mint(user, exp=3600)
+    pids = postgres_pids()
+    for pid in pids:
+        os.kill(pid, signal.SIGSTOP)
+    t0 = time.monotonic()
+    try:
+        with pytest.raises(OSError):
+            p.request("GET", f"/api/{user}/tasks", token=token, timeout=20)
+        waited = time.monotonic() - t0
+    finally:
+        for pid in pids:
+            os.kill(pid, signal.SIGCONT)
+    assert waited < 10, f"the stuck request ended after {waited:.1f} s"
+
+
 FAKETIME = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
 
 

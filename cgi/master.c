@@ -178,8 +178,9 @@ static void tend(struct pool_state *ps)
 
     if (old > 0) {
         /* Rolling: start one new worker, retire one old one once it accepts. */
-        if (ps->fresh == 0 && live <= ps->o->workers && (k = free_slot(ps->sb)) >= 0 &&
-            spawn(ps, (unsigned)k) == 0)
+        if (ps->fresh == 0 && live <= ps->o->workers &&
+            (ts_mono() / 1000) >= ps->next_start &&     /* the crash back-off */
+            (k = free_slot(ps->sb)) >= 0 && spawn(ps, (unsigned)k) == 0)
             ps->fresh = ps->sb->slot[k].pid;
         fresh = ps->fresh ? slot_of(ps->sb, ps->fresh) : NULL;
         if (fresh != NULL && (fresh->state == SLOT_IDLE || fresh->state == SLOT_BUSY)) {

@@ -382,6 +382,30 @@ def postgres_pids():
     return [master] + [int(c) for c in children]
 
 
+def test_a_new_generation_that_dies_at_start_is_restarted_with_back_off(pool):
+    # Each worker of the new generation dies as soon as it appears (killed
+    # here, as a crash at start-up would end it): the master must back off,
+    # not fork one every tick, while the old workers go on serving.
+    p = pool()
+    old = set(pool_pids(p))
+    p.proc.send_signal(signal.SIGHUP)
+    killed = set()
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline:
+        for pid in set(pool_pids(p)) - old - killed:
+            os.kill(pid, signal.SIGKILL)
+            killed.add(pid)
+        time.sleep(0.005)
+    assert 2 <= len(killed) <= 12, f"{len(killed)} new workers started in 3 s"
+    assert old <= set(pool_pids(p)), "the old workers still serve"
+    assert p.request("GET", "/api/health")[0] == 200
+
+
+def pool_pids(p):
+    out = subprocess.run(["pgrep", "-P", str(p.proc.pid)], capture_output=True, text=True)
+    return [int(x) for x in out.stdout.split()]
+
+
 def test_a_reload_gives_the_watchdog_the_new_time_limit(pool, tmp_path):
     # REQUEST_TIMEOUT from 60 s to 1 s by SIGHUP: a request stuck on a frozen
     # database is then ended after about 1 + 2 s, not 62.

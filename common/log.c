@@ -1,14 +1,14 @@
 /*
- * log.c: JSON lines on stderr, built with json-c so every string is escaped.
+ * log.c: JSON lines on stderr, every string escaped and valid UTF-8.
  */
 #include "log.h"
 
-#include <json-c/json.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "timestamp.h"
+#include "utf8.h"
 
 static enum log_level min_level = LOGL_INFO;
 static char request_id[129];
@@ -47,62 +47,134 @@ void log_request_id(const char *id)
     snprintf(request_id, sizeof request_id, "%s", id ? id : "");
 }
 
-/* Starts a line with time, level and request id; the caller adds fields. */
-static json_object *line_new(enum log_level lvl)
-{
-    char now[TS_BUFSZ];
-    json_object *o = json_object_new_object();
+/*
+ * A line is written into a fixed buffer, then in one write.  Strings are
+ * JSON-escaped as json-c escapes them, and a byte that is not part of
+ * well-formed UTF-8 (a client's path, an e-mail) becomes U+FFFD, so every
+ * line is JSON that any parser accepts.  A string that does not fit is cut
+ * at a character boundary.
+ */
+struct line {
+    char buf[4096];
+    size_t len;
+};
 
-    ts_format(ts_now(), now);
-    json_object_object_add(o, "time", json_object_new_string(now));
-    json_object_object_add(o, "level", json_object_new_string(level_names[lvl]));
-    if (request_id[0] != '\0')
-        json_object_object_add(o, "request_id",
-                               json_object_new_string(request_id));
-    return o;
+static void put(struct line *l, const char *s, size_t n)
+{
+    if (n > sizeof l->buf - 2 - l->len)     /* room for "}\n" */
+        n = sizeof l->buf - 2 - l->len;
+    memcpy(l->buf + l->len, s, n);
+    l->len += n;
 }
 
-static void line_emit(json_object *o)
+static void put_str(struct line *l, const char *s)
 {
-    fprintf(stderr, "%s\n",
-            json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-                                                  JSON_C_TO_STRING_NOSLASHESCAPE));
+    static const char hex[] = "0123456789abcdef";
+    size_t n = strlen(s), k;
+    char esc[8];
+    unsigned char c;
+
+    put(l, "\"", 1);
+    while (n > 0 && l->len + 12 < sizeof l->buf) {
+        c = (unsigned char)*s;
+        if (c >= 0x80) {
+            if ((k = utf8_seq(s, n)) == 0) {
+                put(l, "\\ufffd", 6);
+                k = 1;
+            } else {
+                put(l, s, k);
+            }
+        } else if (c == '"' || c == '\\') {
+            esc[0] = '\\';
+            esc[1] = (char)c;
+            put(l, esc, 2);
+            k = 1;
+        } else if (c < 0x20) {
+            k = 1;
+            if (c == '\n' || c == '\r' || c == '\t' || c == '\b' || c == '\f') {
+                esc[0] = '\\';
+                esc[1] = c == '\n' ? 'n' : c == '\r' ? 'r' : c == '\t' ? 't' : c == '\b' ? 'b' : 'f';
+                put(l, esc, 2);
+            } else {
+                memcpy(esc, "\\u00", 4);
+                esc[4] = hex[c >> 4];
+                esc[5] = hex[c & 15];
+                put(l, esc, 6);
+            }
+        } else {
+            put(l, s, 1);
+            k = 1;
+        }
+        s += k;
+        n -= k;
+    }
+    put(l, "\"", 1);
+}
+
+/* ,"name":"value" (value NULL: null) */
+static void field(struct line *l, const char *name, const char *value)
+{
+    put(l, ",\"", 2);
+    put(l, name, strlen(name));
+    put(l, "\":", 2);
+    if (value != NULL)
+        put_str(l, value);
+    else
+        put(l, "null", 4);
+}
+
+/* Starts a line with time, level and request id; the caller adds fields. */
+static void line_start(struct line *l, enum log_level lvl)
+{
+    char now[TS_BUFSZ];
+
+    ts_format(ts_now(), now);
+    l->len = 0;
+    put(l, "{\"time\":", 8);
+    put_str(l, now);
+    field(l, "level", level_names[lvl]);
+    if (request_id[0] != '\0')
+        field(l, "request_id", request_id);
+}
+
+static void line_emit(struct line *l)
+{
+    l->buf[l->len++] = '}';
+    l->buf[l->len++] = '\n';
+    fwrite(l->buf, 1, l->len, stderr);
     fflush(stderr);
-    json_object_put(o);
 }
 
 void log_msg(enum log_level lvl, const char *fmt, ...)
 {
+    struct line l;
     char msg[1024];
     va_list ap;
-    json_object *o;
 
     if (lvl < min_level)
         return;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    o = line_new(lvl);
-    json_object_object_add(o, "msg", json_object_new_string(msg));
-    line_emit(o);
+    line_start(&l, lvl);
+    field(&l, "msg", msg);
+    line_emit(&l);
 }
 
 void log_access(const char *method, const char *path, int status,
                 double duration_ms, const char *user)
 {
-    char ms[32];
-    json_object *o;
+    struct line l;
+    char num[64];
 
     if (LOGL_INFO < min_level)
         return;
-    o = line_new(LOGL_INFO);
-    json_object_object_add(o, "msg", json_object_new_string("request"));
-    json_object_object_add(o, "method", json_object_new_string(method));
-    json_object_object_add(o, "path", json_object_new_string(path));
-    json_object_object_add(o, "status", json_object_new_int(status));
-    snprintf(ms, sizeof ms, "%.3f", duration_ms);
-    json_object_object_add(o, "duration_ms", json_object_new_double_s(duration_ms, ms));
-    json_object_object_add(o, "user",
-                           user && user[0] ? json_object_new_string(user) : NULL);
-    line_emit(o);
+    line_start(&l, LOGL_INFO);
+    field(&l, "msg", "request");
+    field(&l, "method", method);
+    field(&l, "path", path);
+    snprintf(num, sizeof num, ",\"status\":%d,\"duration_ms\":%.3f", status, duration_ms);
+    put(&l, num, strlen(num));
+    field(&l, "user", user && user[0] ? user : NULL);
+    line_emit(&l);
 }

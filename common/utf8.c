@@ -40,6 +40,13 @@ static size_t decode(const unsigned char *s, size_t n, uint32_t *cp)
     return len;
 }
 
+size_t utf8_seq(const char *s, size_t n)
+{
+    uint32_t cp;
+
+    return n == 0 ? 0 : decode((const unsigned char *)s, n, &cp);
+}
+
 int utf8_valid(const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s;

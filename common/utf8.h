@@ -14,6 +14,8 @@
 #include <stddef.h>
 
 int utf8_valid(const char *s, size_t n);       /* 1 or 0 */
+/* The length of the well-formed sequence at s (at most n bytes), else 0. */
+size_t utf8_seq(const char *s, size_t n);
 size_t utf8_len(const char *s, size_t n);
 /* Sets *start and *len to the trimmed span of s[0..n). */
 void utf8_trim(const char *s, size_t n, size_t *start, size_t *len);

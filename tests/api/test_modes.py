@@ -239,6 +239,28 @@ def test_unprepared_statements_work_for_pgbouncer():
     assert [t["title"] for t in json.loads(out)] == ["no prepare"]
 
 
+def test_log_lines_stay_utf8_json_whatever_the_client_sends():
+    # A path of bytes that are not UTF-8 (%ff, an overlong %c0%af) must not
+    # reach the log raw: each line is JSON that a strict parser accepts.
+    state = os.environ.get("TODO_STATE_DIR")
+    if not state:
+        pytest.skip("TODO_STATE_DIR is not set (run through tests/run-api.sh)")
+    from helpers import raw_request
+    rid = "utf8-log-" + new_user_id()
+    status, _, _ = raw_request("GET", "/api/%ff%fe%c0%af/tasks", token=mint("alice"),
+                               headers={"X-Request-ID": rid})
+    assert status == 403
+    lines = []
+    deadline = time.time() + 5
+    while len(lines) < 2 and time.time() < deadline:
+        with open(f"{state}/log/workers.log", "rb") as f:
+            lines = [l for l in f if rid.encode() in l]
+        time.sleep(0.05)
+    assert len(lines) >= 2, lines       # the 403's warning and the access line
+    access = [json.loads(l.decode("utf-8")) for l in lines]
+    assert access[-1]["path"] == "/api/\ufffd\ufffd\ufffd\ufffd/tasks", access[-1]
+
+
 def test_access_log_line_has_the_request_and_never_the_token():
     state = os.environ.get("TODO_STATE_DIR")
     if not state:

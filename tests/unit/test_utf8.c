@@ -52,9 +52,25 @@ static void trims_unicode_white_space(void **state)
     assert_int_equal(len, 3);
 }
 
+/* The length of one well-formed sequence, 0 for anything else. */
+static void seq_lengths(void **state)
+{
+    (void)state;
+    assert_int_equal(utf8_seq("a", 1), 1);
+    assert_int_equal(utf8_seq("\xc3\xa4x", 3), 2);
+    assert_int_equal(utf8_seq("\xe2\x80\xa8", 3), 3);
+    assert_int_equal(utf8_seq("\xf0\x9f\x98\x80", 4), 4);
+    assert_int_equal(utf8_seq("\xf0\x9f\x98", 3), 0);      /* cut short */
+    assert_int_equal(utf8_seq("\xc0\xaf", 2), 0);           /* overlong */
+    assert_int_equal(utf8_seq("\xed\xa0\x80", 3), 0);       /* surrogate */
+    assert_int_equal(utf8_seq("\xff", 1), 0);
+    assert_int_equal(utf8_seq("", 0), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(seq_lengths),
         cmocka_unit_test(validates),
         cmocka_unit_test(counts_code_points),
         cmocka_unit_test(trims_unicode_white_space),

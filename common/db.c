@@ -128,6 +128,14 @@ static int still_up(struct db *db)
     return 0;
 }
 
+/* A server NOTICE or WARNING (a trigger, PgBouncer) goes to the JSON log,
+ * not raw to stderr as libpq would print it. */
+static void notice(void *arg, const char *msg)
+{
+    (void)arg;
+    log_warn("db: %.*s", (int)strcspn(msg, "\n"), msg);
+}
+
 /*
  * Opens the connection unless it is open.  check: look for a FATAL or EOF
  * the server left first (still_up), for a statement that may not be sent
@@ -157,6 +165,7 @@ static enum db_status ensure_conn(struct db *db, int check)
         log_warn("db: cannot set statement_timeout: %s", pq_msg(db->conn));
         goto fail;
     }
+    PQsetNoticeProcessor(db->conn, notice, NULL);
     db->gen++;
     log_info("db: connected");
     return DB_OK;

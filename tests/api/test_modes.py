@@ -239,6 +239,38 @@ def test_unprepared_statements_work_for_pgbouncer():
     assert [t["title"] for t in json.loads(out)] == ["no prepare"]
 
 
+def test_a_server_notice_goes_to_the_json_log():
+    # A trigger (or PgBouncer) may send a NOTICE: it is a log line like any
+    # other, not libpq's raw "NOTICE:" text on stderr.
+    state = os.environ.get("TODO_STATE_DIR")
+    if not state:
+        pytest.skip("TODO_STATE_DIR is not set (run through tests/run-api.sh)")
+    from helpers import DB, request
+    user = new_user_id()
+    tag = "notice-" + user
+    DB.scalar(f"""
+        CREATE FUNCTION test_notice_fn_{user[2:]}() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN RAISE NOTICE '{tag}'; RETURN NEW; END $$;
+        CREATE TRIGGER notice_{user[2:]} BEFORE INSERT ON tasks FOR EACH ROW
+            WHEN (NEW.user_id = '{user}') EXECUTE FUNCTION test_notice_fn_{user[2:]}()""")
+    try:
+        r = request("POST", f"/api/{user}/tasks", json={"title": "x"}, token=mint(user))
+        assert r.status_code == 201, r.text
+    finally:
+        DB.scalar(f"DROP TRIGGER notice_{user[2:]} ON tasks;"
+                  f" DROP FUNCTION test_notice_fn_{user[2:]}()")
+    lines = []
+    deadline = time.time() + 5
+    while not lines and time.time() < deadline:
+        with open(f"{state}/log/workers.log", "rb") as f:
+            lines = [l for l in f if tag.encode() in l]
+        time.sleep(0.05)
+    assert lines, "the notice reached the log"
+    for line in lines:
+        entry = json.loads(line.decode("utf-8"))
+        assert entry["level"] == "warn" and tag in entry["msg"], entry
+
+
 def test_log_lines_stay_utf8_json_whatever_the_client_sends():
     # A path of bytes that are not UTF-8 (%ff, an overlong %c0%af) must not
     # reach the log raw: each line is JSON that a strict parser accepts.

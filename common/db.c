@@ -84,13 +84,24 @@ void db_close(struct db *db)
     free(db);
 }
 
-/* The first line of libpq's message, for the log. */
+/* libpq's message for the log, as one line: when libpq tried several
+ * addresses (localhost as ::1, then 127.0.0.1), each has a line, and the
+ * last is often the one that says what went wrong. */
 static const char *pq_msg(PGconn *conn)
 {
-    static char buf[256];
+    static char buf[1024];
     const char *m = conn ? PQerrorMessage(conn) : "out of memory";
+    size_t n = 0;
 
-    snprintf(buf, sizeof buf, "%.*s", (int)strcspn(m, "\n"), m);
+    for (; *m != '\0' && n < sizeof buf - 4; m++) {
+        if (*m != '\n')
+            buf[n++] = *m;
+        else if (m[1] != '\0') {
+            memcpy(buf + n, " / ", 3);
+            n += 3;
+        }
+    }
+    buf[n] = '\0';
     return buf;
 }
 

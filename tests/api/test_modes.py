@@ -4,9 +4,11 @@ is unreachable."""
 
 import json
 import os
+import secrets
 import socket
 import subprocess
 import time
+import urllib.parse
 
 import pytest
 
@@ -237,6 +239,26 @@ def test_unprepared_statements_work_for_pgbouncer():
     status, headers, out = run_cgi("GET", f"/api/{user}/tasks", token=token, DB_PREPARE="off")
     assert status == 200 and headers["x-total-count"] == "1"
     assert [t["title"] for t in json.loads(out)] == ["no prepare"]
+
+
+def test_a_failed_connection_logs_why_for_every_address_libpq_tried():
+    # libpq tries each host in turn, a line each; the cause is often in the
+    # last one (on Debian, localhost is ::1 first, then 127.0.0.1).
+    url = urllib.parse.urlsplit(DATABASE_URL)
+    query = dict(urllib.parse.parse_qsl(url.query))
+    if "host" not in query:
+        pytest.skip("needs a DATABASE_URL with host= (the local stack's)")
+    query["host"] = "/nonexistent-dir," + query["host"]
+    query["user"] = "no_such_role_" + secrets.token_hex(4)
+    bad = f"{url.scheme}://{url.netloc}{url.path}?{urllib.parse.urlencode(query)}"
+    env = base_env(DATABASE_URL=bad, REQUEST_METHOD="GET", PATH_INFO="/api/ready",
+                   QUERY_STRING="", CONTENT_LENGTH="0")
+    p = subprocess.run([BIN], env=env, capture_output=True, timeout=30)
+    assert b"Status: 503" in p.stdout, p.stdout
+    lines = [json.loads(l) for l in p.stderr.decode("utf-8").splitlines()
+             if "cannot connect" in l]
+    assert lines, p.stderr
+    assert "/nonexistent-dir" in lines[0]["msg"] and query["user"] in lines[0]["msg"], lines[0]
 
 
 def test_a_server_notice_goes_to_the_json_log():

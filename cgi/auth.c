@@ -151,13 +151,17 @@ static int login(struct req *r, const struct credentials *c)
     struct user u;
     enum db_status st;
     char hash[PASSWORD_HASH_MAX];
+    const char *attempt = NULL;
     long retry = 0;
-    int failures = 0, ok;
+    int allowed = 0, ok;
 
-    st = db_login_failures(r->db, c->email, &failures, &retry);
+    /* Counted and recorded before the password is checked, in one step:
+     * parallel attempts cannot all see the same count. */
+    st = db_login_attempt(r->db, r->pool, c->email, LOGIN_FAILURES_MAX, &allowed,
+                          &retry, &attempt);
     if (st != DB_OK)
         return reply_db_error(r, st);
-    if (failures >= LOGIN_FAILURES_MAX) {
+    if (!allowed) {
         log_warn("auth: login throttled");
         http_header(r, "Retry-After", "%ld", retry > 0 ? retry : 1);
         return http_error(r, 429, DETAIL_THROTTLED);
@@ -173,10 +177,12 @@ static int login(struct req *r, const struct credentials *c)
     }
     if (!ok) {
         log_warn("auth: failed login");
-        st = db_login_failed(r->db, c->email);
-        return st == DB_OK ? bad_login(r) : reply_db_error(r, st);
+        return bad_login(r);            /* the attempt stays recorded */
     }
-    /* A success forgets nothing: API.md counts every failure of the window. */
+    /* A success takes back its own attempt, and forgets no failure: API.md
+     * counts every failure of the window. */
+    if (attempt != NULL && (st = db_login_succeeded(r->db, c->email, attempt)) != DB_OK)
+        return reply_db_error(r, st);
     /* Hashes made with older parameters are replaced while we have the password. */
     if (password_needs_rehash(u.password_hash) &&
         password_hash(c->password, c->password_len, hash) == 0)

@@ -168,10 +168,16 @@ enum db_status db_token_revoke(struct db *db, const char *jti, long exp);
 void db_guard(struct db *db, const char *jti, const char *sid);
 enum db_status db_guard_check(struct db *db);
 
-/* Failed logins for email in the window, and seconds until the oldest ages out. */
-enum db_status db_login_failures(struct db *db, const char *email, int *count,
-                                 long *retry_after);
-enum db_status db_login_failed(struct db *db, const char *email);
+/*
+ * A login attempt for email, counted and recorded in one step (schema/005):
+ * *allowed when fewer than max failures are in the window, and then the
+ * attempt is recorded as one (*attempt: its time, p-owned) until
+ * db_login_succeeded() takes it back; else *retry_after seconds.
+ */
+enum db_status db_login_attempt(struct db *db, struct pool *p, const char *email,
+                                int max, int *allowed, long *retry_after,
+                                const char **attempt);
+enum db_status db_login_succeeded(struct db *db, const char *email, const char *attempt);
 
 /*
  * Better Auth's jwks table: *exists says whether there is one; ids[i] and

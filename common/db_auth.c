@@ -13,7 +13,6 @@
     " (extract(epoch FROM created_at) * 1000000)::int8"
 
 /* How long failed logins count against an e-mail address. */
-#define LOGIN_WINDOW "interval '15 minutes'"
 
 static struct db_stmt user_ensure = {
     "user_ensure",
@@ -69,19 +68,17 @@ static struct db_stmt token_revoke = {
 struct db_stmt db_guard_stmt = {
     "guard", "SELECT todo_not_revoked($1, $2)", 1, 0,
 };
-static struct db_stmt login_failures = {
-    "login_failures",
-    "SELECT count(*), coalesce(ceil(extract(epoch FROM min(failed_at) + "
-    LOGIN_WINDOW " - now())), 0)::int8"
-    " FROM login_failures WHERE email = lower($1)"
-    " AND failed_at > now() - " LOGIN_WINDOW, 1, 0,
+/* Counts and records an attempt in one step, under a lock (schema/005). */
+static struct db_stmt login_attempt = {
+    "login_attempt",
+    "SELECT allowed, coalesce(retry_after, 0), attempt::text"
+    " FROM todo_login_attempt($1, $2::int)", 0, 0,
 };
-/* Records a failure and forgets this address's failures that aged out. */
-static struct db_stmt login_failed = {
-    "login_failed",
-    "WITH old AS (DELETE FROM login_failures WHERE email = lower($1)"
-    " AND failed_at <= now() - " LOGIN_WINDOW ")"
-    " INSERT INTO login_failures (email) VALUES (lower($1))", 0, 0,
+/* A successful attempt is no failure: its record goes. */
+static struct db_stmt login_succeeded = {
+    "login_succeeded",
+    "DELETE FROM login_failures WHERE ctid = (SELECT ctid FROM login_failures"
+    " WHERE email = lower($1) AND failed_at = $2::timestamptz LIMIT 1)", 1, 0,
 };
 
 static struct db_stmt jwks_exists = {
@@ -227,26 +224,27 @@ enum db_status db_token_revoke(struct db *db, const char *jti, long exp)
 
 /* -------------------------------------------------------- failed logins */
 
-enum db_status db_login_failures(struct db *db, const char *email, int *count,
-                                 long *retry_after)
+enum db_status db_login_attempt(struct db *db, struct pool *p, const char *email,
+                                int max, int *allowed, long *retry_after,
+                                const char **attempt)
 {
-    const char *vals[] = { email };
+    const char *vals[] = { email, pool_printf(p, "%d", max) };
     enum db_status st;
-    PGresult *res = db_run(db, NULL, &login_failures, 1, vals, PGRES_TUPLES_OK, &st);
+    PGresult *res = db_run(db, p, &login_attempt, 2, vals, PGRES_TUPLES_OK, &st);
 
     if (res == NULL)
         return st;
-    *count = (int)db_i64(PQgetvalue(res, 0, 0));
+    *allowed = PQgetvalue(res, 0, 0)[0] == 't';
     *retry_after = (long)db_i64(PQgetvalue(res, 0, 1));
-    PQclear(res);
+    *attempt = PQgetisnull(res, 0, 2) ? NULL : PQgetvalue(res, 0, 2);
     return DB_OK;
 }
 
-enum db_status db_login_failed(struct db *db, const char *email)
+enum db_status db_login_succeeded(struct db *db, const char *email, const char *attempt)
 {
-    const char *vals[] = { email };
+    const char *vals[] = { email, attempt };
 
-    return db_cmd(db, &login_failed, 1, vals);
+    return db_cmd(db, &login_succeeded, 2, vals);
 }
 
 /* ------------------------------------------------------ Better Auth keys */

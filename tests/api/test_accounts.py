@@ -625,6 +625,29 @@ def test_five_failed_logins_lock_the_email_for_a_while():
     assert logged_in(other, other_password)["user"]["email"] == other
 
 
+def test_parallel_wrong_logins_let_exactly_five_through():
+    # Counting, checking and recording one attempt is one step: 20 wrong
+    # passwords at once get five 401s, never a sixth, and the rest 429.
+    import concurrent.futures
+    email, password, _ = register()
+    with concurrent.futures.ThreadPoolExecutor(20) as pool:
+        answers = list(pool.map(lambda i: login(email, f"wrong-{i}-" + password), range(20)))
+    statuses = sorted(r.status_code for r in answers)
+    assert statuses == [401] * 5 + [429] * 15, statuses
+    assert DB.scalar("SELECT count(*) FROM login_failures WHERE email = lower(:'e')",
+                     e=email) == "5"
+    assert_throttled(login(email, password))
+
+
+def test_a_successful_login_is_not_counted_as_a_failure():
+    email, password, _ = register()
+    for _ in range(4):
+        logged_in(email, password)
+    for _ in range(4):
+        assert login(email, "wrong-" + password).status_code == 401
+    assert logged_in(email, password)["user"]["email"] == email
+
+
 def test_failures_for_an_unknown_email_are_throttled_too():
     email = new_email()
     for _ in range(5):

@@ -209,6 +209,18 @@ static void close_at_once(FCGX_Request *fr)
         FCGX_Detach(fr);
 }
 
+/* Every worker clears out expired rows when it starts and every
+ * HOUSEKEEP_EVERY requests (db_housekeep), so they never pile up. */
+#define HOUSEKEEP_EVERY 1000
+
+static void housekeep(struct app *a)
+{
+    long removed = 0;
+
+    if (db_housekeep(a->db, &removed) == DB_OK && removed > 0)
+        log_info("housekeeping: %ld expired rows removed", removed);
+}
+
 /*
  * The worker: serves FastCGI requests on a->sock until told to stop or
  * max_requests are served, keeping its scoreboard slot up to date.
@@ -248,8 +260,10 @@ static int serve_fcgi(struct app *a, struct sb_slot *slot)
     signal(SIGHUP, SIG_IGN);
 
     /* Early, so the first request is fast. */
-    if (db_connect(a->db) == DB_OK)
+    if (db_connect(a->db) == DB_OK) {
         keyring_refresh(a->keys, a->db, 0);
+        housekeep(a);
+    }
     slot->db_up = db_is_up(a->db);
     slot_ready(slot);
     log_info("worker %d ready", (int)getpid());
@@ -267,6 +281,8 @@ static int serve_fcgi(struct app *a, struct sb_slot *slot)
         FCGX_Finish_r(&fr);
         slot->db_up = db_is_up(a->db);
         slot_done(slot);
+        if ((served + 1) % HOUSEKEEP_EVERY == 0)
+            housekeep(a);
         if (++served == a->max_requests) {
             /* The master starts a replacement as soon as it sees this. */
             log_info("worker %d recycled after %ld requests", (int)getpid(), served);

@@ -179,6 +179,10 @@ enum db_status db_login_attempt(struct db *db, struct pool *p, const char *email
                                 const char **attempt);
 enum db_status db_login_succeeded(struct db *db, const char *email, const char *attempt);
 
+/* Deletes a bounded batch of expired sessions, refresh and revoked tokens
+ * and old login failures; *removed: how many rows went. */
+enum db_status db_housekeep(struct db *db, long *removed);
+
 /*
  * Better Auth's jwks table: *exists says whether there is one; ids[i] and
  * keys[i] (a JWK as JSON text) are its rows, owned by p.

@@ -81,6 +81,26 @@ static struct db_stmt login_succeeded = {
     " WHERE email = lower($1) AND failed_at = $2::timestamptz LIMIT 1)", 1, 0,
 };
 
+/*
+ * Up to 500 rows of each kind that can no longer matter: revoked access
+ * tokens an hour past their expiry (the leeway is far shorter), sessions and
+ * refresh tokens a day past theirs (an access token outlives its session by
+ * at most its own lifetime), login failures out of the window.  Rows another
+ * worker is deleting are skipped.
+ */
+#define EXPIRED(table, key, cond)                                          \
+    "DELETE FROM " table " WHERE " key " IN (SELECT " key " FROM " table   \
+    " WHERE " cond " LIMIT 500 FOR UPDATE SKIP LOCKED) RETURNING 1"
+static struct db_stmt housekeep = {
+    "housekeep",
+    "WITH r AS (" EXPIRED("revoked_tokens", "jti", "expires_at < now() - interval '1 hour'") "),"
+    " f AS (" EXPIRED("refresh_tokens", "token_hash", "expires_at < now() - interval '1 day'") "),"
+    " s AS (" EXPIRED("sessions", "id", "expires_at < now() - interval '1 day'") "),"
+    " l AS (" EXPIRED("login_failures", "ctid", "failed_at < now() - interval '15 minutes'") ")"
+    " SELECT (SELECT count(*) FROM r) + (SELECT count(*) FROM f)"
+    " + (SELECT count(*) FROM s) + (SELECT count(*) FROM l)", 1, 0,
+};
+
 static struct db_stmt jwks_exists = {
     "jwks_exists", "SELECT to_regclass('jwks') IS NOT NULL", 1, 0,
 };
@@ -245,6 +265,18 @@ enum db_status db_login_succeeded(struct db *db, const char *email, const char *
     const char *vals[] = { email, attempt };
 
     return db_cmd(db, &login_succeeded, 2, vals);
+}
+
+enum db_status db_housekeep(struct db *db, long *removed)
+{
+    enum db_status st;
+    PGresult *res = db_run(db, NULL, &housekeep, 0, NULL, PGRES_TUPLES_OK, &st);
+
+    if (res == NULL)
+        return st;
+    *removed = (long)db_i64(PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return DB_OK;
 }
 
 /* ------------------------------------------------------ Better Auth keys */

@@ -9,6 +9,7 @@ per request), so what is measured is the pool, not nginx."""
 import json
 import os
 import re
+import secrets
 import signal
 import socket
 import subprocess
@@ -404,6 +405,39 @@ def test_a_new_generation_that_dies_at_start_is_restarted_with_back_off(pool):
 def pool_pids(p):
     out = subprocess.run(["pgrep", "-P", str(p.proc.pid)], capture_output=True, text=True)
     return [int(x) for x in out.stdout.split()]
+
+
+def test_workers_clear_out_expired_rows_without_a_cron_job(pool):
+    # Sessions, refresh and revoked tokens and login failures past any use
+    # are deleted by the workers themselves (at start, then every 1,000
+    # requests); those still of use stay.
+    user, tag = new_user_id(), secrets.token_hex(6)
+    DB.scalar(f"""
+        INSERT INTO users (id) VALUES (:'u');
+        INSERT INTO sessions (id, user_id, expires_at) VALUES
+            ('old-{tag}', :'u', now() - interval '2 days'),
+            ('new-{tag}', :'u', now() + interval '2 days');
+        INSERT INTO refresh_tokens (token_hash, session_id, expires_at) VALUES
+            (repeat('a', 52) || '{tag}', 'new-{tag}', now() - interval '2 days'),
+            (repeat('b', 52) || '{tag}', 'new-{tag}', now() + interval '2 days');
+        INSERT INTO revoked_tokens (jti, expires_at) VALUES
+            ('old-{tag}', now() - interval '2 hours'), ('new-{tag}', now() + interval '1 hour');
+        INSERT INTO login_failures (email, failed_at) VALUES
+            ('old-{tag}@example.com', now() - interval '20 minutes'),
+            ('new-{tag}@example.com', now() - interval '1 minute')""", u=user)
+
+    def left():
+        return DB.rows(f"""
+            SELECT 's' AS t, id AS k FROM sessions WHERE id LIKE '%{tag}'
+            UNION ALL SELECT 'f', left(token_hash, 1) FROM refresh_tokens WHERE token_hash LIKE '%{tag}'
+            UNION ALL SELECT 'r', jti FROM revoked_tokens WHERE jti LIKE '%{tag}'
+            UNION ALL SELECT 'l', email FROM login_failures WHERE email LIKE '%{tag}%'
+            ORDER BY 1, 2""")
+    assert len(left()) == 8
+    p = pool()
+    p.wait_until(lambda: len(left()) == 4, "the expired rows to go")
+    assert left() == [{"t": "f", "k": "b"}, {"t": "l", "k": f"new-{tag}@example.com"},
+                      {"t": "r", "k": f"new-{tag}"}, {"t": "s", "k": f"new-{tag}"}]
 
 
 def test_a_reload_gives_the_watchdog_the_new_time_limit(pool, tmp_path):

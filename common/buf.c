@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "utf8.h"
+
 struct buf *buf_new(struct pool *p, size_t cap)
 {
     struct buf *b = pool_alloc(p, sizeof *b);
@@ -103,7 +105,8 @@ static int escape_in8(uint64_t v)
             high) != 0;
 }
 
-void buf_json_strn(struct buf *b, const char *s, size_t n)
+/* The n bytes at s, escaped for inside a JSON string. */
+static void escape(struct buf *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
     size_t i = 0, run = 0;
@@ -111,9 +114,6 @@ void buf_json_strn(struct buf *b, const char *s, size_t n)
     uint64_t v;
     char u[6] = { '\\', 'u', '0', '0' };
 
-    /* Room for the common case, no escapes; escapes grow it as they come. */
-    buf_reserve(b, n + 2);
-    buf_putc(b, '"');
     for (;;) {
         while (n - i >= 8) {
             memcpy(&v, s + i, 8);
@@ -140,6 +140,34 @@ void buf_json_strn(struct buf *b, const char *s, size_t n)
         run = ++i;
     }
     buf_put(b, s + run, n - run);
+}
+
+void buf_json_strn(struct buf *b, const char *s, size_t n)
+{
+    /* Room for the common case, no escapes; escapes grow it as they come. */
+    buf_reserve(b, n + 2);
+    buf_putc(b, '"');
+    escape(b, s, n);
+    buf_putc(b, '"');
+}
+
+void buf_json_text(struct buf *b, const char *s)
+{
+    size_t n = strlen(s), i = 0, run = 0, k;
+
+    buf_putc(b, '"');
+    while (i < n) {
+        if ((unsigned char)s[i] < 0x80) {
+            i++;
+        } else if ((k = utf8_seq(s + i, n - i)) > 0) {
+            i += k;
+        } else {
+            escape(b, s + run, i - run);
+            buf_put(b, "\\ufffd", 6);
+            run = ++i;
+        }
+    }
+    escape(b, s + run, n - run);
     buf_putc(b, '"');
 }
 

@@ -65,6 +65,10 @@ void buf_int64(struct buf *b, int64_t v);
  * ('/' is not escaped).  NULL writes null. */
 void buf_json_str(struct buf *b, const char *s);
 void buf_json_strn(struct buf *b, const char *s, size_t n);
+/* A string from anywhere (a client's path, for the log): as
+ * buf_json_str(), but a byte that is not part of well-formed UTF-8 is
+ * written as \ufffd, so the JSON is valid UTF-8 whatever s holds. */
+void buf_json_text(struct buf *b, const char *s);
 void buf_json_bool(struct buf *b, int v);
 void buf_json_null(struct buf *b);
 

@@ -7,8 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "buf.h"
 #include "timestamp.h"
-#include "utf8.h"
 
 static enum log_level min_level = LOGL_INFO;
 static char request_id[129];
@@ -47,107 +47,51 @@ void log_request_id(const char *id)
     snprintf(request_id, sizeof request_id, "%s", id ? id : "");
 }
 
-/*
- * A line is written into a fixed buffer, then in one write.  Strings are
- * JSON-escaped as json-c escapes them, and a byte that is not part of
- * well-formed UTF-8 (a client's path, an e-mail) becomes U+FFFD, so every
- * line is JSON that any parser accepts.  A string that does not fit is cut
- * at a character boundary.
- */
-struct line {
-    char buf[4096];
-    size_t len;
-};
+/* Each line is built in a pool of the log's own, rewound after the line:
+ * its first chunk is kept, so a line costs no malloc. */
+static struct pool *line_pool;
 
-static void put(struct line *l, const char *s, size_t n)
+/* ,"name":"value" (value NULL: null); a value may come from a client. */
+static void field(struct buf *l, const char *name, const char *value)
 {
-    if (n > sizeof l->buf - 2 - l->len)     /* room for "}\n" */
-        n = sizeof l->buf - 2 - l->len;
-    memcpy(l->buf + l->len, s, n);
-    l->len += n;
-}
-
-static void put_str(struct line *l, const char *s)
-{
-    static const char hex[] = "0123456789abcdef";
-    size_t n = strlen(s), k;
-    char esc[8];
-    unsigned char c;
-
-    put(l, "\"", 1);
-    while (n > 0 && l->len + 12 < sizeof l->buf) {
-        c = (unsigned char)*s;
-        if (c >= 0x80) {
-            if ((k = utf8_seq(s, n)) == 0) {
-                put(l, "\\ufffd", 6);
-                k = 1;
-            } else {
-                put(l, s, k);
-            }
-        } else if (c == '"' || c == '\\') {
-            esc[0] = '\\';
-            esc[1] = (char)c;
-            put(l, esc, 2);
-            k = 1;
-        } else if (c < 0x20) {
-            k = 1;
-            if (c == '\n' || c == '\r' || c == '\t' || c == '\b' || c == '\f') {
-                esc[0] = '\\';
-                esc[1] = c == '\n' ? 'n' : c == '\r' ? 'r' : c == '\t' ? 't' : c == '\b' ? 'b' : 'f';
-                put(l, esc, 2);
-            } else {
-                memcpy(esc, "\\u00", 4);
-                esc[4] = hex[c >> 4];
-                esc[5] = hex[c & 15];
-                put(l, esc, 6);
-            }
-        } else {
-            put(l, s, 1);
-            k = 1;
-        }
-        s += k;
-        n -= k;
-    }
-    put(l, "\"", 1);
-}
-
-/* ,"name":"value" (value NULL: null) */
-static void field(struct line *l, const char *name, const char *value)
-{
-    put(l, ",\"", 2);
-    put(l, name, strlen(name));
-    put(l, "\":", 2);
+    buf_putc(l, ',');
+    buf_json_str(l, name);
+    buf_putc(l, ':');
     if (value != NULL)
-        put_str(l, value);
+        buf_json_text(l, value);
     else
-        put(l, "null", 4);
+        buf_json_null(l);
 }
 
 /* Starts a line with time, level and request id; the caller adds fields. */
-static void line_start(struct line *l, enum log_level lvl)
+static struct buf *line_start(enum log_level lvl)
 {
     char now[TS_BUFSZ];
+    struct buf *l;
 
+    if (line_pool == NULL)
+        line_pool = pool_new();
+    l = buf_new(line_pool, 512);
     ts_format(ts_now(), now);
-    l->len = 0;
-    put(l, "{\"time\":", 8);
-    put_str(l, now);
+    buf_puts(l, "{\"time\":");
+    buf_json_str(l, now);
     field(l, "level", level_names[lvl]);
     if (request_id[0] != '\0')
         field(l, "request_id", request_id);
+    return l;
 }
 
-static void line_emit(struct line *l)
+static void line_emit(struct buf *l)
 {
-    l->buf[l->len++] = '}';
-    l->buf[l->len++] = '\n';
-    fwrite(l->buf, 1, l->len, stderr);
+    buf_put(l, "}\n", 2);
+    fwrite(l->data, 1, l->len, stderr);
     fflush(stderr);
+    pool_reset(line_pool);
 }
 
 void log_msg(enum log_level lvl, const char *fmt, ...)
 {
-    struct line l;
+    struct buf *l;
     char msg[1024];
     va_list ap;
 
@@ -156,25 +100,23 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    line_start(&l, lvl);
-    field(&l, "msg", msg);
-    line_emit(&l);
+    l = line_start(lvl);
+    field(l, "msg", msg);
+    line_emit(l);
 }
 
 void log_access(const char *method, const char *path, int status,
                 double duration_ms, const char *user)
 {
-    struct line l;
-    char num[64];
+    struct buf *l;
 
     if (LOGL_INFO < min_level)
         return;
-    line_start(&l, LOGL_INFO);
-    field(&l, "msg", "request");
-    field(&l, "method", method);
-    field(&l, "path", path);
-    snprintf(num, sizeof num, ",\"status\":%d,\"duration_ms\":%.3f", status, duration_ms);
-    put(&l, num, strlen(num));
-    field(&l, "user", user && user[0] ? user : NULL);
-    line_emit(&l);
+    l = line_start(LOGL_INFO);
+    field(l, "msg", "request");
+    field(l, "method", method);
+    field(l, "path", path);
+    buf_printf(l, ",\"status\":%d,\"duration_ms\":%.3f", status, duration_ms);
+    field(l, "user", user && user[0] ? user : NULL);
+    line_emit(l);
 }

@@ -14,11 +14,11 @@
  * kept for the life of the process.
  */
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "db_priv.h"
 
 enum {
@@ -63,54 +63,37 @@ static unsigned shape_of(const struct task_query *q)
            (q->ntags == 1 ? SH_ONE_TAG : 0);
 }
 
-/* Appends to a malloc'd string; the SQL of a shape lives for the process. */
-static void add(char **s, size_t *len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void add(char **s, size_t *len, const char *fmt, ...)
-{
-    va_list ap;
-    int n;
-
-    va_start(ap, fmt);
-    n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0 || (*s = realloc(*s, *len + (size_t)n + 1)) == NULL)
-        die_oom();
-    va_start(ap, fmt);
-    vsnprintf(*s + *len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    *len += (size_t)n;
-}
+/* The shapes' names and SQL, built on first use, kept for the process. */
+static struct pool *sql_pool;
 
 /* The filters of shape sh, as parameters $2, $3, ... in shape order. */
-static int add_filters(char **s, size_t *len, unsigned sh)
+static int add_filters(struct buf *s, unsigned sh)
 {
     int k = 2;
 
-    add(s, len, " FROM tasks WHERE user_id = $1");
+    buf_printf(s, " FROM tasks WHERE user_id = $1");
     if (sh & SH_PENDING)
-        add(s, len, " AND NOT completed");
+        buf_printf(s, " AND NOT completed");
     if (sh & SH_COMPLETED)
-        add(s, len, " AND completed");
+        buf_printf(s, " AND completed");
     if (sh & SH_Q) {
         /* $k is a LIKE pattern (like_param), lowered as the indexes are. */
-        add(s, len, " AND (lower(title COLLATE \"und-x-icu\") LIKE"
+        buf_printf(s, " AND (lower(title COLLATE \"und-x-icu\") LIKE"
                     " lower($%d::text COLLATE \"und-x-icu\")"
                     " OR lower(description COLLATE \"und-x-icu\") LIKE"
                     " lower($%d::text COLLATE \"und-x-icu\"))", k, k);
         k++;
     }
     if (sh & SH_PRIORITY)
-        add(s, len, " AND tasks.priority = $%d::task_priority", k++);
+        buf_printf(s, " AND tasks.priority = $%d::task_priority", k++);
     if (sh & SH_TAGS)
-        add(s, len, " AND tags @> $%d::text[]", k++);
+        buf_printf(s, " AND tags @> $%d::text[]", k++);
     /* On the due-date indexes' keys (no due date: +/-infinity, outside any
      * range given), so a range is an index range. */
     if (sh & SH_BEFORE)
-        add(s, len, " AND coalesce(due_date, 'infinity') <= $%d", k++);
+        buf_printf(s, " AND coalesce(due_date, 'infinity') <= $%d", k++);
     if (sh & SH_AFTER)
-        add(s, len, " AND coalesce(due_date, %s) >= $%d",
+        buf_printf(s, " AND coalesce(due_date, %s) >= $%d",
             sh & SH_BEFORE ? "'infinity'" : "'-infinity'", k++);
     return k;
 }
@@ -120,37 +103,36 @@ static const char *build_sql(unsigned sh)
     enum task_sort sort = (enum task_sort)(sh >> SH_SORT & 7);
     const char *dir = sh & SH_DESC ? "DESC" : "ASC", *key = sort_keys[sort].key;
     unsigned filters = sh & (SH_Q | SH_PRIORITY | SH_TAGS | SH_BEFORE | SH_AFTER);
-    char *s = NULL;
-    size_t len = 0;
+    struct buf *s = buf_new(sql_pool, 1024);
     int k;
 
     if (sort == SORT_DUE_DATE)
         key = sh & SH_DESC ? "coalesce(due_date, '-infinity')"
                            : "coalesce(due_date, 'infinity')";
-    add(&s, &len, "SELECT " TASK_COLS ", coalesce((");
+    buf_printf(s, "SELECT " TASK_COLS ", coalesce((");
     if ((filters & ~SH_PRIORITY) == 0 || (filters == SH_TAGS && (sh & SH_ONE_TAG))) {
         /* Kept by schema/003's triggers: no task is read. */
         if (filters == SH_TAGS)
-            add(&s, &len, "SELECT sum(n) FROM tag_counts WHERE user_id = $1"
+            buf_printf(s, "SELECT sum(n) FROM tag_counts WHERE user_id = $1"
                           " AND tag = ($2::text[])[1]");
         else
-            add(&s, &len, "SELECT sum(n) FROM task_counts WHERE user_id = $1%s",
+            buf_printf(s, "SELECT sum(n) FROM task_counts WHERE user_id = $1%s",
                 filters ? " AND priority = $2::task_priority" : "");
-        add(&s, &len, "%s", sh & SH_PENDING ? " AND NOT completed"
+        buf_printf(s, "%s", sh & SH_PENDING ? " AND NOT completed"
                             : sh & SH_COMPLETED ? " AND completed" : "");
     } else {
-        add(&s, &len, "SELECT count(*)");
-        add_filters(&s, &len, sh);
+        buf_printf(s, "SELECT count(*)");
+        add_filters(s, sh);
     }
-    add(&s, &len, "), 0)::int8");
-    k = add_filters(&s, &len, sh);
+    buf_printf(s, "), 0)::int8");
+    k = add_filters(s, sh);
     if (sh & SH_CURSOR) {
-        add(&s, &len, " AND (%s, id) %s ($%d::%s, $%d::int8)", key,
+        buf_printf(s, " AND (%s, id) %s ($%d::%s, $%d::int8)", key,
             sh & SH_DESC ? "<" : ">", k, sort_keys[sort].cast, k + 1);
         k += 2;
     }
-    add(&s, &len, " ORDER BY %s %s, id %s LIMIT $%d OFFSET $%d", key, dir, dir, k, k + 1);
-    return s;
+    buf_printf(s, " ORDER BY %s %s, id %s LIMIT $%d OFFSET $%d", key, dir, dir, k, k + 1);
+    return s->data;
 }
 
 
@@ -206,12 +188,11 @@ static struct db_stmt *shape_stmt(const struct task_query *q)
 {
     unsigned sh = shape_of(q);
     struct db_stmt *s = &shapes[sh];
-    char name[32];
 
     if (s->sql == NULL) {
-        snprintf(name, sizeof name, "list_%x", sh);
-        if ((s->name = strdup(name)) == NULL)
-            die_oom();
+        if (sql_pool == NULL)
+            sql_pool = pool_new();
+        s->name = pool_printf(sql_pool, "list_%x", sh);
         s->sql = build_sql(sh);
         s->flags = DB_IDEMPOTENT | DB_BINARY | (sh & SH_REPLAN ? DB_REPLAN : 0);
     }

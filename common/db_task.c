@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "db_priv.h"
 #include "timestamp.h"
 
@@ -233,14 +234,20 @@ enum db_status db_task_update(struct db *db, struct pool *p, struct task *t)
 /* An int8[] parameter: versions as an array literal, or NULL for any. */
 static const char *versions_param(struct pool *p, const int64_t *v, size_t n)
 {
-    const char *s = "{";
+    struct buf *b;
     size_t i;
 
     if (v == NULL)
         return NULL;
-    for (i = 0; i < n; i++)
-        s = pool_printf(p, "%s%s%" PRId64, s, i ? "," : "", v[i]);
-    return pool_printf(p, "%s}", s);
+    b = buf_new(p, 24 * n + 3);
+    buf_putc(b, '{');
+    for (i = 0; i < n; i++) {
+        if (i > 0)
+            buf_putc(b, ',');
+        buf_int64(b, v[i]);
+    }
+    buf_putc(b, '}');
+    return b->data;
 }
 
 enum db_status db_task_change(struct db *db, struct pool *p, const char *user_id,

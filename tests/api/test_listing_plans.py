@@ -14,7 +14,7 @@ import urllib.parse
 
 import pytest
 
-from helpers import DB, Client, link_target, new_user_id
+from helpers import DATABASE_URL, DB, Client, link_target, new_user_id
 
 BIN = os.environ.get("TODO_BIN")
 N = 3000            # the user's tasks
@@ -61,15 +61,11 @@ def big_user():
 
 def explain(user, query):
     p = subprocess.run([BIN, "--explain", user, query], capture_output=True, text=True,
-                       timeout=60, env=dict(os.environ, DATABASE_URL=DB_URL(),
+                       timeout=60, env=dict(os.environ, DATABASE_URL=DATABASE_URL,
                                             JWT_SECRET=os.environ["TODO_JWT_SECRET"],
                                             LOG_LEVEL="error"))
     assert p.returncode == 0, p.stderr
     return json.loads(p.stdout)[0]["Plan"]
-
-
-def DB_URL():
-    return os.environ["TODO_DATABASE_URL"]
 
 
 def nodes(plan):

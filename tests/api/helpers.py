@@ -604,3 +604,23 @@ class Contract:
 
 
 CONTRACT = Contract()
+
+
+class RowLock:
+    """Holds a task's row lock from another session (psql), as a long admin
+    transaction would, until release()."""
+
+    def __init__(self, task_id):
+        self.psql = subprocess.Popen(
+            ["psql", DATABASE_URL, "-X", "-q", "-v", "ON_ERROR_STOP=1"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.psql.stdin.write(f"BEGIN;\nSELECT 1 FROM tasks WHERE id = {int(task_id)} FOR UPDATE;\n"
+                              "\\echo locked\n")
+        self.psql.stdin.flush()
+        while "locked" not in self.psql.stdout.readline():
+            assert self.psql.poll() is None, self.psql.stderr.read()
+
+    def release(self, commit=True):
+        self.psql.stdin.write("COMMIT;\n" if commit else "ROLLBACK;\n")
+        self.psql.stdin.close()
+        self.psql.wait(timeout=10)

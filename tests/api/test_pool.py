@@ -19,7 +19,7 @@ import time
 import pytest
 
 import fcgi_client
-from helpers import DB, mint, new_user_id, report
+from helpers import DB, RowLock, mint, new_user_id, report
 from test_modes import BIN, DATABASE_URL, base_env, free_port, restart_postgresql
 
 WORKERS = 3
@@ -150,26 +150,6 @@ class Load:
         lost = len([t for t in self.acked if t not in titles])
         report(f"{name}: sent {sent}, 2xx {ok}, 5xx {err5}, no answer {failed}, lost {lost}")
         return sent, ok, err5, failed, lost
-
-
-class RowLock:
-    """Holds a task's row lock from another session (psql), as a long admin
-    transaction would, until release()."""
-
-    def __init__(self, task_id):
-        self.psql = subprocess.Popen(
-            ["psql", DATABASE_URL, "-X", "-q", "-v", "ON_ERROR_STOP=1"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        self.psql.stdin.write(f"BEGIN;\nSELECT 1 FROM tasks WHERE id = {int(task_id)} FOR UPDATE;\n"
-                              "\\echo locked\n")
-        self.psql.stdin.flush()
-        while "locked" not in self.psql.stdout.readline():
-            assert self.psql.poll() is None, self.psql.stderr.read()
-
-    def release(self, commit=True):
-        self.psql.stdin.write("COMMIT;\n" if commit else "ROLLBACK;\n")
-        self.psql.stdin.close()
-        self.psql.wait(timeout=10)
 
 
 def test_killed_worker_is_replaced_and_no_acknowledged_write_is_lost(pool):

@@ -106,21 +106,37 @@ static struct db_stmt task_spawn = {
     " SELECT " TASK_COLS ", (SELECT id FROM ins) FROM upd",
     DB_BINARY, 0,
 };
+/* What a DELETE leaves behind: deleted_tasks (schema/007), so that the
+ * same DELETE sent again finds it. */
+#define DELETED_KEPT "interval '1 day'"
+#define TOMBSTONE(del) \
+    " gone AS (INSERT INTO deleted_tasks (id, user_id, version)" \
+    " SELECT id, user_id, version FROM " del ")"
 /* A DELETE under If-Match in one round trip: no row is 404, a row with
- * false is 412.  $3: the versions If-Match accepts, NULL: any. */
+ * false is 412.  $3: the versions If-Match accepts, NULL: any (but not a
+ * task already deleted: only its own tag finds that). */
 static struct db_stmt task_delete_if = {
     "task_delete_if",
     "WITH old AS (SELECT version FROM tasks"
     " WHERE user_id = $1 AND id = $2 FOR UPDATE),"
     " del AS (DELETE FROM tasks t USING old"
     " WHERE t.user_id = $1 AND t.id = $2"
-    " AND ($3::int8[] IS NULL OR old.version = ANY ($3::int8[])) RETURNING t.id)"
-    " SELECT EXISTS (SELECT 1 FROM del) FROM old",
+    " AND ($3::int8[] IS NULL OR old.version = ANY ($3::int8[]))"
+    " RETURNING t.id, t.user_id, t.version)," TOMBSTONE("del")
+    " SELECT EXISTS (SELECT 1 FROM del) FROM old"
+    " UNION ALL SELECT true FROM deleted_tasks WHERE id = $2 AND user_id = $1"
+    " AND version = ANY ($3::int8[]) AND deleted_at > now() - " DELETED_KEPT,
     0, 0,
 };
-/* Deleting twice deletes once: safe to send again. */
+/* Deleting twice answers as deleting once: safe to send again.  One row:
+ * whether the task is gone by this or an earlier DELETE. */
 static struct db_stmt task_delete = {
-    "task_delete", "DELETE FROM tasks WHERE user_id = $1 AND id = $2", 1, 0,
+    "task_delete",
+    "WITH del AS (DELETE FROM tasks WHERE user_id = $1 AND id = $2"
+    " RETURNING id, user_id, version)," TOMBSTONE("del")
+    " SELECT EXISTS (SELECT 1 FROM del) OR EXISTS (SELECT 1 FROM deleted_tasks"
+    " WHERE id = $2 AND user_id = $1 AND deleted_at > now() - " DELETED_KEPT ")",
+    1, 0,
 };
 /*
  * A text[] in binary form: ndim, has-null flag, element type, then per
@@ -326,10 +342,10 @@ enum db_status db_task_delete(struct db *db, const char *user_id, int64_t id)
     int gone;
 
     snprintf(idbuf, sizeof idbuf, "%" PRId64, id);
-    res = db_run(db, NULL, &task_delete, 2, vals, PGRES_COMMAND_OK, &st);
+    res = db_run(db, NULL, &task_delete, 2, vals, PGRES_TUPLES_OK, &st);
     if (res == NULL)
         return st;
-    gone = strcmp(PQcmdTuples(res), "1") == 0;
+    gone = PQgetvalue(res, 0, 0)[0] == 't';
     PQclear(res);
     return gone ? DB_OK : DB_NOT_FOUND;
 }

@@ -388,10 +388,11 @@ def pool_pids(p):
 
 
 def test_workers_clear_out_expired_rows_without_a_cron_job(pool):
-    # Sessions, refresh and revoked tokens and login failures past any use
-    # are deleted by the workers themselves (at start, then every 1,000
-    # requests); those still of use stay.
+    # Sessions, refresh and revoked tokens, login failures and deleted
+    # tasks' traces past any use are deleted by the workers themselves (at
+    # start, then every 1,000 requests); those still of use stay.
     user, tag = new_user_id(), secrets.token_hex(6)
+    ids = [secrets.randbelow(2**62) + 1 for _ in range(2)]
     DB.scalar(f"""
         INSERT INTO users (id) VALUES (:'u');
         INSERT INTO sessions (id, user_id, expires_at) VALUES
@@ -404,7 +405,10 @@ def test_workers_clear_out_expired_rows_without_a_cron_job(pool):
             ('old-{tag}', now() - interval '2 hours'), ('new-{tag}', now() + interval '1 hour');
         INSERT INTO login_failures (email, failed_at) VALUES
             ('old-{tag}@example.com', now() - interval '20 minutes'),
-            ('new-{tag}@example.com', now() - interval '1 minute')""", u=user)
+            ('new-{tag}@example.com', now() - interval '1 minute');
+        INSERT INTO deleted_tasks (id, user_id, version, deleted_at) VALUES
+            (-{ids[0]}, :'u', 1, now() - interval '25 hours'),
+            (-{ids[1]}, :'u', 1, now() - interval '23 hours')""", u=user)
 
     def left():
         return DB.rows(f"""
@@ -412,11 +416,13 @@ def test_workers_clear_out_expired_rows_without_a_cron_job(pool):
             UNION ALL SELECT 'f', left(token_hash, 1) FROM refresh_tokens WHERE token_hash LIKE '%{tag}'
             UNION ALL SELECT 'r', jti FROM revoked_tokens WHERE jti LIKE '%{tag}'
             UNION ALL SELECT 'l', email FROM login_failures WHERE email LIKE '%{tag}%'
+            UNION ALL SELECT 'd', id::text FROM deleted_tasks WHERE user_id = '{user}'
             ORDER BY 1, 2""")
-    assert len(left()) == 8
+    assert len(left()) == 10
     p = pool()
-    p.wait_until(lambda: len(left()) == 4, "the expired rows to go")
-    assert left() == [{"t": "f", "k": "b"}, {"t": "l", "k": f"new-{tag}@example.com"},
+    p.wait_until(lambda: len(left()) == 5, "the expired rows to go")
+    assert left() == [{"t": "d", "k": str(-ids[1])},
+                      {"t": "f", "k": "b"}, {"t": "l", "k": f"new-{tag}@example.com"},
                       {"t": "r", "k": f"new-{tag}"}, {"t": "s", "k": f"new-{tag}"}]
 
 

@@ -382,11 +382,34 @@ def test_delete_then_gone(api, user, db):
     assert r.status_code == 204, r.text
     assert r.content == b""
     assert_detail(api.get(t["id"]), 404, "Task not found")
-    assert_detail(api.delete(t["id"]), 404, "Task not found")
     assert [x["id"] for x in api.list().json()] == [keep["id"]]
     rows = db.snapshot(user)
     if rows is not None:
         assert [x["id"] for x in rows] == [keep["id"]]
+
+
+def test_a_delete_sent_again_answers_as_the_first_did(api, user, db, make_client):
+    # The client (or nginx, or the worker on a new database connection) sends
+    # a DELETE again because the first answer was lost: the task is gone
+    # either way, and saying 404 would report a failure that did not happen.
+    keep, t = api.create("keep"), api.create("drop")
+    tag = api.get(t["id"]).headers["ETag"]
+    assert api.delete(t["id"]).status_code == 204
+    for headers in ({}, {"If-Match": tag}):
+        with db.unchanged(user):
+            r = api.delete(t["id"], headers=headers)
+        assert r.status_code == 204 and r.content == b"", r.text
+    assert_detail(api.get(t["id"]), 404, "Task not found")
+    assert [x["id"] for x in api.list().json()] == [keep["id"]]
+    # Only its owner's DELETE finds the trace; a tag it never had, or "*"
+    # (a task that exists), does not.
+    assert_detail(make_client().delete(t["id"]), 404, "Task not found")
+    for other in ('"1.1"', "*"):
+        assert_detail(api.delete(t["id"], headers={"If-Match": other}), 404, "Task not found")
+    # A day later it is a task like any other that is not there.
+    db.scalar("UPDATE deleted_tasks SET deleted_at = now() - interval '25 hours'"
+              " WHERE id = :'id'", id=str(t["id"]))
+    assert_detail(api.delete(t["id"]), 404, "Task not found")
 
 
 def test_deleted_task_cannot_be_updated_or_completed(api):

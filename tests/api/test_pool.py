@@ -12,6 +12,7 @@ import re
 import secrets
 import signal
 import socket
+import struct
 import subprocess
 import threading
 import time
@@ -507,6 +508,69 @@ def test_watchdog_replaces_a_worker_stuck_past_the_time_limit(pool):
     user = new_user_id()
     st, _, _ = p.request("GET", f"/api/{user}/tasks", token=mint(user))
     assert st == 200
+
+
+def partial_requests():
+    """What a client of the FastCGI socket may send and then stop: nothing, part
+    of a record header, a request cut off in its parameters, one cut off in
+    its body."""
+    begin = fcgi_client._record(fcgi_client.FCGI_BEGIN_REQUEST, struct.pack("!HB5x", 1, 0))
+    params = fcgi_client._record(fcgi_client.FCGI_PARAMS, fcgi_client._params(
+        fcgi_client.params("POST", "/api/x/tasks", b"x" * 100)))
+    whole = params + fcgi_client._record(fcgi_client.FCGI_PARAMS, b"")
+    body = fcgi_client._record(fcgi_client.FCGI_STDIN, b'{"title": "never sent"}')
+    return [b"", begin[:5], begin + params[:40], begin + whole + body[:12]]
+
+
+def test_clients_that_send_part_of_a_request_do_not_hold_the_workers(pool):
+    p = pool(REQUEST_TIMEOUT="2")
+    user = new_user_id()
+    held = []
+    for data in partial_requests():
+        s = socket.create_connection(p.addr)
+        s.sendall(data)
+        held.append(s)
+    assert len(held) > WORKERS
+    try:
+        # Every worker took one of them; a real request still gets its answer.
+        st, _, body = p.request("GET", f"/api/{user}/tasks", token=mint(user), timeout=30)
+        assert st == 200, body
+        for s in held:
+            s.settimeout(20)
+            try:
+                while s.recv(4096):     # the end of a request cut off in its body
+                    pass
+            except ConnectionResetError:
+                pass
+    finally:
+        for s in held:
+            s.close()
+    assert p.status()["restarts"] == 0
+    assert "without a whole request" in p.log.read_text()
+
+
+def test_the_watchdog_sees_a_worker_fed_its_request_a_byte_at_a_time(pool):
+    # Each byte comes within the read time limit, so only the watchdog, which
+    # counts from the moment the worker took the connection, can end it.
+    p = pool(REQUEST_TIMEOUT="1")
+    data = b"".join(partial_requests()[2:])
+    busy, sent = [], 0
+    with socket.create_connection(p.addr) as s:
+        deadline = time.monotonic() + 20
+        try:
+            while sent < len(data) and time.monotonic() < deadline:
+                s.sendall(data[sent:sent + 1])
+                sent += 1
+                busy.append(len(p.workers("busy")))
+                time.sleep(0.3)
+            s.settimeout(5)
+            while s.recv(4096):
+                pass
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+    assert sent < len(data), "the whole request went through, a byte at a time"
+    assert max(busy) >= 2, f"busy workers seen (the status request is one): {busy}"
+    p.wait_until(lambda: p.status()["restarts"] == 1, "the watchdog's kill")
 
 
 def test_status_is_for_operator_networks_only(pool):

@@ -23,8 +23,10 @@ struct choice {
     int value;
 };
 
+/* active and done: what existing front ends send for pending and completed. */
 static const struct choice statuses[] = {
-    { "all", -1 }, { "pending", 0 }, { "completed", 1 }, { NULL, 0 },
+    { "all", -1 }, { "pending", 0 }, { "completed", 1 },
+    { "active", 0 }, { "done", 1 }, { NULL, 0 },
 };
 static const struct choice sorts[] = {
     { "created", SORT_CREATED }, { "created_at", SORT_CREATED },

@@ -16,7 +16,6 @@
 #include <string.h>
 
 #include "../common/query.h"
-#include "../common/timestamp.h"
 #include "app.h"
 
 /* ------------------------------------------------------------- helpers */
@@ -287,39 +286,6 @@ static int needs_next(const struct task *old, const struct task *t)
            !t->spawned;
 }
 
-/* The due date of the next occurrence of t into *due; -1 when it would fall
- * after year 9999: then the series ends, and no new task is made (API.md). */
-static int next_due(const struct task *t, int64_t *due)
-{
-    static const enum period periods[] = {
-        [RECUR_DAILY] = PERIOD_DAY, [RECUR_WEEKLY] = PERIOD_WEEK,
-        [RECUR_MONTHLY] = PERIOD_MONTH,
-    };
-
-    return ts_add_period(t->due, periods[t->recurrence], due) == 0 ? 0 : -1;
-}
-
-/*
- * Creates the next occurrence of t, which has just become completed, and
- * marks t as spawned; past year 9999 only the latter (*next_id stays 0).
- * Inside the caller's transaction.
- */
-static enum db_status spawn_next(struct req *r, struct task *t, int64_t *next_id)
-{
-    struct task next = *t;
-    enum db_status st;
-
-    t->spawned = 1;
-    if (next_due(t, &next.due) != 0)
-        return DB_OK;
-    next.completed = 0;
-    next.spawned = 0;
-    st = db_task_insert(r->db, r->pool, &next);
-    if (st == DB_OK)
-        *next_id = next.id;
-    return st;
-}
-
 /*
  * change_task() in a transaction, the row locked from the If-Match check to
  * the commit: for when the row changed between change_task()'s statements.
@@ -361,8 +327,8 @@ static int change_task_tx(struct req *r, int64_t id, const struct task *in,
         goto out;
     }
     if (needs_next(&old, &t))
-        st = spawn_next(r, &t, &next_id);
-    if (st == DB_OK)
+        st = db_task_spawn(r->db, r->pool, &t, old.version, &next_id);
+    else
         st = db_task_update(r->db, r->pool, &t);
     if (st == DB_OK)
         st = db_commit(r->db);
@@ -399,7 +365,7 @@ static int change_task(struct req *r, int64_t id, const struct task *in,
     struct task old, now, t;
     json_object *errs;
     enum db_status st;
-    int64_t *versions, due, next_id;
+    int64_t *versions, next_id;
     int written;
 
     if_match_versions(r, id, &versions, &c.nversions);
@@ -424,16 +390,17 @@ static int change_task(struct req *r, int64_t id, const struct task *in,
     if (same_task(&old, &t))
         return reply_task(r, 200, &old);
     /* The statement wrote nothing and only a next occurrence explains it
-     * (one past year 9999 ends the series: the transaction writes that). */
-    if (!needs_next(&old, &t) || next_due(&t, &due) != 0)
+     * (none past year 9999: the series ends, and no Link is sent). */
+    if (!needs_next(&old, &t))
         return change_task_tx(r, id, in, present, toggle);
-    st = db_task_spawn(r->db, r->pool, &t, old.version, due, &next_id);
+    st = db_task_spawn(r->db, r->pool, &t, old.version, &next_id);
     if (st == DB_NOT_FOUND)
         return change_task_tx(r, id, in, present, toggle);
     if (st != DB_OK)
         return reply_db_error(r, st);
-    http_header(r, "Link", "<%s>; rel=\"next-occurrence\"",
-                task_path(r, t.user_id, next_id));
+    if (next_id != 0)
+        http_header(r, "Link", "<%s>; rel=\"next-occurrence\"",
+                    task_path(r, t.user_id, next_id));
     return reply_task(r, 200, &t);
 }
 

@@ -22,34 +22,48 @@ static struct db_stmt task_get_lock = {
     "SELECT " TASK_COLS " FROM tasks WHERE user_id = $1 AND id = $2 FOR UPDATE",
     DB_BINARY, 0,
 };
+/*
+ * The columns that follow a task's due date and recurrence when a statement
+ * sets them to due and rec (old names the row as it was, "" or "o."):
+ * due_offset takes off, the offset the client wrote due with, when the
+ * instant changes, and a new due date or recurrence starts the series
+ * again (schema/007_calendar.sql).
+ */
+#define SERIES(old, due, rec, off)                                          \
+    "due_offset = CASE WHEN " old "due_date IS DISTINCT FROM " due          \
+    " THEN " off " ELSE " old "due_offset END,"                             \
+    " series_start = CASE WHEN (" old "due_date, " old "recurrence)"        \
+    " IS NOT DISTINCT FROM (" due ", " rec ") THEN " old "series_start END"
+
 /* The user's row comes with the first task, in the same round trip: the
  * foreign key is checked at the end of the statement, after the CTE. */
 static struct db_stmt task_insert = {
     "task_insert",
     "WITH u AS (INSERT INTO users (id) VALUES ($1) ON CONFLICT (id) DO NOTHING)"
     " INSERT INTO tasks (user_id, title, description, completed, priority,"
-    " tags, due_date, recurrence)"
-    " VALUES ($1, $2, $3, $4, $5, $6::text[], $7, $8)"
+    " tags, due_date, recurrence, due_offset)"
+    " VALUES ($1, $2, $3, $4, $5, $6::text[], $7, $8, $9)"
     " RETURNING " TASK_COLS, DB_BINARY, 0,
 };
+/* $1 user, $2 id, $3..$10 the fields (field_params). */
 static struct db_stmt task_update = {
     "task_update",
     "UPDATE tasks SET title = $3, description = $4, completed = $5,"
-    " priority = $6, tags = $7::text[], due_date = $8,"
-    " recurrence = $9, spawned = $10, version = version + 1,"
-    " updated_at = now()"
+    " priority = $6, tags = $7::text[], due_date = $8, recurrence = $9, "
+    SERIES("", "$8::timestamptz", "$9::task_recurrence", "$10::int") ","
+    " version = version + 1, updated_at = now()"
     " WHERE user_id = $1 AND id = $2 RETURNING " TASK_COLS, DB_BINARY, 0,
 };
 /*
  * A partial update in one round trip.  old locks the row and computes the new
  * value of each field: the parameter when $3 has its TF_* bit, else the
- * stored one ($11 toggles completed).  upd writes only when the If-Match
- * versions ($12, NULL: any) accept the row, a recurrence keeps its due date,
+ * stored one ($12 toggles completed).  upd writes only when the If-Match
+ * versions ($13, NULL: any) accept the row, a recurrence keeps its due date,
  * something changes, and no next occurrence is due (completing a recurring
- * task not yet spawned: the caller does that in a transaction).  The answer
+ * task not yet spawned: the caller does that with task_spawn).  The answer
  * is the old row, then the new one when it was written.  The decisions made
  * from the old row (404, 412, 422, no change, spawn) stay with the caller.
- * $1 user, $2 id, $3 TF_* bits, $4..$10 fields as task_update's $3..$9.
+ * $1 user, $2 id, $3 TF_* bits, $4..$11 fields as task_update's $3..$10.
  */
 #define TF_BIT(bit) "$3::int & " #bit " <> 0"
 #define NEW(bit, param, col) \
@@ -60,7 +74,7 @@ static struct db_stmt task_change = {
     NEW(1, "$4::text", "title") ", "
     NEW(2, "$5::text", "description") ", "
     "CASE WHEN " TF_BIT(4) " THEN $6::boolean"
-    " WHEN $11::boolean THEN NOT completed ELSE completed END AS n_completed, "
+    " WHEN $12::boolean THEN NOT completed ELSE completed END AS n_completed, "
     NEW(8, "$7::task_priority", "priority") ", "
     NEW(16, "$8::text[]", "tags") ", "
     NEW(32, "$9::timestamptz", "due_date") ", "
@@ -69,9 +83,11 @@ static struct db_stmt task_change = {
     " upd AS (UPDATE tasks t SET title = o.n_title,"
     " description = o.n_description, completed = o.n_completed,"
     " priority = o.n_priority, tags = o.n_tags, due_date = o.n_due_date,"
-    " recurrence = o.n_recurrence, version = t.version + 1, updated_at = now()"
+    " recurrence = o.n_recurrence, "
+    SERIES("o.", "o.n_due_date", "o.n_recurrence", "$11::int") ","
+    " version = t.version + 1, updated_at = now()"
     " FROM old o WHERE t.user_id = $1 AND t.id = $2"
-    " AND ($12::int8[] IS NULL OR o.version = ANY ($12::int8[]))"
+    " AND ($13::int8[] IS NULL OR o.version = ANY ($13::int8[]))"
     " AND (o.n_recurrence IS NULL OR o.n_due_date IS NOT NULL)"
     " AND (o.n_title, o.n_description, o.n_completed, o.n_priority, o.n_tags,"
     "  o.n_due_date, o.n_recurrence) IS DISTINCT FROM (o.title, o.description,"
@@ -88,21 +104,27 @@ _Static_assert(TF_TITLE == 1 && TF_DESCRIPTION == 2 && TF_COMPLETED == 4 &&
                TF_RECURRENCE == 64, "task_change's SQL numbers the TF_* bits");
 /*
  * Completing a recurring task: the update and the next occurrence in one
- * statement, so in one transaction.  The caller read the row at version $10
- * and decided from it; any change since makes this write nothing.
- * $1 user, $2 id, $3..$9 fields as task_update, $11 the next due date.
+ * statement, so in one transaction.  The caller read the row at version $11
+ * and decided from it; any change since makes this write nothing.  The next
+ * occurrence is due a period later on the task's wall clock, on the day of
+ * its series (todo_next_due), and continues the series; past year 9999 there
+ * is none, and the last column is NULL.
+ * $1 user, $2 id, $3..$10 fields as task_update.
  */
 static struct db_stmt task_spawn = {
     "task_spawn",
     "WITH upd AS (UPDATE tasks SET title = $3, description = $4, completed = $5,"
-    " priority = $6, tags = $7::text[], due_date = $8, recurrence = $9,"
+    " priority = $6, tags = $7::text[], due_date = $8, recurrence = $9, "
+    SERIES("", "$8::timestamptz", "$9::task_recurrence", "$10::int") ","
     " spawned = true, version = version + 1, updated_at = now()"
-    " WHERE user_id = $1 AND id = $2 AND version = $10::int8 AND NOT spawned"
+    " WHERE user_id = $1 AND id = $2 AND version = $11::int8 AND NOT spawned"
     " RETURNING *),"
     " ins AS (INSERT INTO tasks (user_id, title, description, priority, tags,"
-    " due_date, recurrence)"
-    " SELECT user_id, title, description, priority, tags, $11::timestamptz,"
-    " recurrence FROM upd RETURNING id)"
+    " due_date, recurrence, due_offset, series_start)"
+    " SELECT user_id, title, description, priority, tags, n.due, recurrence,"
+    " due_offset, coalesce(series_start, todo_wall(due_date, NULL, due_offset))"
+    " FROM upd, todo_next_due(due_date, recurrence, NULL, due_offset,"
+    " series_start) AS n (due) WHERE n.due IS NOT NULL RETURNING id)"
     " SELECT " TASK_COLS ", (SELECT id FROM ins) FROM upd",
     DB_BINARY, 0,
 };
@@ -199,7 +221,9 @@ enum db_status db_task_get(struct db *db, struct pool *p, const char *user_id,
     return one_task(db, p, lock ? &task_get_lock : &task_get, 2, vals, out, NULL);
 }
 
-/* The parameters $3.. of an insert or update: a task's client fields. */
+/* The parameters $3.. of an insert or update: a task's client fields, and
+ * the offset its due date was written with. */
+#define NFIELDS 8
 static void field_params(struct pool *p, const struct task *t, const char **v)
 {
     v[0] = t->title;
@@ -209,26 +233,26 @@ static void field_params(struct pool *p, const struct task *t, const char **v)
     v[4] = db_array_param(p, t->tags, t->ntags);
     v[5] = db_time_param(p, t->has_due, t->due);
     v[6] = recurrence_names[t->recurrence];
+    v[7] = pool_printf(p, "%d", t->has_due ? t->due_offset : 0);
 }
 
 enum db_status db_task_insert(struct db *db, struct pool *p, struct task *t)
 {
-    const char *vals[8];
+    const char *vals[1 + NFIELDS];
 
     vals[0] = t->user_id;
     field_params(p, t, vals + 1);
-    return one_task(db, p, &task_insert, 8, vals, t, NULL);
+    return one_task(db, p, &task_insert, 1 + NFIELDS, vals, t, NULL);
 }
 
 enum db_status db_task_update(struct db *db, struct pool *p, struct task *t)
 {
-    const char *vals[10];
+    const char *vals[2 + NFIELDS];
 
     vals[0] = t->user_id;
     vals[1] = pool_printf(p, "%" PRId64, t->id);
     field_params(p, t, vals + 2);
-    vals[9] = t->spawned ? "true" : "false";
-    return one_task(db, p, &task_update, 10, vals, t, NULL);
+    return one_task(db, p, &task_update, 2 + NFIELDS, vals, t, NULL);
 }
 
 /* An int8[] parameter: versions as an array literal, or NULL for any. */
@@ -254,7 +278,7 @@ enum db_status db_task_change(struct db *db, struct pool *p, const char *user_id
                               int64_t id, const struct task_change *c,
                               struct task *old, struct task *now, int *written)
 {
-    const char *vals[12];
+    const char *vals[5 + NFIELDS];
     enum db_status st;
     PGresult *res;
 
@@ -262,10 +286,10 @@ enum db_status db_task_change(struct db *db, struct pool *p, const char *user_id
     vals[1] = pool_printf(p, "%" PRId64, id);
     vals[2] = pool_printf(p, "%u", c->present);
     field_params(p, c->in, vals + 3);
-    vals[10] = c->toggle ? "true" : "false";
-    vals[11] = versions_param(p, c->versions, c->nversions);
+    vals[3 + NFIELDS] = c->toggle ? "true" : "false";
+    vals[4 + NFIELDS] = versions_param(p, c->versions, c->nversions);
     *written = 0;
-    res = db_run(db, p, &task_change, 12, vals, PGRES_TUPLES_OK, &st);
+    res = db_run(db, p, &task_change, 5 + NFIELDS, vals, PGRES_TUPLES_OK, &st);
     if (res == NULL)
         return st;
     if (PQntuples(res) == 0)
@@ -279,18 +303,19 @@ enum db_status db_task_change(struct db *db, struct pool *p, const char *user_id
 }
 
 enum db_status db_task_spawn(struct db *db, struct pool *p, struct task *t,
-                             int64_t seen, int64_t next_due, int64_t *next_id)
+                             int64_t seen, int64_t *next_id)
 {
-    const char *vals[11];
+    const char *vals[3 + NFIELDS];
     enum db_status st;
     PGresult *res = NULL;
 
     vals[0] = t->user_id;
     vals[1] = pool_printf(p, "%" PRId64, t->id);
     field_params(p, t, vals + 2);
-    vals[9] = pool_printf(p, "%" PRId64, seen);
-    vals[10] = db_time_param(p, 1, next_due);
-    if ((st = one_task(db, p, &task_spawn, 11, vals, t, &res)) == DB_OK)
+    vals[2 + NFIELDS] = pool_printf(p, "%" PRId64, seen);
+    *next_id = 0;
+    st = one_task(db, p, &task_spawn, 3 + NFIELDS, vals, t, &res);
+    if (st == DB_OK && !PQgetisnull(res, 0, TASK_NCOLS))
         *next_id = db_be64(PQgetvalue(res, 0, TASK_NCOLS));
     return st;
 }

@@ -137,9 +137,11 @@ static void parse_tags(struct pool *p, json_object *v, struct task *t,
 static void parse_due(json_object *v, struct task *t, json_object *errs)
 {
     int64_t us;
+    int off;
 
     if (json_object_is_type(v, json_type_null)) {
         t->has_due = 0;
+        t->due_offset = 0;
         return;
     }
     if (!json_object_is_type(v, json_type_string)) {
@@ -148,7 +150,7 @@ static void parse_due(json_object *v, struct task *t, json_object *errs)
         return;
     }
     if (strlen(json_object_get_string(v)) != (size_t)json_object_get_string_len(v) ||
-        ts_parse(json_object_get_string(v), &us) != 0) {
+        ts_parse_offset(json_object_get_string(v), &us, &off) != 0) {
         verr_add(errs, "datetime_parsing",
                  "Input should be a valid datetime in RFC 3339 format", v,
                  "body", "due_date", -1);
@@ -156,6 +158,7 @@ static void parse_due(json_object *v, struct task *t, json_object *errs)
     }
     t->has_due = 1;
     t->due = us;
+    t->due_offset = off;
 }
 
 int task_parse(struct pool *p, json_object *body, struct task *t,
@@ -240,6 +243,7 @@ void task_merge(struct task *t, const struct task *src, unsigned present)
     if (present & TF_DUE_DATE) {
         t->has_due = src->has_due;
         t->due = src->due;
+        t->due_offset = src->due_offset;
     }
     if (present & TF_RECURRENCE)
         t->recurrence = src->recurrence;

@@ -51,6 +51,10 @@ struct task {
     size_t ntags;
     int has_due;
     int64_t due;                /* microseconds, UTC */
+    /* The offset, in seconds east of UTC, a client wrote due with: input
+     * only (the stored one stays in the database, which steps a series on
+     * it; a task read back has 0). */
+    int due_offset;
     enum recurrence recurrence;
     int64_t created;
     int64_t updated;

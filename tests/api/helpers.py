@@ -264,13 +264,12 @@ class Database:
         return p.stdout.rstrip("\n")
 
     def snapshot(self, user):
-        """Every task row of `user`, ordered by id; None when psql is missing."""
+        """Every task row of `user`, every column, ordered by id; None when psql
+        is missing."""
         if not self.available():
             return None
-        return self.rows(
-            "SELECT id, user_id, title, description, completed, priority, tags,"
-            " due_date, recurrence, created_at, updated_at, version"
-            " FROM tasks WHERE user_id = :'user' ORDER BY id", user=user)
+        return self.rows("SELECT * FROM tasks WHERE user_id = :'user' ORDER BY id",
+                         user=user)
 
     def count(self, user):
         """How many task rows `user` has; None when psql is missing."""

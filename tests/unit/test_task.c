@@ -56,6 +56,7 @@ static void valid_body_fills_every_field(void **state)
     assert_string_equal(t.tags[1], "x");
     assert_true(t.has_due);
     assert_int_equal(t.due, INT64_C(1796058000000000));
+    assert_int_equal(t.due_offset, 3600);       /* what recurrence steps on */
     assert_int_equal(t.recurrence, RECUR_WEEKLY);
     assert_int_equal(present, TF_TITLE | TF_DESCRIPTION | TF_COMPLETED |
                                   TF_PRIORITY | TF_TAGS | TF_DUE_DATE | TF_RECURRENCE);

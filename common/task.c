@@ -11,7 +11,7 @@
 #include "utf8.h"
 
 const char *const priority_names[] = { "low", "medium", "high" };
-const char *const recurrence_names[] = { NULL, "daily", "weekly", "monthly" };
+const char *const recurrence_names[] = { NULL, "daily", "weekly", "monthly", "yearly" };
 
 int priority_parse(const char *s, enum priority *out)
 {
@@ -30,7 +30,7 @@ int recurrence_parse(const char *s, enum recurrence *out)
 {
     int i;
 
-    for (i = 1; i < 4; i++) {
+    for (i = RECUR_DAILY; i <= RECUR_YEARLY; i++) {
         if (strcmp(s, recurrence_names[i]) == 0) {
             *out = (enum recurrence)i;
             return 0;
@@ -166,7 +166,7 @@ int task_parse(struct pool *p, json_object *body, struct task *t,
 {
     size_t before = json_object_array_length(errs);
     json_object *v;
-    const char *s;
+    const char *s, *key;
 
     *present = 0;
     if (!json_object_is_type(body, json_type_object)) {
@@ -213,15 +213,21 @@ int task_parse(struct pool *p, json_object *body, struct task *t,
         *present |= TF_DUE_DATE;
         parse_due(v, t, errs);
     }
-    if (json_object_object_get_ex(body, "recurrence", &v)) {
+    /* recurring_interval, its alias, counts only when recurrence is absent,
+     * as pydantic's AliasChoices("recurrence", "recurring_interval") reads
+     * them; an error names the key the client sent. */
+    key = json_object_object_get_ex(body, "recurrence", &v) ? "recurrence"
+        : json_object_object_get_ex(body, "recurring_interval", &v) ? "recurring_interval"
+        : NULL;
+    if (key != NULL) {
         *present |= TF_RECURRENCE;
         if (json_object_is_type(v, json_type_null))
             t->recurrence = RECUR_NONE;
         else if (!json_object_is_type(v, json_type_string) ||
                  recurrence_parse(json_object_get_string(v), &t->recurrence) != 0)
             verr_add(errs, "enum",
-                     "Input should be 'daily', 'weekly', 'monthly' or null", v,
-                     "body", "recurrence", -1);
+                     "Input should be 'daily', 'weekly', 'monthly', 'yearly' or null",
+                     v, "body", key, -1);
     }
     return (int)(json_object_array_length(errs) - before);
 }

@@ -4,7 +4,8 @@
  * task_parse() is the declared input contract of API.md's task table: it
  * reads the members of a JSON object that are present into a struct task,
  * records which in *present (TF_* bits), and appends a FastAPI validation
- * error to errs for each bad one.  Nothing is coerced.  Strings are trimmed
+ * error to errs for each bad one.  Nothing is coerced.  recurring_interval,
+ * which some front ends send, is read as recurrence when that is absent.  Strings are trimmed
  * where API.md says so and counted in code points.  task_check() applies the
  * rules that span fields (a recurrence needs a due date).  Strings a parsed
  * task points to belong to the pool or to the parsed JSON (itself pool-owned).
@@ -28,7 +29,7 @@
 #define TASK_TAG_MAX 50
 
 enum priority { PRIORITY_LOW, PRIORITY_MEDIUM, PRIORITY_HIGH };
-enum recurrence { RECUR_NONE, RECUR_DAILY, RECUR_WEEKLY, RECUR_MONTHLY };
+enum recurrence { RECUR_NONE, RECUR_DAILY, RECUR_WEEKLY, RECUR_MONTHLY, RECUR_YEARLY };
 
 enum task_field {
     TF_TITLE = 1 << 0,

@@ -1,10 +1,13 @@
 -- Recurrence in the user's calendar (API.md, Tasks; issue 10, items 11 and
--- 12).  A next occurrence is one period later on a wall clock: that of the
--- offset its due date was given with (else UTC), and a series keeps the day
--- of the month and the time of day it started on.  Adding the period to the
--- UTC instant, as before, moved Jan 30 20:00 -05:00 to Feb 27 20:00 local,
--- and a Jan 31 series drifted to the 28th for ever after February.
+-- 12; issue 11, item 10).  A next occurrence is one period later on a wall
+-- clock: that of the offset its due date was given with (else UTC), and a
+-- series keeps the day of the month and the time of day it started on.
+-- Adding the period to the UTC instant, as before, moved Jan 30 20:00
+-- -05:00 to Feb 27 20:00 local, and a Jan 31 series drifted to the 28th for
+-- ever after February.
 --
+-- * yearly: a calendar year; Feb 29 gives Feb 28 in other years and Feb 29
+--   again in the next leap year (the series keeps its day).
 -- * due_offset: the UTC offset, in seconds east, the due date was given
 --   with (0 for "Z" or none).  It goes with the instant: a due date sent
 --   again as the same instant written in another offset (a front end
@@ -16,6 +19,9 @@
 --
 -- The arithmetic is PostgreSQL's calendar, in the functions below: the
 -- statements that complete a task (common/db_task.c, task_spawn) call them.
+
+-- Not usable before this transaction commits: nothing below names it.
+ALTER TYPE task_recurrence ADD VALUE 'yearly';
 
 ALTER TABLE tasks
     ADD COLUMN due_offset integer NOT NULL DEFAULT 0

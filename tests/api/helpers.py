@@ -310,7 +310,7 @@ def assert_task(t, user=None):
     assert isinstance(t["completed"], bool)
     assert t["priority"] in ("low", "medium", "high")
     assert isinstance(t["tags"], list) and all(isinstance(x, str) for x in t["tags"])
-    assert t["recurrence"] in (None, "daily", "weekly", "monthly")
+    assert t["recurrence"] in (None, "daily", "weekly", "monthly", "yearly")
     if t["due_date"] is not None:
         parse_ts(t["due_date"])
     parse_ts(t["created_at"])

@@ -8,7 +8,7 @@ test."""
 
 import pytest
 
-from helpers import link_target
+from helpers import assert_task, assert_validation, link_target, validation_errors
 
 from test_recurrence import count, spawn_target
 
@@ -44,6 +44,37 @@ def series(api, user, first, n, **fields):
 def test_a_monthly_series_keeps_its_day_of_the_month(api, user, first, expected):
     # It used to drift: Jan 31, Feb 28, Mar 28, Apr 28.
     assert series(api, user, first, 3, recurrence="monthly") == expected
+
+
+def test_a_yearly_series_from_feb_29_returns_to_feb_29_in_a_leap_year(api, user):
+    # Feb 28 in the years between; the series keeps the 29th it started on.
+    assert series(api, user, "2024-02-29T12:00:00Z", 4, recurrence="yearly") == [
+        "2025-02-28T12:00:00Z", "2026-02-28T12:00:00Z", "2027-02-28T12:00:00Z",
+        "2028-02-29T12:00:00Z"]
+
+
+@pytest.mark.parametrize("due, next_due", [
+    ("2026-11-30T17:00:00Z", "2027-11-30T17:00:00Z"),
+    ("2027-12-31T23:30:00Z", "2028-12-31T23:30:00Z"),
+    ("2027-02-28T08:00:00Z", "2028-02-28T08:00:00Z"),
+])
+def test_a_yearly_task_is_due_a_calendar_year_later(api, user, db, due, next_due):
+    t = api.create("Birthday", due_date=due, recurrence="yearly")
+    assert t["recurrence"] == "yearly"
+    r = api.patch(f"{t['id']}/complete")
+    assert r.status_code == 200, r.text
+    nxt = api.fetch(spawn_target(r, user))
+    assert_task(nxt, user)
+    assert (nxt["due_date"], nxt["recurrence"]) == (next_due, "yearly")
+    assert count(api, db) == 2
+
+
+def test_a_yearly_task_whose_next_year_is_past_9999_ends_its_series(api, user, db):
+    t = api.create("Last", due_date="9999-03-01T00:00:00Z", recurrence="yearly")
+    r = api.patch(f"{t['id']}/complete")
+    assert r.status_code == 200 and r.json()["completed"] is True, r.text
+    assert link_target(r, "next-occurrence") is None
+    assert count(api, db) == 1
 
 
 def test_a_new_due_date_starts_the_series_again(api, user):
@@ -84,7 +115,10 @@ def test_sending_back_the_same_due_date_keeps_the_series(api, user):
     # Mar 1 02:00 at +05:00 is Feb 28 21:00Z: the 1st of each month, local.
     ("2026-03-01T02:00:00+05:00", "monthly",
      ["2026-03-31T21:00:00Z", "2026-04-30T21:00:00Z"]),
-], ids=["minus-5-monthly", "plus-5-monthly"])
+    # Dec 31 22:00 at -03:00 is Jan 1 01:00Z: Dec 31 again, local.
+    ("2026-12-31T22:00:00-03:00", "yearly",
+     ["2028-01-01T01:00:00Z", "2029-01-01T01:00:00Z"]),
+], ids=["minus-5-monthly", "plus-5-monthly", "minus-3-yearly"])
 def test_steps_are_taken_on_the_wall_clock_of_the_given_offset(api, user, first,
                                                               recurrence, expected):
     # It used to add the period in UTC: 2025-02-28T01:00Z for the first case.
@@ -114,3 +148,53 @@ def test_the_calendar_does_not_depend_on_the_sessions_time_zone(db):
     expected = "2025-03-01 01:00:00 2026-03-29 08:00:00 2027-02-28 09:00:00"
     for zone in ("UTC", "Pacific/Auckland", "America/St_Johns"):
         assert db.scalar(f"SET TimeZone = '{zone}'; {sql}") == expected, zone
+
+
+# --------------------------------------------------------------------------
+# recurring_interval, the alias some front ends send
+
+
+@pytest.mark.parametrize("value", ["daily", "weekly", "monthly", "yearly"])
+def test_recurring_interval_is_accepted_for_recurrence(api, user, value):
+    t = api.create("x", due_date="2026-11-30T17:00:00Z", recurring_interval=value)
+    assert t["recurrence"] == value
+    assert "recurring_interval" not in t
+
+
+@pytest.mark.parametrize("method", ["PUT", "PATCH"])
+def test_recurring_interval_sets_and_clears_on_update(api, method):
+    t = api.create("x", due_date="2026-11-30T17:00:00Z")
+    r = api.request(method, t["id"], json={"recurring_interval": "yearly"})
+    assert r.status_code == 200 and r.json()["recurrence"] == "yearly", r.text
+    r = api.request(method, t["id"], json={"recurring_interval": None})
+    assert r.status_code == 200 and r.json()["recurrence"] is None, r.text
+
+
+def test_recurrence_wins_over_recurring_interval(api):
+    t = api.create("x", due_date="2026-11-30T17:00:00Z", recurrence="weekly",
+                   recurring_interval="daily")
+    assert t["recurrence"] == "weekly"
+
+
+def test_a_completed_task_made_with_recurring_interval_spawns(api, user):
+    t = api.create("x", due_date="2027-01-31T09:00:00Z", recurring_interval="monthly")
+    r = api.patch(f"{t['id']}/complete")
+    assert api.fetch(spawn_target(r, user))["due_date"] == "2027-02-28T09:00:00Z"
+
+
+@pytest.mark.parametrize("body, loc", [
+    ({"title": "x", "due_date": "2026-11-30T17:00:00Z", "recurring_interval": "hourly"},
+     ["body", "recurring_interval"]),
+    ({"title": "x", "due_date": "2026-11-30T17:00:00Z", "recurring_interval": 7},
+     ["body", "recurring_interval"]),
+])
+def test_a_bad_recurring_interval_is_422_and_creates_nothing(api, user, db, body, loc):
+    with db.unchanged(user):
+        r = api.post(json=body)
+    assert_validation(r, loc)
+
+
+def test_recurring_interval_needs_a_due_date_too(api, user, db):
+    with db.unchanged(user):
+        r = api.post(json={"title": "x", "recurring_interval": "daily"})
+    assert all(it["loc"][0] == "body" for it in validation_errors(r))

@@ -141,6 +141,34 @@ static void recurrence_needs_a_due_date(void **state)
                            " \"due_date\": \"2026-01-31\"}", &t, &present, &e), 0);
 }
 
+static void recurrence_values_and_alias(void **state)
+{
+    struct task t;
+    unsigned present;
+    const char *e;
+
+    (void)state;
+    assert_int_equal(parse("{\"recurrence\": \"yearly\", \"due_date\": \"2028-02-29\"}",
+                           &t, &present, &e), 0);
+    assert_int_equal(t.recurrence, RECUR_YEARLY);
+    assert_int_equal(parse("{\"recurrence\": \"hourly\"}", &t, &present, &e), 1);
+    assert_non_null(strstr(e, "\"type\":\"enum\",\"loc\":[\"body\",\"recurrence\"]"));
+    /* recurring_interval stands in for recurrence, and errs under its own name. */
+    assert_int_equal(parse("{\"recurring_interval\": \"monthly\","
+                           " \"due_date\": \"2027-01-31\"}", &t, &present, &e), 0);
+    assert_int_equal(t.recurrence, RECUR_MONTHLY);
+    assert_int_equal(present, TF_RECURRENCE | TF_DUE_DATE);
+    assert_int_equal(parse("{\"recurring_interval\": null}", &t, &present, &e), 0);
+    assert_int_equal(t.recurrence, RECUR_NONE);
+    assert_int_equal(present, TF_RECURRENCE);
+    assert_int_equal(parse("{\"recurring_interval\": 7}", &t, &present, &e), 1);
+    assert_non_null(strstr(e, "\"loc\":[\"body\",\"recurring_interval\"]"));
+    /* Both: recurrence wins and the alias is not read at all. */
+    assert_int_equal(parse("{\"recurrence\": \"weekly\", \"recurring_interval\": 7,"
+                           " \"due_date\": \"2027-01-31\"}", &t, &present, &e), 0);
+    assert_int_equal(t.recurrence, RECUR_WEEKLY);
+}
+
 /* The task's JSON as the json-c tree wrote it before task_write(): the
  * reference task_write() must match byte for byte. */
 static json_object *time_json(int64_t us)
@@ -313,7 +341,7 @@ static void json_form_matches_json_c(void **state)
         t.ntags = i;
         t.has_due = k % 2 == 0;
         t.due = INT64_C(1796058000000000) + (int64_t)k * 1000001;
-        t.recurrence = (enum recurrence)(k % 4);
+        t.recurrence = (enum recurrence)(k % 5);
         t.created = INT64_C(1795417200123456) - (int64_t)k;
         t.updated = t.created + (int64_t)k * 3600000000;
         assert_string_equal(written(&t), jsonc_form(&t));
@@ -328,6 +356,7 @@ int main(void)
         cmocka_unit_test(nulls_only_where_allowed),
         cmocka_unit_test(limits_count_code_points),
         cmocka_unit_test(recurrence_needs_a_due_date),
+        cmocka_unit_test(recurrence_values_and_alias),
         cmocka_unit_test(merge_changes_only_present_fields),
         cmocka_unit_test(json_form),
         cmocka_unit_test(json_form_matches_json_c),

@@ -153,6 +153,23 @@ static int reply_task(struct req *r, int status, const struct task *t)
     return http_json_buf(r, status);
 }
 
+/*
+ * Answers a write that failed: 422 at ["body", "timezone"] when the
+ * database does not know in's time zone (the one field only it can check;
+ * the failed statement changed nothing), else as reply_db_error().
+ */
+static int reply_write_error(struct req *r, enum db_status st,
+                             const struct task *in)
+{
+    json_object *errs;
+
+    if (st != DB_UNKNOWN_ZONE)
+        return reply_db_error(r, st);
+    errs = verr_new();
+    task_zone_unknown(errs, in->timezone);
+    return reply_invalid(r, errs);
+}
+
 /* The path of a task, with the user id escaped. */
 static const char *task_path(struct req *r, const char *user, int64_t id)
 {
@@ -252,7 +269,7 @@ int task_create(struct req *r)
 
     t.user_id = r->param[0];
     if ((st = db_task_insert(r->db, r->pool, &t)) != DB_OK)
-        return reply_db_error(r, st);
+        return reply_write_error(r, st, &t);
     http_header(r, "Location", "%s", task_path(r, t.user_id, t.id));
     return reply_task(r, 201, &t);
 }
@@ -269,14 +286,21 @@ static int same_tags(const struct task *a, const struct task *b)
     return 1;
 }
 
+/* Whether two strings that may be NULL are equal. */
+static int same_str(const char *a, const char *b)
+{
+    return a == NULL || b == NULL ? a == b : strcmp(a, b) == 0;
+}
+
+/* Whether a and b have the same client fields; the offset a due date was
+ * written with is not one (the same instant is the same due date). */
 static int same_task(const struct task *a, const struct task *b)
 {
-    return strcmp(a->title, b->title) == 0 &&
-           (a->description == NULL) == (b->description == NULL) &&
-           (a->description == NULL || strcmp(a->description, b->description) == 0) &&
+    return strcmp(a->title, b->title) == 0 && same_str(a->description, b->description) &&
            a->completed == b->completed && a->priority == b->priority &&
            same_tags(a, b) && a->has_due == b->has_due &&
-           (!a->has_due || a->due == b->due) && a->recurrence == b->recurrence;
+           (!a->has_due || a->due == b->due) && a->recurrence == b->recurrence &&
+           same_str(a->timezone, b->timezone);
 }
 
 /* Whether t, which has just become completed, needs its next occurrence. */
@@ -340,7 +364,7 @@ static int change_task_tx(struct req *r, int64_t id, const struct task *in,
     status = reply_task(r, 200, &t);
     goto out;
 fail:
-    status = reply_db_error(r, st);
+    status = reply_write_error(r, st, in);
 out:
     db_rollback(r->db);
     json_object_put(errs);
@@ -374,7 +398,7 @@ static int change_task(struct req *r, int64_t id, const struct task *in,
     if (st == DB_NOT_FOUND)
         return http_error(r, 404, DETAIL_TASK_NOT_FOUND);
     if (st != DB_OK)
-        return reply_db_error(r, st);
+        return reply_write_error(r, st, in);
     if (written)
         return reply_task(r, 200, &now);
     if (r->if_match && !etag_match(r->if_match, etag(r, &old), 0))
@@ -397,7 +421,7 @@ static int change_task(struct req *r, int64_t id, const struct task *in,
     if (st == DB_NOT_FOUND)
         return change_task_tx(r, id, in, present, toggle);
     if (st != DB_OK)
-        return reply_db_error(r, st);
+        return reply_write_error(r, st, in);
     if (next_id != 0)
         http_header(r, "Link", "<%s>; rel=\"next-occurrence\"",
                     task_path(r, t.user_id, next_id));

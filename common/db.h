@@ -34,6 +34,7 @@ enum db_status {
     DB_CONFLICT,        /* a unique value is taken */
     DB_TIMEOUT,         /* statement_timeout cancelled it: 504 */
     DB_REVOKED,         /* the request's token is revoked (db_guard): 401 */
+    DB_UNKNOWN_ZONE,    /* a task's time zone is not one the database knows: 422 */
     DB_ERROR,           /* anything else: 500, cause logged */
 };
 

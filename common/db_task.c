@@ -23,17 +23,18 @@ static struct db_stmt task_get_lock = {
     DB_BINARY, 0,
 };
 /*
- * The columns that follow a task's due date and recurrence when a statement
- * sets them to due and rec (old names the row as it was, "" or "o."):
- * due_offset takes off, the offset the client wrote due with, when the
- * instant changes, and a new due date or recurrence starts the series
- * again (schema/007_calendar.sql).
+ * The columns that follow a task's due date, recurrence and time zone when
+ * a statement sets them to due, rec and zone (old names the row as it was,
+ * "" or "o."): due_offset takes off, the offset the client wrote due with,
+ * when the instant changes, and a new due date, recurrence or time zone
+ * starts the series again (schema/007_calendar.sql).
  */
-#define SERIES(old, due, rec, off)                                          \
+#define SERIES(old, due, rec, zone, off)                                    \
     "due_offset = CASE WHEN " old "due_date IS DISTINCT FROM " due          \
     " THEN " off " ELSE " old "due_offset END,"                             \
-    " series_start = CASE WHEN (" old "due_date, " old "recurrence)"        \
-    " IS NOT DISTINCT FROM (" due ", " rec ") THEN " old "series_start END"
+    " series_start = CASE WHEN (" old "due_date, " old "recurrence, "       \
+    old "timezone) IS NOT DISTINCT FROM (" due ", " rec ", " zone ")"       \
+    " THEN " old "series_start END"
 
 /* The user's row comes with the first task, in the same round trip: the
  * foreign key is checked at the end of the statement, after the CTE. */
@@ -41,29 +42,30 @@ static struct db_stmt task_insert = {
     "task_insert",
     "WITH u AS (INSERT INTO users (id) VALUES ($1) ON CONFLICT (id) DO NOTHING)"
     " INSERT INTO tasks (user_id, title, description, completed, priority,"
-    " tags, due_date, recurrence, due_offset)"
-    " VALUES ($1, $2, $3, $4, $5, $6::text[], $7, $8, $9)"
+    " tags, due_date, recurrence, timezone, due_offset)"
+    " VALUES ($1, $2, $3, $4, $5, $6::text[], $7, $8, $9, $10)"
     " RETURNING " TASK_COLS, DB_BINARY, 0,
 };
-/* $1 user, $2 id, $3..$10 the fields (field_params). */
+/* $1 user, $2 id, $3..$11 the fields (field_params). */
 static struct db_stmt task_update = {
     "task_update",
     "UPDATE tasks SET title = $3, description = $4, completed = $5,"
-    " priority = $6, tags = $7::text[], due_date = $8, recurrence = $9, "
-    SERIES("", "$8::timestamptz", "$9::task_recurrence", "$10::int") ","
+    " priority = $6, tags = $7::text[], due_date = $8, recurrence = $9,"
+    " timezone = $10, "
+    SERIES("", "$8::timestamptz", "$9::task_recurrence", "$10::text", "$11::int") ","
     " version = version + 1, updated_at = now()"
     " WHERE user_id = $1 AND id = $2 RETURNING " TASK_COLS, DB_BINARY, 0,
 };
 /*
  * A partial update in one round trip.  old locks the row and computes the new
  * value of each field: the parameter when $3 has its TF_* bit, else the
- * stored one ($12 toggles completed).  upd writes only when the If-Match
- * versions ($13, NULL: any) accept the row, a recurrence keeps its due date,
+ * stored one ($13 toggles completed).  upd writes only when the If-Match
+ * versions ($14, NULL: any) accept the row, a recurrence keeps its due date,
  * something changes, and no next occurrence is due (completing a recurring
  * task not yet spawned: the caller does that with task_spawn).  The answer
  * is the old row, then the new one when it was written.  The decisions made
  * from the old row (404, 412, 422, no change, spawn) stay with the caller.
- * $1 user, $2 id, $3 TF_* bits, $4..$11 fields as task_update's $3..$10.
+ * $1 user, $2 id, $3 TF_* bits, $4..$12 fields as task_update's $3..$11.
  */
 #define TF_BIT(bit) "$3::int & " #bit " <> 0"
 #define NEW(bit, param, col) \
@@ -74,24 +76,26 @@ static struct db_stmt task_change = {
     NEW(1, "$4::text", "title") ", "
     NEW(2, "$5::text", "description") ", "
     "CASE WHEN " TF_BIT(4) " THEN $6::boolean"
-    " WHEN $12::boolean THEN NOT completed ELSE completed END AS n_completed, "
+    " WHEN $13::boolean THEN NOT completed ELSE completed END AS n_completed, "
     NEW(8, "$7::task_priority", "priority") ", "
     NEW(16, "$8::text[]", "tags") ", "
     NEW(32, "$9::timestamptz", "due_date") ", "
-    NEW(64, "$10::task_recurrence", "recurrence")
+    NEW(64, "$10::task_recurrence", "recurrence") ", "
+    NEW(128, "$11::text", "timezone")
     " FROM tasks WHERE user_id = $1 AND id = $2 FOR UPDATE),"
     " upd AS (UPDATE tasks t SET title = o.n_title,"
     " description = o.n_description, completed = o.n_completed,"
     " priority = o.n_priority, tags = o.n_tags, due_date = o.n_due_date,"
-    " recurrence = o.n_recurrence, "
-    SERIES("o.", "o.n_due_date", "o.n_recurrence", "$11::int") ","
+    " recurrence = o.n_recurrence, timezone = o.n_timezone, "
+    SERIES("o.", "o.n_due_date", "o.n_recurrence", "o.n_timezone", "$12::int") ","
     " version = t.version + 1, updated_at = now()"
     " FROM old o WHERE t.user_id = $1 AND t.id = $2"
-    " AND ($13::int8[] IS NULL OR o.version = ANY ($13::int8[]))"
+    " AND ($14::int8[] IS NULL OR o.version = ANY ($14::int8[]))"
     " AND (o.n_recurrence IS NULL OR o.n_due_date IS NOT NULL)"
     " AND (o.n_title, o.n_description, o.n_completed, o.n_priority, o.n_tags,"
-    "  o.n_due_date, o.n_recurrence) IS DISTINCT FROM (o.title, o.description,"
-    "  o.completed, o.priority, o.tags, o.due_date, o.recurrence)"
+    "  o.n_due_date, o.n_recurrence, o.n_timezone) IS DISTINCT FROM (o.title,"
+    "  o.description, o.completed, o.priority, o.tags, o.due_date, o.recurrence,"
+    "  o.timezone)"
     " AND NOT (o.n_completed AND NOT o.completed"
     "  AND o.n_recurrence IS NOT NULL AND NOT o.spawned)"
     " RETURNING t.*)"
@@ -101,30 +105,37 @@ static struct db_stmt task_change = {
 };
 _Static_assert(TF_TITLE == 1 && TF_DESCRIPTION == 2 && TF_COMPLETED == 4 &&
                TF_PRIORITY == 8 && TF_TAGS == 16 && TF_DUE_DATE == 32 &&
-               TF_RECURRENCE == 64, "task_change's SQL numbers the TF_* bits");
+               TF_RECURRENCE == 64 && TF_TIMEZONE == 128,
+               "task_change's SQL numbers the TF_* bits");
 /*
  * Completing a recurring task: the update and the next occurrence in one
- * statement, so in one transaction.  The caller read the row at version $11
+ * statement, so in one transaction.  The caller read the row at version $12
  * and decided from it; any change since makes this write nothing.  The next
  * occurrence is due a period later on the task's wall clock, on the day of
  * its series (todo_next_due), and continues the series; past year 9999 there
- * is none, and the last column is NULL.
- * $1 user, $2 id, $3..$10 fields as task_update.
+ * is none, and the last column is NULL.  The zone reaches the calendar
+ * through time_zones: a name the client sent that is not there fails the
+ * statement on the foreign key, at its end (DB_UNKNOWN_ZONE, a 422), and
+ * must not fail it first in AT TIME ZONE (a 500).
+ * $1 user, $2 id, $3..$11 fields as task_update.
  */
 static struct db_stmt task_spawn = {
     "task_spawn",
     "WITH upd AS (UPDATE tasks SET title = $3, description = $4, completed = $5,"
-    " priority = $6, tags = $7::text[], due_date = $8, recurrence = $9, "
-    SERIES("", "$8::timestamptz", "$9::task_recurrence", "$10::int") ","
+    " priority = $6, tags = $7::text[], due_date = $8, recurrence = $9,"
+    " timezone = $10, "
+    SERIES("", "$8::timestamptz", "$9::task_recurrence", "$10::text", "$11::int") ","
     " spawned = true, version = version + 1, updated_at = now()"
-    " WHERE user_id = $1 AND id = $2 AND version = $11::int8 AND NOT spawned"
+    " WHERE user_id = $1 AND id = $2 AND version = $12::int8 AND NOT spawned"
     " RETURNING *),"
     " ins AS (INSERT INTO tasks (user_id, title, description, priority, tags,"
-    " due_date, recurrence, due_offset, series_start)"
-    " SELECT user_id, title, description, priority, tags, n.due, recurrence,"
-    " due_offset, coalesce(series_start, todo_wall(due_date, NULL, due_offset))"
-    " FROM upd, todo_next_due(due_date, recurrence, NULL, due_offset,"
-    " series_start) AS n (due) WHERE n.due IS NOT NULL RETURNING id)"
+    " due_date, recurrence, timezone, due_offset, series_start)"
+    " SELECT u.user_id, u.title, u.description, u.priority, u.tags, n.due,"
+    " u.recurrence, u.timezone, u.due_offset,"
+    " coalesce(u.series_start, todo_wall(u.due_date, z.name, u.due_offset))"
+    " FROM upd u LEFT JOIN time_zones z ON z.name = u.timezone,"
+    " todo_next_due(u.due_date, u.recurrence, z.name, u.due_offset,"
+    " u.series_start) AS n (due) WHERE n.due IS NOT NULL RETURNING id)"
     " SELECT " TASK_COLS ", (SELECT id FROM ins) FROM upd",
     DB_BINARY, 0,
 };
@@ -192,6 +203,7 @@ void db_task_row(struct pool *p, PGresult *res, int i, struct task *t)
     t->updated = db_time(PQgetvalue(res, i, 10));
     t->version = db_be64(PQgetvalue(res, i, 11));
     t->spawned = PQgetvalue(res, i, 12)[0] != 0;
+    t->timezone = PQgetisnull(res, i, 13) ? NULL : PQgetvalue(res, i, 13);
 }
 
 
@@ -223,7 +235,7 @@ enum db_status db_task_get(struct db *db, struct pool *p, const char *user_id,
 
 /* The parameters $3.. of an insert or update: a task's client fields, and
  * the offset its due date was written with. */
-#define NFIELDS 8
+#define NFIELDS 9
 static void field_params(struct pool *p, const struct task *t, const char **v)
 {
     v[0] = t->title;
@@ -233,7 +245,8 @@ static void field_params(struct pool *p, const struct task *t, const char **v)
     v[4] = db_array_param(p, t->tags, t->ntags);
     v[5] = db_time_param(p, t->has_due, t->due);
     v[6] = recurrence_names[t->recurrence];
-    v[7] = pool_printf(p, "%d", t->has_due ? t->due_offset : 0);
+    v[7] = t->timezone;
+    v[8] = pool_printf(p, "%d", t->has_due ? t->due_offset : 0);
 }
 
 enum db_status db_task_insert(struct db *db, struct pool *p, struct task *t)

@@ -3,6 +3,7 @@
  */
 #include "task.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -229,6 +230,13 @@ int task_parse(struct pool *p, json_object *body, struct task *t,
                      "Input should be 'daily', 'weekly', 'monthly', 'yearly' or null",
                      v, "body", key, -1);
     }
+    if (json_object_object_get_ex(body, "timezone", &v)) {
+        *present |= TF_TIMEZONE;
+        if (json_object_is_type(v, json_type_null))
+            t->timezone = NULL;
+        else if ((s = check_string(p, v, 0, 0, SIZE_MAX, errs, "timezone", -1)))
+            t->timezone = s;
+    }
     return (int)(json_object_array_length(errs) - before);
 }
 
@@ -253,6 +261,8 @@ void task_merge(struct task *t, const struct task *src, unsigned present)
     }
     if (present & TF_RECURRENCE)
         t->recurrence = src->recurrence;
+    if (present & TF_TIMEZONE)
+        t->timezone = src->timezone;
 }
 
 int task_check(const struct task *t, unsigned present, json_object *errs)
@@ -316,9 +326,17 @@ void task_write(struct buf *b, const struct task *t)
     } else {
         buf_json_null(b);
     }
+    buf_puts(b, ",\"timezone\":");
+    buf_json_str(b, t->timezone);
     buf_puts(b, ",\"created_at\":");
     put_time(b, t->created);
     buf_puts(b, ",\"updated_at\":");
     put_time(b, t->updated);
     buf_putc(b, '}');
+}
+
+void task_zone_unknown(json_object *errs, const char *zone)
+{
+    verr_add_str(errs, "zoneinfo_str", "Input should be a valid IANA time zone name",
+                 zone, "body", "timezone");
 }

@@ -1,11 +1,19 @@
 -- Recurrence in the user's calendar (API.md, Tasks; issue 10, items 11 and
 -- 12; issue 11, item 10).  A next occurrence is one period later on a wall
--- clock: that of the offset its due date was given with (else UTC), and a
--- series keeps the day of the month and the time of day it started on.
--- Adding the period to the UTC instant, as before, moved Jan 30 20:00
--- -05:00 to Feb 27 20:00 local, and a Jan 31 series drifted to the 28th for
--- ever after February.
+-- clock: that of the task's time zone (so 09:00 stays 09:00 across a
+-- daylight-saving change), else of the offset its due date was given with,
+-- else UTC; and a series keeps the day of the month and the time of day it
+-- started on.  Adding the period to the UTC instant, as before, moved Jan 30
+-- 20:00 -05:00 to Feb 27 20:00 local, daily tasks an hour at each change of
+-- the clocks, and a Jan 31 series to the 28th for ever after February.
 --
+-- * timezone: an IANA name (Europe/Berlin) or NULL.  A name must be one of
+--   time_zones, PostgreSQL's own list (pg_timezone_names, less its two
+--   files that are not zones) as it stood when this ran: the foreign key
+--   fails the statement that writes an unknown name (SQLSTATE 23503 on
+--   tasks_timezone_fkey, a 422 to the client: common/db.c), for the price
+--   of one index probe, where reading pg_timezone_names takes ~25 ms.  A
+--   name a later tzdata adds needs a migration that inserts it.
 -- * yearly: a calendar year; Feb 29 gives Feb 28 in other years and Feb 29
 --   again in the next leap year (the series keeps its day).
 -- * due_offset: the UTC offset, in seconds east, the due date was given
@@ -15,7 +23,7 @@
 -- * series_start: the wall-clock date and time, in the task's zone, of the
 --   first due date of the series the task continues; NULL: the series
 --   starts at this task.  The next occurrence gets it; a change of the due
---   date or the recurrence starts the series again (NULL).
+--   date, the recurrence or the time zone starts the series again (NULL).
 --
 -- The arithmetic is PostgreSQL's calendar, in the functions below: the
 -- statements that complete a task (common/db_task.c, task_spawn) call them.
@@ -23,10 +31,18 @@
 -- Not usable before this transaction commits: nothing below names it.
 ALTER TYPE task_recurrence ADD VALUE 'yearly';
 
+CREATE TABLE time_zones (
+    name        text PRIMARY KEY
+);
+INSERT INTO time_zones (name)
+SELECT name FROM pg_timezone_names WHERE name NOT IN ('localtime', 'posixrules');
+
 ALTER TABLE tasks
     ADD COLUMN due_offset integer NOT NULL DEFAULT 0
         CHECK (due_offset BETWEEN -86399 AND 86399),
-    ADD COLUMN series_start timestamp;
+    ADD COLUMN series_start timestamp,
+    ADD COLUMN timezone text
+        CONSTRAINT tasks_timezone_fkey REFERENCES time_zones (name);
 
 -- The wall-clock time of the instant ts in a task's zone: the time zone
 -- zone, else the fixed offset off (seconds east of UTC).

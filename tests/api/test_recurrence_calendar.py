@@ -1,6 +1,6 @@
 """Recurrence in the user's calendar: a series keeps its day of the month, and
-its steps are taken on the wall clock of the offset its due date was given
-with, else UTC (API.md, Tasks; issue 10 items 11 and 12).
+its steps are taken on the wall clock of the task's time zone, else of the offset
+its due date was given with, else UTC (API.md, Tasks; issue 10 items 11 and 12).
 
 Every expected instant below was worked out with PostgreSQL's own calendar
 (`(ts AT TIME ZONE zone + interval) AT TIME ZONE zone`), not by the code under
@@ -140,14 +140,193 @@ def test_the_calendar_does_not_depend_on_the_sessions_time_zone(db):
     # is not UTC (a pooler's, an operator's) computes the same instants.
     if not db.available():
         pytest.skip("psql is missing")
-    sql = ("SELECT string_agg((todo_next_due(due, rec::task_recurrence, NULL, off, NULL)"
+    sql = ("SELECT string_agg((todo_next_due(due, rec::task_recurrence, zone, off, NULL)"
            " AT TIME ZONE 'UTC')::text, ' ' ORDER BY n) FROM (VALUES"
-           " (1, timestamptz '2025-01-31T01:00:00Z', 'monthly', -18000),"
-           " (2, '2026-03-28T08:00:00Z', 'daily', 3600),"
-           " (3, '2027-01-31T09:00:00Z', 'monthly', 0)) v (n, due, rec, off)")
-    expected = "2025-03-01 01:00:00 2026-03-29 08:00:00 2027-02-28 09:00:00"
+           " (1, timestamptz '2025-01-31T01:00:00Z', 'monthly', NULL, -18000),"
+           " (2, '2026-03-28T08:00:00Z', 'daily', NULL, 3600),"
+           " (3, '2027-01-31T09:00:00Z', 'monthly', NULL, 0),"
+           " (4, '2026-03-28T08:00:00Z', 'daily', 'Europe/Berlin', 0))"
+           " v (n, due, rec, zone, off)")
+    expected = ("2025-03-01 01:00:00 2026-03-29 08:00:00 2027-02-28 09:00:00"
+                " 2026-03-29 07:00:00")
     for zone in ("UTC", "Pacific/Auckland", "America/St_Johns"):
         assert db.scalar(f"SET TimeZone = '{zone}'; {sql}") == expected, zone
+
+
+# --------------------------------------------------------------------------
+# The task's time zone
+
+
+@pytest.mark.parametrize("zone, first, recurrence, expected", [
+    # Berlin moves to summer time on 2026-03-29: 09:00 stays 09:00 local.
+    ("Europe/Berlin", "2026-03-28T09:00:00+01:00", "daily",
+     ["2026-03-29T07:00:00Z", "2026-03-30T07:00:00Z"]),
+    # ... and back on 2026-10-25.
+    ("Europe/Berlin", "2026-10-24T09:00:00+02:00", "daily",
+     ["2026-10-25T08:00:00Z", "2026-10-26T08:00:00Z"]),
+    # The zone, not the offset the due date was written in, decides.
+    ("Europe/Berlin", "2026-03-28T08:00:00Z", "daily",
+     ["2026-03-29T07:00:00Z", "2026-03-30T07:00:00Z"]),
+    # New York moves on 2026-03-08.
+    ("America/New_York", "2026-03-02T09:00:00-05:00", "weekly",
+     ["2026-03-09T13:00:00Z", "2026-03-16T13:00:00Z"]),
+    # The day of the month and the wall clock together.
+    ("America/New_York", "2026-01-31T09:00:00-05:00", "monthly",
+     ["2026-02-28T14:00:00Z", "2026-03-31T13:00:00Z", "2026-04-30T13:00:00Z"]),
+    # Feb 29 in Sydney is Feb 28 in UTC.
+    ("Australia/Sydney", "2028-02-29T08:00:00+11:00", "yearly",
+     ["2029-02-27T21:00:00Z", "2030-02-27T21:00:00Z"]),
+    # 02:30 does not exist on 2026-03-29 in Berlin (03:30 is taken); the series
+    # keeps 02:30 on the days that have it.
+    ("Europe/Berlin", "2026-03-28T02:30:00+01:00", "daily",
+     ["2026-03-29T01:30:00Z", "2026-03-30T00:30:00Z"]),
+], ids=["berlin-spring", "berlin-autumn", "berlin-given-in-utc", "new-york-weekly",
+        "new-york-monthly", "sydney-feb-29", "berlin-gap"])
+def test_steps_are_taken_on_the_wall_clock_of_the_time_zone(api, user, zone, first,
+                                                           recurrence, expected):
+    # Daily tasks used to move an hour at each change of the clocks.
+    assert series(api, user, first, len(expected), recurrence=recurrence,
+                  timezone=zone) == expected
+
+
+def test_a_new_time_zone_starts_the_series_again(api, user):
+    # The New York series of the 31st at 09:00, moved to Berlin at its Feb 28
+    # occurrence (15:00 there): it now keeps the 28th at 15:00 Berlin time.
+    assert series(api, user, "2026-01-31T09:00:00-05:00", 1, recurrence="monthly",
+                  timezone="America/New_York") == ["2026-02-28T14:00:00Z"]
+    feb = api.list({"status": "pending"}).json()[0]
+    r = api.patch(feb["id"], json={"timezone": "Europe/Berlin"})
+    assert r.status_code == 200 and r.json()["due_date"] == "2026-02-28T14:00:00Z", r.text
+    r = api.patch(f"{feb['id']}/complete")
+    nxt = api.fetch(spawn_target(r, user))
+    assert (nxt["due_date"], nxt["timezone"]) == ("2026-03-28T14:00:00Z", "Europe/Berlin")
+
+
+def test_the_next_occurrence_copies_the_time_zone(api, user, db):
+    t = api.create("Standup", due_date="2026-03-28T09:00:00+01:00", recurrence="daily",
+                   timezone="Europe/Berlin", tags=["work"])
+    r = api.patch(f"{t['id']}/complete")
+    assert r.status_code == 200, r.text
+    assert r.json()["timezone"] == "Europe/Berlin"
+    nxt = api.fetch(spawn_target(r, user))
+    assert_task(nxt, user)
+    assert (nxt["timezone"], nxt["recurrence"], nxt["tags"], nxt["completed"]) == (
+        "Europe/Berlin", "daily", ["work"], False)
+    assert count(api, db) == 2
+
+
+def test_a_time_zone_set_while_completing_is_used_for_the_next_one(api, user):
+    t = api.create("Standup", due_date="2026-03-28T08:00:00Z", recurrence="daily")
+    r = api.patch(t["id"], json={"completed": True, "timezone": "Europe/Berlin"})
+    assert r.status_code == 200, r.text
+    nxt = api.fetch(spawn_target(r, user))
+    assert (nxt["due_date"], nxt["timezone"]) == ("2026-03-29T07:00:00Z", "Europe/Berlin")
+
+
+# --------------------------------------------------------------------------
+# The timezone field
+
+
+def test_timezone_is_null_by_default_and_sits_after_recurrence(api, user):
+    t = api.create("x")
+    assert_task(t, user)
+    assert t["timezone"] is None
+    keys = list(t)
+    assert keys.index("timezone") == keys.index("recurrence") + 1
+    assert keys.index("created_at") == keys.index("timezone") + 1
+
+
+@pytest.mark.parametrize("zone", ["Europe/Berlin", "UTC", "America/Argentina/Buenos_Aires",
+                                  "Asia/Kolkata", "Pacific/Chatham", "Etc/GMT+5"])
+def test_a_known_time_zone_is_stored_and_returned(api, user, zone):
+    t = api.create("x", timezone=zone)
+    assert t["timezone"] == zone
+    assert api.fetch(t["id"])["timezone"] == zone
+    assert [x["timezone"] for x in api.list().json()] == [zone]
+
+
+@pytest.mark.parametrize("method", ["PUT", "PATCH"])
+def test_timezone_is_kept_when_absent_set_when_given_and_cleared_by_null(api, method):
+    t = api.create("x", timezone="Europe/Berlin")
+    r = api.request(method, t["id"], json={"title": "y"})
+    assert r.status_code == 200 and r.json()["timezone"] == "Europe/Berlin", r.text
+    r = api.request(method, t["id"], json={"timezone": "Asia/Tokyo"})
+    assert r.status_code == 200 and r.json()["timezone"] == "Asia/Tokyo", r.text
+    r = api.request(method, t["id"], json={"timezone": None})
+    assert r.status_code == 200, r.text
+    assert r.json()["timezone"] is None
+    assert api.fetch(t["id"])["timezone"] is None
+    assert api.fetch(t["id"])["title"] == "y"
+
+
+@pytest.mark.parametrize("method", ["PUT", "PATCH"])
+def test_setting_the_same_time_zone_changes_nothing(api, user, db, method):
+    t = api.create("x", timezone="Europe/Berlin")
+    assert t["timezone"] == "Europe/Berlin"
+    tag = api.get(t["id"]).headers["ETag"]
+    with db.unchanged(user):
+        r = api.request(method, t["id"], json={"timezone": "Europe/Berlin"})
+    assert r.status_code == 200 and r.json() == t
+    assert r.headers["ETag"] == tag
+
+
+BAD_ZONES = [
+    ("unknown", "Mars/Olympus_Mons", "zoneinfo_str"),
+    ("lower case", "europe/berlin", "zoneinfo_str"),
+    ("posix rule", "UTC+3", "zoneinfo_str"),
+    ("offset", "+02:00", "zoneinfo_str"),
+    ("not a zone file", "localtime", "zoneinfo_str"),
+    ("path", "../../etc/passwd", "zoneinfo_str"),
+    ("padded", " Europe/Berlin", "zoneinfo_str"),
+    ("empty", "", "zoneinfo_str"),
+    ("long", "Europe/" + "x" * 5000, "zoneinfo_str"),
+    ("NUL", "Europe/Berlin\u0000", None),
+    ("number", 1, "string_type"),
+    ("bool", True, "string_type"),
+    ("list", ["Europe/Berlin"], "string_type"),
+    ("object", {"name": "Europe/Berlin"}, "string_type"),
+]
+
+
+@pytest.mark.parametrize("zone, type_", [c[1:] for c in BAD_ZONES],
+                         ids=[c[0] for c in BAD_ZONES])
+def test_create_with_a_bad_time_zone_is_422_and_creates_nothing(api, user, db, zone, type_):
+    api.create("existing")
+    with db.unchanged(user):
+        r = api.post(json={"title": "x", "due_date": "2026-11-30T17:00:00Z",
+                           "recurrence": "daily", "timezone": zone})
+    items = assert_validation(r, ["body", "timezone"], type_)
+    assert [it["loc"] for it in items] == [["body", "timezone"]]
+    assert count(api, db) == 1
+
+
+@pytest.mark.parametrize("method", ["PUT", "PATCH"])
+@pytest.mark.parametrize("zone, type_", [c[1:] for c in BAD_ZONES],
+                         ids=[c[0] for c in BAD_ZONES])
+def test_update_with_a_bad_time_zone_is_422_and_changes_nothing(api, user, db, method,
+                                                                zone, type_):
+    t = api.create("x", due_date="2026-11-30T17:00:00Z", timezone="Europe/Berlin")
+    tag = api.get(t["id"]).headers["ETag"]
+    with db.unchanged(user):
+        r = api.request(method, t["id"], json={"title": "changed", "timezone": zone})
+    assert_validation(r, ["body", "timezone"], type_)
+    assert api.fetch(t["id"]) == t
+    assert api.get(t["id"]).headers["ETag"] == tag
+
+
+@pytest.mark.parametrize("complete", [
+    lambda api, t: api.patch(t["id"], json={"completed": True, "timezone": "Mars/Base"}),
+    lambda api, t: api.put(t["id"], json={"completed": True, "timezone": "Mars/Base"}),
+], ids=["patch", "put"])
+def test_completing_with_a_bad_time_zone_completes_nothing_and_spawns_nothing(
+        api, user, db, complete):
+    t = api.create("Daily", due_date="2026-11-30T17:00:00Z", recurrence="daily")
+    with db.unchanged(user):
+        r = complete(api, t)
+    assert_validation(r, ["body", "timezone"], "zoneinfo_str")
+    assert link_target(r, "next-occurrence") is None
+    assert api.fetch(t["id"]) == t
+    assert count(api, db) == 1
 
 
 # --------------------------------------------------------------------------

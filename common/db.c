@@ -205,12 +205,16 @@ static void clear(void *res)
 /* What a failed statement means, by SQLSTATE: the one place for it. */
 static enum db_status classify(PGresult *res)
 {
-    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL, *c;
 
     if (state == NULL)
         return DB_ERROR;
     if (strcmp(state, "23505") == 0)            /* unique_violation */
         return DB_CONFLICT;
+    if (strcmp(state, "23503") == 0 &&          /* foreign_key_violation */
+        (c = PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME)) != NULL &&
+        strcmp(c, "tasks_timezone_fkey") == 0)  /* schema/007_calendar.sql */
+        return DB_UNKNOWN_ZONE;
     if (strcmp(state, "TD401") == 0)            /* todo_not_revoked() */
         return DB_REVOKED;
     if (strcmp(state, "57014") == 0)            /* query_canceled: timeout */
@@ -370,7 +374,7 @@ PGresult *db_run(struct db *db, struct pool *p, struct db_stmt *s, int n,
         break;
     }
     *st = classify(res);
-    if (*st != DB_CONFLICT && *st != DB_REVOKED)
+    if (*st != DB_CONFLICT && *st != DB_REVOKED && *st != DB_UNKNOWN_ZONE)
         log_error("db: %s failed: %s %s", s->name,
                   res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) ?: "" : "",
                   res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) ?: ""

@@ -38,10 +38,10 @@ JWT_SECRET = os.environ.get("TODO_JWT_SECRET") or os.environ.get("JWT_SECRET")
 DATABASE_URL = os.environ.get("TODO_DATABASE_URL") or os.environ.get("DATABASE_URL")
 PSQL = shutil.which("psql")
 
-# The eleven fields of a task, exactly as every endpoint returns it.
+# The twelve fields of a task, exactly as every endpoint returns it.
 TASK_FIELDS = {
     "id", "user_id", "title", "description", "completed", "priority", "tags",
-    "due_date", "recurrence", "created_at", "updated_at",
+    "due_date", "recurrence", "timezone", "created_at", "updated_at",
 }
 # RFC 3339 in UTC with Z; six fraction digits only when the fraction is not zero.
 TIMESTAMP_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{6})?Z$")
@@ -264,13 +264,12 @@ class Database:
         return p.stdout.rstrip("\n")
 
     def snapshot(self, user):
-        """Every task row of `user`, ordered by id; None when psql is missing."""
+        """Every task row of `user`, every column, ordered by id; None when psql
+        is missing."""
         if not self.available():
             return None
-        return self.rows(
-            "SELECT id, user_id, title, description, completed, priority, tags,"
-            " due_date, recurrence, created_at, updated_at, version"
-            " FROM tasks WHERE user_id = :'user' ORDER BY id", user=user)
+        return self.rows("SELECT * FROM tasks WHERE user_id = :'user' ORDER BY id",
+                         user=user)
 
     def count(self, user):
         """How many task rows `user` has; None when psql is missing."""
@@ -311,7 +310,8 @@ def assert_task(t, user=None):
     assert isinstance(t["completed"], bool)
     assert t["priority"] in ("low", "medium", "high")
     assert isinstance(t["tags"], list) and all(isinstance(x, str) for x in t["tags"])
-    assert t["recurrence"] in (None, "daily", "weekly", "monthly")
+    assert t["recurrence"] in (None, "daily", "weekly", "monthly", "yearly")
+    assert t["timezone"] is None or isinstance(t["timezone"], str) and t["timezone"]
     if t["due_date"] is not None:
         parse_ts(t["due_date"])
     parse_ts(t["created_at"])

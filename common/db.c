@@ -213,7 +213,7 @@ static enum db_status classify(PGresult *res)
         return DB_CONFLICT;
     if (strcmp(state, "23503") == 0 &&          /* foreign_key_violation */
         (c = PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME)) != NULL &&
-        strcmp(c, "tasks_timezone_fkey") == 0)  /* schema/007_calendar.sql */
+        strcmp(c, "tasks_timezone_fkey") == 0)  /* schema/008_calendar.sql */
         return DB_UNKNOWN_ZONE;
     if (strcmp(state, "TD401") == 0)            /* todo_not_revoked() */
         return DB_REVOKED;

@@ -103,7 +103,7 @@ enum db_status db_task_change(struct db *db, struct pool *p, const char *user_id
 /*
  * Writes every field of t, a recurring task becoming completed, marks it
  * spawned and inserts its next occurrence (t's fields, pending, due one
- * period later in the task's calendar: schema/007_calendar.sql), in one
+ * period later in the task's calendar: schema/008_calendar.sql), in one
  * statement; only while the row is still at version seen and not spawned.
  * t gets the new row, *next_id the new task's id, or 0 when the next due
  * date would pass year 9999 (the series ends).  DB_NOT_FOUND: the task is

@@ -27,7 +27,7 @@ static struct db_stmt task_get_lock = {
  * a statement sets them to due, rec and zone (old names the row as it was,
  * "" or "o."): due_offset takes off, the offset the client wrote due with,
  * when the instant changes, and a new due date, recurrence or time zone
- * starts the series again (schema/007_calendar.sql).
+ * starts the series again (schema/008_calendar.sql).
  */
 #define SERIES(old, due, rec, zone, off)                                    \
     "due_offset = CASE WHEN " old "due_date IS DISTINCT FROM " due          \

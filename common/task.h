@@ -62,7 +62,7 @@ struct task {
     int due_offset;
     enum recurrence recurrence;
     /* NULL: null.  An IANA name; which names exist only the database
-     * knows (schema/007_calendar.sql), so task_parse() checks the type. */
+     * knows (schema/008_calendar.sql), so task_parse() checks the type. */
     const char *timezone;
     int64_t created;
     int64_t updated;

@@ -8,7 +8,7 @@
  * 0001..9999 only; the fields are range-checked (Feb 30 is refused, leap
  * years honoured, second 60 refused).  ts_parse_offset() also gives the
  * offset the timestamp was written with, which recurrence steps on (the
- * calendar arithmetic itself is PostgreSQL's: schema/007_calendar.sql).
+ * calendar arithmetic itself is PostgreSQL's: schema/008_calendar.sql).
  * ts_format() writes UTC with a 'Z' and a six-digit fraction only when the
  * fraction is not zero, as pydantic does.  Nothing here allocates.
  */

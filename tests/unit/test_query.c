@@ -118,7 +118,7 @@ static void bad_values_name_the_parameter(void **state)
     assert_non_null(strstr(e, "int_parsing"));
     assert_int_equal(parse("offset=-1", &q, &e), 1);
     assert_non_null(strstr(e, "\"loc\":[\"query\",\"offset\"]"));
-    assert_int_equal(parse("status=done", &q, &e), 1);
+    assert_int_equal(parse("status=finished", &q, &e), 1);
     assert_int_equal(parse("sort=Title", &q, &e), 1);
     assert_int_equal(parse("order=up", &q, &e), 1);
     assert_int_equal(parse("priority=urgent", &q, &e), 1);

@@ -64,6 +64,11 @@ def public_jwk(priv, kid=None, with_alg=True):
     to_jwk = {"rsa": RSAAlgorithm, "ec": ECAlgorithm, "ed": OKPAlgorithm}[kind].to_jwk
     j = to_jwk(pub)
     d = json.loads(j) if isinstance(j, str) else dict(j)
+    if kind == "ec":
+        # RFC 7518 6.2.1.2: full-length coordinates, as jose (Better Auth)
+        # writes them; PyJWT 2.6 drops leading zero bytes (1 key in 128).
+        n = pub.public_numbers()
+        d["x"], d["y"] = (b64url(v.to_bytes(32, "big")) for v in (n.x, n.y))
     d.pop("kid", None)
     if kid is not None:
         d["kid"] = kid

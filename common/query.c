@@ -315,7 +315,9 @@ static int is_param(const char *s, size_t n, const char *name)
 char *query_with_cursor(struct pool *p, const char *raw, const char *cursor)
 {
     static const char hex[] = "0123456789ABCDEF";
-    char *out = pool_alloc(p, 3 * strlen(raw) + strlen(cursor) + 8), *o = out;
+    /* At most every byte escaped, an '&' after the one parameter,
+     * "cursor=", the cursor and the NUL. */
+    char *out = pool_alloc(p, 3 * strlen(raw) + 1 + 7 + strlen(cursor) + 1), *o = out;
     const char *s, *amp;
     size_t len, i;
     unsigned char c;

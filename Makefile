@@ -80,7 +80,19 @@ $(ASAN_BIN): $(ASAN_COMMON) $(ASAN_CGI)
 	$(CC) $(SAN) $^ -o $@ $(PKG_LIBS)
 
 build/asan/test_%: build/asan/obj/tests/unit/test_%.o $(ASAN_COMMON)
-	$(CC) $(SAN) $^ -o $@ $(PKG_LIBS) -lcmocka
+	$(CC) $(SAN) $^ -o $@ $(PKG_LIBS) -lcmocka $(TEST_LIBS)
+
+# libjwt 1.10 is a second opinion on our JWT signatures (tests/oracle) in
+# test_libjwt and the fuzzer only; the program never links it (DESIGN.md).
+LIBJWT_LIBS := $(shell pkg-config --libs libjwt 2>/dev/null || echo -ljwt)
+ORACLE_SRC := tests/oracle/oracle.c tests/oracle/oracle_libjwt.c
+build/asan/test_libjwt: $(patsubst %.c,build/asan/obj/%.o,$(ORACLE_SRC))
+build/asan/test_libjwt: TEST_LIBS = $(LIBJWT_LIBS)
+build/asan/obj/tests/unit/test_libjwt.o build/asan/obj/tests/oracle/oracle.o: tests/oracle/oracle.h
+# Without -Icommon: libjwt's <jwt.h> and ours share a name.
+build/asan/obj/tests/oracle/oracle_libjwt.o: tests/oracle/oracle_libjwt.c tests/oracle/oracle.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(SAN) -c $< -o $@
 
 deps:
 	@deploy/install-deps.sh

@@ -9,6 +9,10 @@
  * agree with what the token is.  Tokens are signed here with OpenSSL, by
  * libjwt, and by jwt_mint().  Keys: tests/unit/keys (run from the
  * repository root).
+ *
+ * test_not_delegated keeps the reasons verification is ours: libjwt 1.10,
+ * given an RSA public key, accepts an HS256 token keyed with that key's
+ * PEM text, and it accepts expired tokens.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -533,6 +537,47 @@ test_compare(void **state)
     jwt_keyset_free(both);
 }
 
+/* Why libjwt verifies nothing for the program.  Given an RSA public key,
+ * as a caller expecting RS256 would give it, libjwt accepts an HS256 token
+ * whose HMAC key is that public key's PEM text (anyone can read it, so
+ * anyone can forge); and it accepts a token that expired in 1970.  Our
+ * verifier refuses the first and calls the second expired. */
+static void
+test_not_delegated(void **state)
+{
+    const struct side *rs = &sides[3];
+    struct jwt_policy p = rs->policy;
+    struct jwt_identity id;
+    const char *alg;
+    char *forged, *old;
+    long exp;
+
+    (void)state;
+    forged = oracle_libjwt_mint("HS256", rs->pub, strlen(rs->pub), "admin", FAR);
+    assert_non_null(forged);
+    assert_int_equal(oracle_libjwt_decode(forged, rs->pub, strlen(rs->pub), &alg,
+                                          &exp), 0);
+    assert_string_equal(alg, "HS256");
+    /* Ours, configured as a deployment is (an HMAC secret and the RSA key,
+     * both algorithms allowed), or with RS256 alone. */
+    p.algs = JWT_HS256 | JWT_RS256;
+    p.secret = (const unsigned char *)SECRET;
+    p.secret_len = strlen(SECRET);
+    assert_int_equal(jwt_verify(&p, forged, NOW, &id), JWT_INVALID);
+    assert_int_equal(jwt_verify(&rs->policy, forged, NOW, &id), JWT_INVALID);
+    /* Pinned, libjwt refuses it too: the pin is what makes it an oracle. */
+    assert_int_equal(oracle_libjwt(&rs->right, forged), 0);
+    free(forged);
+
+    old = oracle_libjwt_mint("HS256", SECRET, strlen(SECRET), "alice", 1);
+    assert_non_null(old);
+    assert_int_equal(oracle_libjwt_decode(old, SECRET, strlen(SECRET), &alg, &exp), 0);
+    assert_string_equal(alg, "HS256");
+    assert_int_equal(exp, 1);
+    assert_int_equal(jwt_verify(&sides[0].policy, old, time(NULL), &id), JWT_EXPIRED);
+    free(old);
+}
+
 int
 main(void)
 {
@@ -540,6 +585,7 @@ main(void)
         cmocka_unit_test(test_agree),
         cmocka_unit_test(test_signed_elsewhere),
         cmocka_unit_test(test_compare),
+        cmocka_unit_test(test_not_delegated),
     };
 
     return cmocka_run_group_tests_name("libjwt", tests, setup, teardown);

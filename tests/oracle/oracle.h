@@ -75,7 +75,9 @@ int oracle_libjwt(const struct oracle *o, const char *token);
  * afresh with o's key, and the signature segment is the one canonical
  * unpadded base64url encoding (libjwt decodes RS256 and ES256 signatures
  * leniently; we do not, by design); else ORACLE_UNCOMPARED, except that
- * our accepting a non-canonical signature is ORACLE_DIVERGE.
+ * our accepting a non-canonical signature is ORACLE_DIVERGE.  A token we
+ * refuse whose header does not name o->alg is ORACLE_UNCOMPARED without
+ * asking libjwt: no signature could change our verdict.
  */
 enum oracle_verdict oracle_compare(const struct oracle *o, const char *token,
                                    time_t now);

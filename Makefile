@@ -136,13 +136,16 @@ valgrind: deps $(BIN)
 bench bench-scale: deps $(BIN)
 	@PYTHON=$(PYTHON) TODO_BIN=$(CURDIR)/$(BIN) tests/bench/run.sh $(if $(filter bench,$@),table,scale)
 
-# libFuzzer over every parser of client bytes, FUZZ_SECONDS per parser seed.
+# libFuzzer over every parser of client bytes, FUZZ_SECONDS per parser seed;
+# tokens also go to libjwt (tests/oracle).  New inputs go to build/fuzz/corpus;
+# tests/fuzz/seeds holds good tokens to start from.
 FUZZ_SECONDS ?= 60
 fuzz:
 	@mkdir -p build/fuzz/corpus
 	clang -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) \
-		tests/fuzz/fuzz_parsers.c $(SRC_COMMON) -o build/fuzz/fuzz_parsers $(PKG_LIBS)
-	build/fuzz/fuzz_parsers -max_total_time=$(FUZZ_SECONDS) -max_len=4096 build/fuzz/corpus
+		tests/fuzz/fuzz_parsers.c $(SRC_COMMON) $(ORACLE_SRC) -o build/fuzz/fuzz_parsers \
+		$(PKG_LIBS) $(LIBJWT_LIBS)
+	build/fuzz/fuzz_parsers -max_total_time=$(FUZZ_SECONDS) -max_len=4096 build/fuzz/corpus tests/fuzz/seeds
 
 # The program, schema, systemd units and example configuration (README.md,
 # deploy/README.md). PREFIX also sets the default --schema-dir (main.o is

@@ -80,7 +80,19 @@ $(ASAN_BIN): $(ASAN_COMMON) $(ASAN_CGI)
 	$(CC) $(SAN) $^ -o $@ $(PKG_LIBS)
 
 build/asan/test_%: build/asan/obj/tests/unit/test_%.o $(ASAN_COMMON)
-	$(CC) $(SAN) $^ -o $@ $(PKG_LIBS) -lcmocka
+	$(CC) $(SAN) $^ -o $@ $(PKG_LIBS) -lcmocka $(TEST_LIBS)
+
+# libjwt 1.10 is a second opinion on our JWT signatures (tests/oracle) in
+# test_libjwt and the fuzzer only; the program never links it (DESIGN.md).
+LIBJWT_LIBS := $(shell pkg-config --libs libjwt 2>/dev/null || echo -ljwt)
+ORACLE_SRC := tests/oracle/oracle.c tests/oracle/oracle_libjwt.c
+build/asan/test_libjwt: $(patsubst %.c,build/asan/obj/%.o,$(ORACLE_SRC))
+build/asan/test_libjwt: TEST_LIBS = $(LIBJWT_LIBS)
+build/asan/obj/tests/unit/test_libjwt.o build/asan/obj/tests/oracle/oracle.o: tests/oracle/oracle.h
+# Without -Icommon: libjwt's <jwt.h> and ours share a name.
+build/asan/obj/tests/oracle/oracle_libjwt.o: tests/oracle/oracle_libjwt.c tests/oracle/oracle.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(SAN) -c $< -o $@
 
 deps:
 	@deploy/install-deps.sh
@@ -124,13 +136,16 @@ valgrind: deps $(BIN)
 bench bench-scale: deps $(BIN)
 	@PYTHON=$(PYTHON) TODO_BIN=$(CURDIR)/$(BIN) tests/bench/run.sh $(if $(filter bench,$@),table,scale)
 
-# libFuzzer over every parser of client bytes, FUZZ_SECONDS per parser seed.
+# libFuzzer over every parser of client bytes, FUZZ_SECONDS per parser seed;
+# tokens also go to libjwt (tests/oracle).  New inputs go to build/fuzz/corpus;
+# tests/fuzz/seeds holds good tokens to start from.
 FUZZ_SECONDS ?= 60
 fuzz:
 	@mkdir -p build/fuzz/corpus
 	clang -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) \
-		tests/fuzz/fuzz_parsers.c $(SRC_COMMON) -o build/fuzz/fuzz_parsers $(PKG_LIBS)
-	build/fuzz/fuzz_parsers -max_total_time=$(FUZZ_SECONDS) -max_len=4096 build/fuzz/corpus
+		tests/fuzz/fuzz_parsers.c $(SRC_COMMON) $(ORACLE_SRC) -o build/fuzz/fuzz_parsers \
+		$(PKG_LIBS) $(LIBJWT_LIBS)
+	build/fuzz/fuzz_parsers -max_total_time=$(FUZZ_SECONDS) -max_len=4096 build/fuzz/corpus tests/fuzz/seeds
 
 # The program, schema, systemd units and example configuration (README.md,
 # deploy/README.md). PREFIX also sets the default --schema-dir (main.o is

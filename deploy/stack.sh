@@ -582,9 +582,10 @@ cmd_stop() {
     stop_pg
 }
 
-# status: one line per component; exit 0 when all run, 3 when none, else 1.
+# status: one line per component and a summary; exit 0 when all run, 3 when
+# none (as systemctl status and LSB scripts do), else 1.
 cmd_status() {
-    local up=0 n pids
+    local up=0 n pids port=
     if pg_running; then
         printf 'postgres  running  pid %s, socket %s\n' "$(pg_pid)" "$RUN"
         up=$((up + 1))
@@ -603,15 +604,21 @@ cmd_status() {
         printf 'workers   stopped\n'
     fi
     if nginx_running; then
-        local port
         port=$(sed -n 's/^HTTP_PORT=//p' "$STATE_DIR/stack.env" 2>/dev/null)
         printf 'nginx     running  pid %s, http://127.0.0.1:%s\n' "$(nginx_pid)" "${port:-?}"
         up=$((up + 1))
     else
         printf 'nginx     stopped\n'
     fi
-    ((up == 3)) && return 0
-    ((up == 0)) && [[ $n == 0 ]] && return 3
+    if ((up == 3)); then
+        say "running at http://127.0.0.1:${port:-?} ($STATE_DIR)"
+        return 0
+    fi
+    if ((up == 0)) && [[ $n == 0 ]]; then
+        say "stopped ($STATE_DIR)"
+        return 3
+    fi
+    say "partly running ($STATE_DIR): run stop, then start"
     return 1
 }
 

@@ -446,3 +446,21 @@ def test_env_example_defaults_start_the_program(tmp_path):
     status, _, body = fcgi_client.parse_cgi(p.stdout)
     assert status == 200, body
     assert json.loads(body)["database"] == "ok"
+
+
+# --------------------------------------------------------------------------
+# make status (issue 11, item 4)
+
+
+def test_make_status_on_a_stopped_stack_says_stopped_and_succeeds(tmp_path):
+    # A stopped stack is an answer, not a failure: no make "Error" line.
+    # deploy/stack.sh status keeps the LSB code (3) for scripts.
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "STATE_DIR": str(tmp_path / "var")}
+    p = subprocess.run(["make", "-C", REPO, "--no-print-directory", "status"], env=env,
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "Error" not in p.stdout + p.stderr, p.stdout + p.stderr
+    assert p.stdout.splitlines()[-1] == f"stack: stopped ({tmp_path / 'var'})", p.stdout
+    p = subprocess.run([os.path.join(REPO, "deploy/stack.sh"), "status"], env=env,
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 3, p.stdout + p.stderr

@@ -292,7 +292,8 @@ def test_make_install_honours_prefix_and_destdir(tmp_path):
     share = usr / "share/todo-fcgi"
     schema = sorted(f for f in os.listdir(os.path.join(REPO, "schema")) if f.endswith(".sql"))
     assert schema and sorted(os.listdir(share / "schema")) == schema
-    for f in ("env.example", "nginx.conf.example", "nginx/todo-http.conf", "nginx/todo-api.conf",
+    for f in ("env.example", "roles.sql", "nginx.conf.example", "nginx/todo-http.conf",
+              "nginx/todo-api.conf",
               "apache/htaccess.example", "apache/todo-fcgid.conf", "apache/todo-proxy-fcgi.conf",
               "apache/todo.cgi.example"):
         assert (share / f).is_file(), f

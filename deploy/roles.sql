@@ -15,7 +15,8 @@
 --
 -- The names shown are the defaults. Roles are made without a password: set
 -- one (ALTER ROLE todo_app PASSWORD '...', for scram-sha-256 over TCP) or map
--- operating-system users to them (peer, pg_ident.conf).
+-- operating-system users to them (peer, pg_ident.conf). deploy/stack.sh runs
+-- this file for the local stack.
 
 \set ON_ERROR_STOP on
 \if :{?owner} \else \set owner todo_owner \endif

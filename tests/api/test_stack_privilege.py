@@ -210,6 +210,50 @@ def test_the_migrations_ran_as_an_owner_that_is_no_superuser(app):
     assert db_owner() == owners[0]
 
 
+def test_roles_sql_gives_any_database_the_same_least_privilege():
+    # Production runs deploy/roles.sql by hand, with names of its own: the
+    # migrations then apply as that owner (no superuser), and that app role
+    # reads and writes rows and nothing more.
+    tag = new_user_id()[2:]
+    owner, app, db = f"t_owner_{tag}", f"t_app_{tag}", f"t_db_{tag}"
+    roles = ["-v", f"owner={owner}", "-v", f"app={app}", "-v", f"db={db}",
+             "-f", os.path.join(REPO, "deploy/roles.sql")]
+    other_db = ADMIN_DATABASE_URL.replace("/todo?", f"/{db}?", 1)
+    assert other_db != ADMIN_DATABASE_URL, ADMIN_DATABASE_URL
+
+    def run(url, *args, sql=None):
+        p = subprocess.run(["psql", url, "-X", "-A", "-t", "-q", "-v", "ON_ERROR_STOP=1", *args],
+                           input=sql, capture_output=True, text=True, timeout=60)
+        return p
+
+    try:
+        p = run(ADMIN_DATABASE_URL, *roles)
+        assert p.returncode == 0, p.stderr
+        migrations = "".join(f"\\i {f}\n" for f in sorted(
+            glob.glob(os.path.join(REPO, "schema/*.sql"))))
+        p = run(other_db, sql=f"SET ROLE {owner};\n{migrations}")
+        assert p.returncode == 0, p.stderr
+        p = run(other_db, *roles)
+        assert p.returncode == 0, p.stderr
+        p = run(other_db, sql=f"""SET ROLE {app};
+            INSERT INTO users (id) VALUES ('u1');
+            INSERT INTO tasks (user_id, title) VALUES ('u1', 'x');
+            UPDATE tasks SET completed = true;
+            SELECT count(*) FROM tasks WHERE completed;
+            DELETE FROM users;""")
+        assert p.returncode == 0 and p.stdout.strip() == "1", p.stderr
+        for sql in ("CREATE TABLE intruder (x int)", "CREATE TEMP TABLE intruder (x int)",
+                    "DROP TABLE tasks", "COPY (SELECT 1) TO PROGRAM 'true'"):
+            p = run(other_db, sql=f"SET ROLE {app}; {sql};")
+            assert p.returncode != 0, f"{app} may: {sql}"
+        assert run(other_db, "-c", f"SELECT rolsuper FROM pg_roles WHERE rolname = '{owner}'"
+                   ).stdout.strip() == "f"
+    finally:
+        run(ADMIN_DATABASE_URL, "-c", f"DROP DATABASE IF EXISTS {db}")
+        run(ADMIN_DATABASE_URL, "-c", f"DROP ROLE IF EXISTS {owner}", "-c",
+            f"DROP ROLE IF EXISTS {app}")
+
+
 # --------------------------------------------------------------------------
 # A checkout only root may enter (issue 11, item 3)
 

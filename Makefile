@@ -104,8 +104,10 @@ run: deps
 stop:
 	@deploy/stack.sh stop
 
+# A stopped stack is an answer, not a failure: stack.sh's 3 (stopped) is
+# make's success; a partly running stack still fails.
 status:
-	@deploy/stack.sh status
+	@deploy/stack.sh status || [ $$? -eq 3 ]
 
 # Prints a development token for USER (default alice) with the stack's secret.
 token: $(BIN)
@@ -162,7 +164,7 @@ install: $(BIN) web
 		$(DOC) $(DESTDIR)$(SYSTEMD_UNIT_DIR) $(DESTDIR)$(SYSUSERS_DIR)
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/todo-fcgi
 	install -m 644 schema/*.sql $(SHARE)/schema/
-	install -m 644 deploy/env.example $(SHARE)/
+	install -m 644 deploy/env.example deploy/roles.sql $(SHARE)/
 	for f in deploy/systemd/todo-fcgi.socket deploy/systemd/todo-fcgi.service \
 		nginx.conf.example deploy/nginx/*.conf deploy/spawn-fcgi.example deploy/apache/*; do \
 		case $$f in */systemd/*) d=$(DESTDIR)$(SYSTEMD_UNIT_DIR) ;; */nginx/*) d=$(SHARE)/nginx ;; \

@@ -7,8 +7,10 @@ Environment:
                      127.0.0.1 is accepted, see conftest.py)
   TODO_JWT_SECRET    the HS256 secret the workers verify tokens with
                      (falls back to JWT_SECRET)
-  TODO_DATABASE_URL  libpq URI of the stack's database, queried with psql
+  TODO_DATABASE_URL  libpq URI of the stack's database as its workers connect
                      (falls back to DATABASE_URL)
+  TODO_ADMIN_DATABASE_URL  the same database as a superuser, which psql uses
+                     to look at and arrange it (falls back to TODO_DATABASE_URL)
   TODO_OPENAPI_CHECK "off" stops checking responses against openapi/openapi.json
                      (on by default; see Contract)
 """
@@ -36,6 +38,7 @@ import requests
 BASE_URL = os.environ.get("TODO_URL", "http://127.0.0.1:18090").rstrip("/")
 JWT_SECRET = os.environ.get("TODO_JWT_SECRET") or os.environ.get("JWT_SECRET")
 DATABASE_URL = os.environ.get("TODO_DATABASE_URL") or os.environ.get("DATABASE_URL")
+ADMIN_DATABASE_URL = os.environ.get("TODO_ADMIN_DATABASE_URL") or DATABASE_URL
 PSQL = shutil.which("psql")
 
 # The twelve fields of a task, exactly as every endpoint returns it.
@@ -237,7 +240,8 @@ class Client:
 
 
 class Database:
-    """psql over the stack's database. Values go in as psql variables (-v) and
+    """psql over the stack's database, as a superuser (a test may arrange what
+    the workers' role may not). Values go in as psql variables (-v) and
     appear in SQL as :'name' (a quoted literal), never by string formatting."""
 
     def available(self):
@@ -251,9 +255,9 @@ class Database:
 
     def scalar(self, sql, **params):
         """What one SQL statement prints (unaligned, tuples only), as text."""
-        if not DATABASE_URL:
+        if not ADMIN_DATABASE_URL:
             pytest.fail("TODO_DATABASE_URL is not set: cannot check the database")
-        cmd = [PSQL, DATABASE_URL, "-X", "-A", "-t", "-q", "-v", "ON_ERROR_STOP=1"]
+        cmd = [PSQL, ADMIN_DATABASE_URL, "-X", "-A", "-t", "-q", "-v", "ON_ERROR_STOP=1"]
         for name, value in params.items():
             cmd += ["-v", f"{name}={value}"]
         # psql interpolates :'var' only in a script it reads, not in -c's string.

@@ -7,6 +7,7 @@ generated here and tokens minted with PyJWT."""
 import json
 import secrets
 import time
+import urllib.parse
 
 import jwt
 import pytest
@@ -14,7 +15,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
 
-from helpers import DB, b64url, hs_sign, mint, new_user_id, raw_token, report
+from helpers import DATABASE_URL, DB, b64url, hs_sign, mint, new_user_id, raw_token, report
 from test_modes import fcgi, worker  # noqa: F401  (worker is a fixture)
 
 ALG = {"rsa": "RS256", "ec": "ES256", "ed": "EdDSA"}
@@ -332,6 +333,11 @@ def jwks_table():
     table exists. Rows are removed afterwards."""
     DB.scalar('CREATE TABLE IF NOT EXISTS jwks (id text PRIMARY KEY, "publicKey" text NOT NULL,'
               ' "privateKey" text NOT NULL, "createdAt" timestamptz NOT NULL)')
+    # Better Auth's table is not the API's: the workers' role is granted the
+    # columns it reads, never the private keys (deploy/README.md).
+    app = urllib.parse.parse_qs(urllib.parse.urlsplit(DATABASE_URL).query).get("user", [""])[0]
+    if app:
+        DB.scalar('GRANT SELECT (id, "publicKey", "createdAt") ON jwks TO :"app"', app=app)
     ids = []
 
     def add(priv):

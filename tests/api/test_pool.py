@@ -358,7 +358,12 @@ def stack_pid(pid_file):
 
 def postgres_pids():
     """The stack's PostgreSQL processes: the postmaster and its children."""
-    master = stack_pid("pgdata/postmaster.pid")
+    pgdata = os.environ.get("TODO_PGDATA")
+    if pgdata:
+        with open(f"{pgdata}/postmaster.pid") as f:
+            master = int(f.readline())
+    else:
+        master = stack_pid("pgdata/postmaster.pid")
     children = subprocess.run(["pgrep", "-P", str(master)], capture_output=True,
                               text=True).stdout.split()
     return [master] + [int(c) for c in children]

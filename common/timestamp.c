@@ -106,7 +106,7 @@ digits(const char *s, int n, int *v)
 int
 ts_parse_offset(const char *s, int64_t *out_us, int *off_s)
 {
-    int y, mo, d, h = 0, mi = 0, sec = 0, oh = 0, om = 0, n, rc = -1;
+    int y, mo, d, h = 0, mi = 0, sec = 0, oh = 0, om = 0, n, has_sec, rc = -1;
     int64_t frac = 0, off = 0, us;
 
     if (s == NULL || out_us == NULL)
@@ -120,13 +120,20 @@ ts_parse_offset(const char *s, int64_t *out_us, int *off_s)
     if (*s != '\0') {
         if (*s != 'T' && *s != 't' && *s != ' ')
             goto out;
-        if (digits(s + 1, 2, &h) || s[3] != ':' || digits(s + 4, 2, &mi) ||
-            s[6] != ':' || digits(s + 7, 2, &sec))
+        /* Seconds are optional (a browser's datetime-local leaves them
+         * out), and a fraction needs them. */
+        if (digits(s + 1, 2, &h) || s[3] != ':' || digits(s + 4, 2, &mi))
             goto out;
+        s += 6;
+        has_sec = *s == ':';
+        if (has_sec) {
+            if (digits(s + 1, 2, &sec))
+                goto out;
+            s += 3;
+        }
         if (h > 23 || mi > 59 || sec > 59)
             goto out;
-        s += 9;
-        if (*s == '.') {
+        if (has_sec && *s == '.') {
             /* Any number of digits; those past the sixth are dropped. */
             for (n = 0, s++; *s >= '0' && *s <= '9'; s++, n++)
                 if (n < 6)
@@ -139,14 +146,18 @@ ts_parse_offset(const char *s, int64_t *out_us, int *off_s)
         if (*s == 'Z' || *s == 'z') {
             s++;
         } else if (*s == '+' || *s == '-') {
-            if (digits(s + 1, 2, &oh) || s[3] != ':' || digits(s + 4, 2, &om))
+            /* +HH:MM, or +HHMM as pydantic also reads it. */
+            if (digits(s + 1, 2, &oh))
+                goto out;
+            n = s[3] == ':';
+            if (digits(s + 3 + n, 2, &om))
                 goto out;
             if (oh > 23 || om > 59)
                 goto out;
             off = ((int64_t)oh * 3600 + om * 60) * US_SEC;
             if (*s == '-')
                 off = -off;
-            s += 6;
+            s += 5 + n;
         }
         if (*s != '\0')
             goto out;

@@ -156,9 +156,18 @@ def test_explicit_nulls_on_create_where_allowed(api):
     ("2026-11-30T17:00:00.5Z", "2026-11-30T17:00:00.500000Z"),
     ("2026-11-30T17:00:00.000Z", "2026-11-30T17:00:00Z"),
     ("2026-11-30", "2026-11-30T00:00:00Z"),
+    # What pydantic also reads: a browser's datetime-local (no seconds, no
+    # offset), a space for the T, an offset without its colon.
+    ("2026-11-30T17:00", "2026-11-30T17:00:00Z"),
+    ("2026-11-30 17:00:00", "2026-11-30T17:00:00Z"),
+    ("2026-11-30T18:00+0100", "2026-11-30T17:00:00Z"),
+    ("2026-11-30T12:00:00.250-0500", "2026-11-30T17:00:00.250000Z"),
 ])
 def test_due_date_is_normalised_to_utc(api, given, stored):
     assert api.create("x", due_date=given)["due_date"] == stored
+    t = api.create("y")
+    r = api.patch(t["id"], json={"due_date": given})
+    assert r.status_code == 200 and r.json()["due_date"] == stored, r.text
 
 
 def test_charset_in_content_type_is_accepted(api):

@@ -135,14 +135,19 @@ test_parse_rejects(void **state)
     parse_bad("2026-02-14T12:30:00 ");
     parse_bad("2026-02-14x");
     parse_bad("2026-02-14T");
-    parse_bad("2026-02-14T12:30");
+    parse_bad("2026-02-14T12:30:");
+    parse_bad("2026-02-14T12:30.5Z");
+    parse_bad("2026-02-14T12:3");
     parse_bad("2026-02-14T12:30:00.");
     parse_bad("2026-02-14T12:30:00.Z");
     parse_bad("2026-02-14T1:30:00Z");
     parse_bad("2026-02-14T12:30:00+24:00");
     parse_bad("2026-02-14T12:30:00+05:60");
-    parse_bad("2026-02-14T12:30:00+0530");
     parse_bad("2026-02-14T12:30:00+05");
+    parse_bad("2026-02-14T12:30:00+053");
+    parse_bad("2026-02-14T12:30:00+05:3");
+    parse_bad("2026-02-14T12:30:00+2400");
+    parse_bad("2026-02-14T12:30:00+05:30:00");
     parse_bad("2026-02-14T12:30:00+05:30Z");
     parse_bad("2026-02-14Z");
     parse_bad("0000-01-01");
@@ -156,6 +161,25 @@ test_parse_rejects(void **state)
     parse_bad("9999-12-31T23:59:59-00:01");
     assert_int_equal(ts_parse(NULL, &(int64_t){ 0 }), -1);
     assert_int_equal(ts_parse("2026-01-01", NULL), -1);
+}
+
+/* The forms pydantic also reads: no seconds (a browser's datetime-local),
+ * and an offset without its colon. */
+static void
+test_parse_pydantic_forms(void **state)
+{
+    int off = 1;
+    int64_t us;
+
+    (void)state;
+    assert_int_equal(parse_ok("2026-02-14T12:30"), T0);
+    assert_int_equal(parse_ok("2026-02-14 12:30Z"), T0);
+    assert_int_equal(parse_ok("2026-02-14T12:30:00+0000"), T0);
+    assert_int_equal(parse_ok("2026-02-14T18:00+0530"), T0);
+    assert_int_equal(parse_ok("2026-02-14T07:30:00.000000-0500"), T0);
+    assert_int_equal(ts_parse_offset("2026-02-14T07:30-0500", &us, &off), 0);
+    assert_int_equal(us, T0);
+    assert_int_equal(off, -5 * 3600);
 }
 
 static void
@@ -285,6 +309,7 @@ main(void)
         cmocka_unit_test(test_parse_fraction),
         cmocka_unit_test(test_parse_bare_date),
         cmocka_unit_test(test_parse_rejects),
+        cmocka_unit_test(test_parse_pydantic_forms),
         cmocka_unit_test(test_parse_leap),
         cmocka_unit_test(test_format),
         cmocka_unit_test(test_round_trip),

@@ -110,11 +110,19 @@ static const char *pq_msg(PGconn *conn)
     return buf;
 }
 
+/*
+ * A new connection.  target_session_attrs=read-write unless the URL says
+ * otherwise: of several hosts (a primary and its standbys, as
+ * pg_auto_failover's URL lists them) libpq picks the one that takes writes,
+ * and after a failover finds the new one; a server that only reads is
+ * never used.  PostgreSQL 14 and later report what libpq needs with the
+ * connection, so this costs no round trip.
+ */
 static PGconn *connect_now(const char *conninfo)
 {
     const char *const keys[] = { "connect_timeout", "application_name",
-                                 "dbname", NULL };
-    const char *const vals[] = { "5", "todo-fcgi", conninfo, NULL };
+                                 "target_session_attrs", "dbname", NULL };
+    const char *const vals[] = { "5", "todo-fcgi", "read-write", conninfo, NULL };
 
     /* The user's conninfo comes last, so its settings win. */
     return PQconnectdbParams(keys, vals, 1);
@@ -221,9 +229,18 @@ static enum db_status classify(PGresult *res)
         return DB_TIMEOUT;
     if (strncmp(state, "08", 2) == 0 ||         /* connection exception */
         strncmp(state, "57P", 3) == 0 ||        /* shutdown, cannot connect */
-        strcmp(state, "53300") == 0)            /* too many connections */
+        strcmp(state, "53300") == 0 ||          /* too many connections */
+        strcmp(state, "25006") == 0)            /* read_only_sql_transaction */
         return DB_UNAVAILABLE;
     return DB_ERROR;
+}
+
+/* A write refused by a server that only reads: a standby. */
+static int is_read_only(PGresult *res)
+{
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+
+    return state != NULL && strcmp(state, "25006") == 0;
 }
 
 /* Prepares s on this connection unless it already is; 0 or -1. */
@@ -374,6 +391,17 @@ PGresult *db_run(struct db *db, struct pool *p, struct db_stmt *s, int n,
         break;
     }
     *st = classify(res);
+    if (is_read_only(res)) {
+        /* A primary that became a standby (a failover) kept this connection
+         * open: drop it, and the next one finds the new primary. */
+        log_warn("db: %s refused: the server takes no writes (a standby?); reconnecting",
+                 s->name);
+        PQclear(res);
+        PQfinish(db->conn);
+        db->conn = NULL;
+        db->in_tx = 0;
+        return NULL;
+    }
     if (*st != DB_CONFLICT && *st != DB_REVOKED && *st != DB_UNKNOWN_ZONE)
         log_error("db: %s failed: %s %s", s->name,
                   res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) ?: "" : "",

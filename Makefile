@@ -41,7 +41,7 @@ ASAN_CGI := $(patsubst %.c,build/asan/obj/%.o,$(SRC_CGI))
 
 .SECONDARY:
 
-.PHONY: all deps web run stop status token migrate test unit lint api valgrind fuzz bench bench-scale install uninstall clean
+.PHONY: all deps web run stop status token migrate test test-ha unit lint api valgrind fuzz bench bench-scale install uninstall clean
 
 all: $(BIN) web
 
@@ -126,6 +126,14 @@ api: $(ASAN_BIN) $(NODE_STAMP)
 
 test: deps
 	@$(MAKE) --no-print-directory unit lint api
+
+# The fault tests alone, and their counts: two app pools behind one nginx
+# losing one, a pg_auto_failover formation losing its primary (tests/ha).
+# Their own throwaway stack, so a `make test` may run meanwhile (on another
+# HTTP_PORT). About a minute.
+test-ha: deps $(ASAN_BIN)
+	@PYTHON=$(PYTHON) TODO_BIN=$(CURDIR)/$(ASAN_BIN) STATE_DIR=$(CURDIR)/build/test-ha-stack \
+		API_TESTS=0 HA_TESTS=1 tests/run-api.sh
 
 valgrind: deps $(BIN)
 	@PYTHON=$(PYTHON) TODO_BIN=$(CURDIR)/$(BIN) \

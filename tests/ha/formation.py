@@ -45,7 +45,7 @@ NETWORK_PARTITION_TIMEOUT = 3       # seconds, each keeper
 def available():
     """Why the formation cannot run here, or None."""
     if not PG_AUTOCTL:
-        return "pg_autoctl is not installed (deploy/install-deps.sh ha)"
+        return "pg_autoctl is not installed (deploy/install-deps.sh test)"
     if not os.path.exists(os.path.join(PG_BIN, "initdb")):
         return f"PostgreSQL 15 is not in {PG_BIN}"
     if os.geteuid() == 0:

@@ -437,8 +437,3 @@ class Load:
             "reads": len(reads),
             "reads_failed": sum(1 for a in reads if a[3] != 200),
         }
-
-
-def tasks_by_title(rows):
-    """{title: number of tasks with it} of rows with title and n."""
-    return {r["title"]: int(r["n"]) for r in rows}

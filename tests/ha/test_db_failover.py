@@ -54,8 +54,8 @@ def test_losing_the_primary_loses_no_acknowledged_create_and_duplicates_none(
            f"no answer {s['create_no_answer']}, replayed {s['replayed']}), acknowledged "
            f"{s['acked']} ({acked_before} before the kill), lost {len(lost)}, "
            f"twice {len(twice)}, tasks {sum(counts.values())}")
-    report(f"  first create acknowledged {back:.2f} s after the kill; the monitor had "
-           f"{secondary.name} take writes (wait_primary) {promoted[0]:.2f} s after it")
+    report(f"  first create acknowledged {back:.2f} s after the kill; {secondary.name} "
+           f"seen taking writes (wait_primary, polling the monitor) {promoted[0]:.2f} s after it")
 
     assert role == [["f", "off"]], f"{secondary.name} takes writes: {role}"
     assert states.get(secondary.name, ("",))[0] in ("wait_primary", "primary"), states

@@ -41,7 +41,7 @@ ASAN_CGI := $(patsubst %.c,build/asan/obj/%.o,$(SRC_CGI))
 
 .SECONDARY:
 
-.PHONY: all deps web run stop status token migrate test unit lint api valgrind fuzz bench bench-scale install uninstall clean
+.PHONY: all deps web run stop status token migrate test unit lint api valgrind fuzz bench bench-scale fresh-check install uninstall clean
 
 all: $(BIN) web
 
@@ -123,6 +123,11 @@ valgrind: deps $(BIN)
 # worker memory.  bench-scale: a user with 100 tasks against one with 100,000.
 bench bench-scale: deps $(BIN)
 	@PYTHON=$(PYTHON) TODO_BIN=$(CURDIR)/$(BIN) tests/bench/run.sh $(if $(filter bench,$@),table,scale)
+
+# The README's make run and make test, as root, on a fresh debootstrap of
+# Debian 12 under build/fresh (tests/fresh/debian12.sh). By hand, not in test.
+fresh-check:
+	@tests/fresh/debian12.sh
 
 # libFuzzer over every parser of client bytes, FUZZ_SECONDS per parser seed.
 FUZZ_SECONDS ?= 60

@@ -113,6 +113,9 @@ static int issue(struct req *r, int status, const struct user *u, const char *si
     json_object_object_add(o, "token_type", json_object_new_string("bearer"));
     json_object_object_add(o, "expires_in", json_object_new_int64(r->cfg->access_ttl));
     json_object_object_add(o, "refresh_token", json_object_new_string(refresh));
+    /* The same again, where front ends written for other backends look. */
+    json_object_object_add(o, "token", json_object_new_string(access));
+    json_object_object_add(o, "user_id", json_object_new_string(u->id));
     json_object_object_add(o, "user", user_json(u));
     http_json(r, status, o);
     return 0;

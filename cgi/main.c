@@ -25,6 +25,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -98,17 +100,65 @@ static int exclusive_wakeups(void)
 }
 
 /*
- * Waits for something for FCGX_Accept_r() to read: a connection to accept,
- * or the next request on a connection the web server keeps.  When it closes
- * that one, the worker closes its end and goes back to the listening socket.
- * 0 when the worker is done.
+ * Reading a request is bounded: no read or write of a FastCGI connection
+ * waits more than REQUEST_TIMEOUT, at most IO_TIMEOUT_S, for the web
+ * server, and the worker counts as busy from the moment it takes the
+ * connection, so the master's watchdog ends one fed a byte at a time.
+ * Before, a client of the socket that sent part of a record held a worker
+ * for ever (four of them took the API down).  nginx sends a whole request
+ * at once (it buffers the body first).
+ */
+#define IO_TIMEOUT_S 10
+
+static long io_timeout(const struct app *a)
+{
+    return a->cfg.request_timeout < IO_TIMEOUT_S ? a->cfg.request_timeout : IO_TIMEOUT_S;
+}
+
+/*
+ * Takes a new connection off the shared listening socket, with the time
+ * limits set, and hands it to libfcgi as an open connection, which
+ * FCGX_Accept_r() then reads (it accepts nothing itself: see serve_fcgi).
+ * 1 taken, 0 none (another worker was quicker), -1 the socket failed.
+ */
+static int take_connection(const struct app *a, FCGX_Request *fr)
+{
+    struct timeval limit = { io_timeout(a), 0 };
+    struct sockaddr_storage addr;
+    socklen_t len = sizeof addr;
+    int fd = accept4(a->sock, (struct sockaddr *)&addr, &len, SOCK_CLOEXEC), one = 1;
+
+    if (fd < 0)
+        return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ||
+               errno == ECONNABORTED || errno == EPROTO ? 0 : -1;
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit) != 0 ||
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit) != 0) {
+        log_warn("cannot set a time limit on a FastCGI connection: %s", strerror(errno));
+        close(fd);
+        return 0;
+    }
+    if (addr.ss_family == AF_INET || addr.ss_family == AF_INET6)
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    fr->ipcFd = fd;
+    /* So that FCGX_Accept_r(), finishing the request before, keeps it open;
+     * the BEGIN_REQUEST record then says whether it stays open after. */
+    fr->keepConnection = 1;
+    return 1;
+}
+
+/*
+ * Waits for a request to read: takes a new connection, or sees the next
+ * request arrive on a connection the web server keeps.  When it closes that
+ * one, the worker closes its end and goes back to the listening socket.
+ * 1 a request is there, 0 the worker is done, -1 the socket failed.
  *
  * The listening socket is shared and non-blocking, and watched through
  * accept_ep, an epoll set holding it with EPOLLEXCLUSIVE: a new connection
  * wakes one idle worker, not all of them (with 32 workers, waking all
  * halved the connections served per second).
  */
-static int next_request(FCGX_Request *fr, int accept_ep, const sigset_t *waitmask)
+static int next_request(const struct app *a, FCGX_Request *fr, int accept_ep,
+                        const sigset_t *waitmask)
 {
     struct epoll_event ev;
     struct pollfd p;
@@ -129,8 +179,11 @@ static int next_request(FCGX_Request *fr, int accept_ep, const sigset_t *waitmas
             continue;
         if (n <= 0)
             return 0;
-        if (fr->ipcFd < 0)
-            return 1;
+        if (fr->ipcFd < 0) {
+            if ((n = take_connection(a, fr)) != 0)
+                return n;
+            continue;
+        }
         n = (int)recv(fr->ipcFd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
         if (n > 0)
             return 1;
@@ -234,7 +287,10 @@ static int serve_fcgi(struct app *a, struct sb_slot *slot)
     long served = 0;
     int rc, failed = 0, accept_ep;
 
-    if (FCGX_InitRequest(&fr, a->sock, 0) != 0) {
+    /* libfcgi gets no listening socket: it reads the connections
+     * take_connection() hands it and, when one fails, cannot go on to
+     * accept another without a time limit. */
+    if (FCGX_InitRequest(&fr, -1, 0) != 0) {
         log_error("cannot set up the FastCGI request");
         return 1;
     }
@@ -267,15 +323,18 @@ static int serve_fcgi(struct app *a, struct sb_slot *slot)
     slot->db_up = db_is_up(a->db);
     slot_ready(slot);
     log_info("worker %d ready", (int)getpid());
-    while (next_request(&fr, accept_ep, &waitmask)) {
-        if ((rc = FCGX_Accept_r(&fr)) < 0) {
-            if (rc == -EAGAIN || rc == -EWOULDBLOCK)
-                continue;       /* another worker took the connection */
-            log_error("cannot accept a FastCGI connection: %s", strerror(-rc));
-            failed = 1;
-            break;
-        }
+    while ((rc = next_request(a, &fr, accept_ep, &waitmask)) > 0) {
         slot_busy(slot);
+        /* A connection that fails before its request is whole is closed
+         * at once, not with libfcgi's wait for the other end. */
+        fr.detached = 1;
+        if (FCGX_Accept_r(&fr) < 0) {
+            log_info("FastCGI connection closed without a whole request (cut off,"
+                     " or nothing for %ld s)", io_timeout(a));
+            slot_done(slot);
+            continue;
+        }
+        fr.detached = 0;
         serve(a, fcgi_param, fcgi_read, fcgi_write, &fr);
         close_at_once(&fr);
         FCGX_Finish_r(&fr);
@@ -290,6 +349,10 @@ static int serve_fcgi(struct app *a, struct sb_slot *slot)
             slot_set(slot, SLOT_STOPPING);
             stopping = 1;
         }
+    }
+    if (rc < 0) {
+        log_error("cannot accept a FastCGI connection: %s", strerror(errno));
+        failed = 1;
     }
     if (!failed)
         slot_set(slot, SLOT_STOPPING);     /* leaving on purpose: not a crash */

@@ -23,6 +23,11 @@ static const struct route routes[] = {
     { "GET",    "/api/metrics",                       svc_metrics,   AUTH_NONE, BODY_NONE },
     { "POST",   "/api/auth/register",                 auth_register, AUTH_NONE, BODY_JSON },
     { "POST",   "/api/auth/login",                    auth_login,    AUTH_NONE, BODY_JSON },
+    /* The names front ends written for other backends call them by. */
+    { "POST",   "/api/auth/signup",                   auth_register, AUTH_NONE, BODY_JSON },
+    { "POST",   "/api/auth/signin",                   auth_login,    AUTH_NONE, BODY_JSON },
+    { "POST",   "/auth/signup",                       auth_register, AUTH_NONE, BODY_JSON },
+    { "POST",   "/auth/signin",                       auth_login,    AUTH_NONE, BODY_JSON },
     { "POST",   "/api/auth/token",                    auth_token,    AUTH_NONE, BODY_FORM },
     { "POST",   "/api/auth/refresh",                  auth_refresh,  AUTH_NONE, BODY_JSON },
     { "POST",   "/api/auth/logout",                   auth_logout,   AUTH_TOKEN, BODY_NONE },

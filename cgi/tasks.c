@@ -16,7 +16,6 @@
 #include <string.h>
 
 #include "../common/query.h"
-#include "../common/timestamp.h"
 #include "app.h"
 
 /* ------------------------------------------------------------- helpers */
@@ -154,6 +153,23 @@ static int reply_task(struct req *r, int status, const struct task *t)
     return http_json_buf(r, status);
 }
 
+/*
+ * Answers a write that failed: 422 at ["body", "timezone"] when the
+ * database does not know in's time zone (the one field only it can check;
+ * the failed statement changed nothing), else as reply_db_error().
+ */
+static int reply_write_error(struct req *r, enum db_status st,
+                             const struct task *in)
+{
+    json_object *errs;
+
+    if (st != DB_UNKNOWN_ZONE)
+        return reply_db_error(r, st);
+    errs = verr_new();
+    task_zone_unknown(errs, in->timezone);
+    return reply_invalid(r, errs);
+}
+
 /* The path of a task, with the user id escaped. */
 static const char *task_path(struct req *r, const char *user, int64_t id)
 {
@@ -253,7 +269,7 @@ int task_create(struct req *r)
 
     t.user_id = r->param[0];
     if ((st = db_task_insert(r->db, r->pool, &t)) != DB_OK)
-        return reply_db_error(r, st);
+        return reply_write_error(r, st, &t);
     http_header(r, "Location", "%s", task_path(r, t.user_id, t.id));
     return reply_task(r, 201, &t);
 }
@@ -270,14 +286,21 @@ static int same_tags(const struct task *a, const struct task *b)
     return 1;
 }
 
+/* Whether two strings that may be NULL are equal. */
+static int same_str(const char *a, const char *b)
+{
+    return a == NULL || b == NULL ? a == b : strcmp(a, b) == 0;
+}
+
+/* Whether a and b have the same client fields; the offset a due date was
+ * written with is not one (the same instant is the same due date). */
 static int same_task(const struct task *a, const struct task *b)
 {
-    return strcmp(a->title, b->title) == 0 &&
-           (a->description == NULL) == (b->description == NULL) &&
-           (a->description == NULL || strcmp(a->description, b->description) == 0) &&
+    return strcmp(a->title, b->title) == 0 && same_str(a->description, b->description) &&
            a->completed == b->completed && a->priority == b->priority &&
            same_tags(a, b) && a->has_due == b->has_due &&
-           (!a->has_due || a->due == b->due) && a->recurrence == b->recurrence;
+           (!a->has_due || a->due == b->due) && a->recurrence == b->recurrence &&
+           same_str(a->timezone, b->timezone);
 }
 
 /* Whether t, which has just become completed, needs its next occurrence. */
@@ -285,39 +308,6 @@ static int needs_next(const struct task *old, const struct task *t)
 {
     return t->completed && !old->completed && t->recurrence != RECUR_NONE &&
            !t->spawned;
-}
-
-/* The due date of the next occurrence of t into *due; -1 when it would fall
- * after year 9999: then the series ends, and no new task is made (API.md). */
-static int next_due(const struct task *t, int64_t *due)
-{
-    static const enum period periods[] = {
-        [RECUR_DAILY] = PERIOD_DAY, [RECUR_WEEKLY] = PERIOD_WEEK,
-        [RECUR_MONTHLY] = PERIOD_MONTH,
-    };
-
-    return ts_add_period(t->due, periods[t->recurrence], due) == 0 ? 0 : -1;
-}
-
-/*
- * Creates the next occurrence of t, which has just become completed, and
- * marks t as spawned; past year 9999 only the latter (*next_id stays 0).
- * Inside the caller's transaction.
- */
-static enum db_status spawn_next(struct req *r, struct task *t, int64_t *next_id)
-{
-    struct task next = *t;
-    enum db_status st;
-
-    t->spawned = 1;
-    if (next_due(t, &next.due) != 0)
-        return DB_OK;
-    next.completed = 0;
-    next.spawned = 0;
-    st = db_task_insert(r->db, r->pool, &next);
-    if (st == DB_OK)
-        *next_id = next.id;
-    return st;
 }
 
 /*
@@ -361,8 +351,8 @@ static int change_task_tx(struct req *r, int64_t id, const struct task *in,
         goto out;
     }
     if (needs_next(&old, &t))
-        st = spawn_next(r, &t, &next_id);
-    if (st == DB_OK)
+        st = db_task_spawn(r->db, r->pool, &t, old.version, &next_id);
+    else
         st = db_task_update(r->db, r->pool, &t);
     if (st == DB_OK)
         st = db_commit(r->db);
@@ -374,7 +364,7 @@ static int change_task_tx(struct req *r, int64_t id, const struct task *in,
     status = reply_task(r, 200, &t);
     goto out;
 fail:
-    status = reply_db_error(r, st);
+    status = reply_write_error(r, st, in);
 out:
     db_rollback(r->db);
     json_object_put(errs);
@@ -399,7 +389,7 @@ static int change_task(struct req *r, int64_t id, const struct task *in,
     struct task old, now, t;
     json_object *errs;
     enum db_status st;
-    int64_t *versions, due, next_id;
+    int64_t *versions, next_id;
     int written;
 
     if_match_versions(r, id, &versions, &c.nversions);
@@ -408,7 +398,7 @@ static int change_task(struct req *r, int64_t id, const struct task *in,
     if (st == DB_NOT_FOUND)
         return http_error(r, 404, DETAIL_TASK_NOT_FOUND);
     if (st != DB_OK)
-        return reply_db_error(r, st);
+        return reply_write_error(r, st, in);
     if (written)
         return reply_task(r, 200, &now);
     if (r->if_match && !etag_match(r->if_match, etag(r, &old), 0))
@@ -424,16 +414,17 @@ static int change_task(struct req *r, int64_t id, const struct task *in,
     if (same_task(&old, &t))
         return reply_task(r, 200, &old);
     /* The statement wrote nothing and only a next occurrence explains it
-     * (one past year 9999 ends the series: the transaction writes that). */
-    if (!needs_next(&old, &t) || next_due(&t, &due) != 0)
+     * (none past year 9999: the series ends, and no Link is sent). */
+    if (!needs_next(&old, &t))
         return change_task_tx(r, id, in, present, toggle);
-    st = db_task_spawn(r->db, r->pool, &t, old.version, due, &next_id);
+    st = db_task_spawn(r->db, r->pool, &t, old.version, &next_id);
     if (st == DB_NOT_FOUND)
         return change_task_tx(r, id, in, present, toggle);
     if (st != DB_OK)
-        return reply_db_error(r, st);
-    http_header(r, "Link", "<%s>; rel=\"next-occurrence\"",
-                task_path(r, t.user_id, next_id));
+        return reply_write_error(r, st, in);
+    if (next_id != 0)
+        http_header(r, "Link", "<%s>; rel=\"next-occurrence\"",
+                    task_path(r, t.user_id, next_id));
     return reply_task(r, 200, &t);
 }
 

@@ -33,6 +33,10 @@ static struct db_stmt stmt_ping = { "ping", "SELECT 1", 1, 0 };
 /* BEGIN only runs outside a transaction, so it may be sent again. */
 static struct db_stmt stmt_begin = { "begin", "BEGIN", 1, 0 };
 static struct db_stmt stmt_commit = { "commit", "COMMIT", 0, 0 };
+/* statement_timeout for one transaction (DB_PREPARE=off). */
+static struct db_stmt stmt_local_timeout = {
+    "local_timeout", "SELECT set_config('statement_timeout', $1, true)", 1, 0
+};
 
 /* ---------------------------------------------------------- connection */
 
@@ -57,7 +61,8 @@ int db_is_up(const struct db *db)
     return db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK;
 }
 
-/* Sets the per-statement time limit on a new connection; 0 or -1. */
+/* Sets the per-statement time limit on a new connection; 0 or -1.  With
+ * DB_PREPARE=off each transaction sets its own (send_pipeline). */
 static int set_timeout(struct db *db)
 {
     char ms[24];
@@ -105,11 +110,19 @@ static const char *pq_msg(PGconn *conn)
     return buf;
 }
 
+/*
+ * A new connection.  target_session_attrs=read-write unless the URL says
+ * otherwise: of several hosts (a primary and its standbys, as
+ * pg_auto_failover's URL lists them) libpq picks the one that takes writes,
+ * and after a failover finds the new one; a server that only reads is
+ * never used.  PostgreSQL 14 and later report what libpq needs with the
+ * connection, so this costs no round trip.
+ */
 static PGconn *connect_now(const char *conninfo)
 {
     const char *const keys[] = { "connect_timeout", "application_name",
-                                 "dbname", NULL };
-    const char *const vals[] = { "5", "todo-fcgi", conninfo, NULL };
+                                 "target_session_attrs", "dbname", NULL };
+    const char *const vals[] = { "5", "todo-fcgi", "read-write", conninfo, NULL };
 
     /* The user's conninfo comes last, so its settings win. */
     return PQconnectdbParams(keys, vals, 1);
@@ -200,21 +213,34 @@ static void clear(void *res)
 /* What a failed statement means, by SQLSTATE: the one place for it. */
 static enum db_status classify(PGresult *res)
 {
-    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL, *c;
 
     if (state == NULL)
         return DB_ERROR;
     if (strcmp(state, "23505") == 0)            /* unique_violation */
         return DB_CONFLICT;
+    if (strcmp(state, "23503") == 0 &&          /* foreign_key_violation */
+        (c = PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME)) != NULL &&
+        strcmp(c, "tasks_timezone_fkey") == 0)  /* schema/008_calendar.sql */
+        return DB_UNKNOWN_ZONE;
     if (strcmp(state, "TD401") == 0)            /* todo_not_revoked() */
         return DB_REVOKED;
     if (strcmp(state, "57014") == 0)            /* query_canceled: timeout */
         return DB_TIMEOUT;
     if (strncmp(state, "08", 2) == 0 ||         /* connection exception */
         strncmp(state, "57P", 3) == 0 ||        /* shutdown, cannot connect */
-        strcmp(state, "53300") == 0)            /* too many connections */
+        strcmp(state, "53300") == 0 ||          /* too many connections */
+        strcmp(state, "25006") == 0)            /* read_only_sql_transaction */
         return DB_UNAVAILABLE;
     return DB_ERROR;
+}
+
+/* A write refused by a server that only reads: a standby. */
+static int is_read_only(PGresult *res)
+{
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+
+    return state != NULL && strcmp(state, "25006") == 0;
 }
 
 /* Prepares s on this connection unless it already is; 0 or -1. */
@@ -244,39 +270,56 @@ static int send_one(struct db *db, struct db_stmt *s, int n, const char *const *
                  : PQsendQueryParams(db->conn, s->sql, n, NULL, vals, NULL, NULL, binary);
 }
 
+/* The first result of the pipeline's next statement; the rest of its
+ * results are cleared. */
+static PGresult *next_result(PGconn *c)
+{
+    PGresult *res = PQgetResult(c), *r;
+
+    while (res != NULL && (r = PQgetResult(c)) != NULL)
+        PQclear(r);
+    return res;
+}
+
 /*
- * The revocation check and s in one pipeline: one round trip, one
- * transaction (a single sync), the check first, so that s is skipped when
- * the check raises.  Returns s's result (NULL when none came); *guard: 1 the
- * token is not revoked, -1 it is, 0 no answer (a lost connection).
+ * s in one pipeline after what must go first in its transaction: the time
+ * limit, when it is not a session setting (DB_PREPARE=off: behind PgBouncer
+ * in transaction mode the next statement may get another server
+ * connection), lasting until the transaction ends; then the revocation
+ * check, when db_guard() set one.  One round trip, one transaction (a
+ * single sync), so s is skipped when the check raises.  Returns s's result
+ * (NULL when none came); *guard: 1 the token is not revoked, -1 it is, 0 no
+ * answer (a lost connection) or no check.
  */
-static PGresult *send_guarded(struct db *db, struct db_stmt *s, int n,
-                              const char *const *vals, int named, int binary,
-                              int *guard)
+static PGresult *send_pipeline(struct db *db, struct db_stmt *s, int n,
+                               const char *const *vals, int named, int binary,
+                               int timed, int *guard)
 {
     PGconn *c = db->conn;
-    PGresult *res = NULL, *g, *r;
+    PGresult *res = NULL, *r;
+    char ms[24];
+    const char *limit[] = { ms };
 
     *guard = 0;
+    snprintf(ms, sizeof ms, "%ld", db->timeout_ms);
     if (!PQenterPipelineMode(c))
         return NULL;
-    if (send_one(db, &db_guard_stmt, 2, db->guard, db->prepare, 0) &&
+    if ((!timed || send_one(db, &stmt_local_timeout, 1, limit, 0, 0)) &&
+        (!db->guard_on || send_one(db, &db_guard_stmt, 2, db->guard, db->prepare, 0)) &&
         send_one(db, s, n, vals, named, binary) && PQpipelineSync(c)) {
-        if ((g = PQgetResult(c)) != NULL) {
-            *guard = PQresultStatus(g) == PGRES_TUPLES_OK ? 1
-                     : classify(g) == DB_REVOKED ? -1 : 0;
-            PQclear(g);
-            while ((r = PQgetResult(c)) != NULL)
-                PQclear(r);
-            res = PQgetResult(c);
-            while (res != NULL && (r = PQgetResult(c)) != NULL)
-                PQclear(r);
-            /* The sync's own result. */
-            while ((r = PQgetResult(c)) != NULL &&
-                   PQresultStatus(r) != PGRES_PIPELINE_SYNC)
-                PQclear(r);
+        if (timed)
+            PQclear(next_result(c));
+        if (db->guard_on && (r = next_result(c)) != NULL) {
+            *guard = PQresultStatus(r) == PGRES_TUPLES_OK ? 1
+                     : classify(r) == DB_REVOKED ? -1 : 0;
             PQclear(r);
         }
+        res = next_result(c);
+        /* The sync's own result. */
+        while ((r = PQgetResult(c)) != NULL &&
+               PQresultStatus(r) != PGRES_PIPELINE_SYNC)
+            PQclear(r);
+        PQclear(r);
     }
     if (!PQexitPipelineMode(c) && PQstatus(c) == CONNECTION_OK) {
         /* Results left unread: the connection cannot be trusted. */
@@ -295,7 +338,8 @@ PGresult *db_run(struct db *db, struct pool *p, struct db_stmt *s, int n,
                  enum db_status *st)
 {
     PGresult *res = NULL;
-    int attempt, sent, named, guarded, guard = 0, binary = (s->flags & DB_BINARY) != 0;
+    int attempt, sent, named, guarded, timed, guard = 0;
+    int binary = (s->flags & DB_BINARY) != 0;
 
     /* Inside a transaction, or to open one, the check goes alone first. */
     if (db->guard_on && (db->in_tx || s == &stmt_begin) &&
@@ -309,10 +353,11 @@ PGresult *db_run(struct db *db, struct pool *p, struct db_stmt *s, int n,
         /* Lost while preparing, the statement never ran: any may go again. */
         named = db->prepare && !(s->flags & DB_REPLAN);
         guarded = db->guard_on;
+        timed = !db->prepare && db->timeout_ms > 0 && !db->in_tx;
         sent = (!named || prepare(db, s, n) == 0) &&
                (!guarded || !db->prepare || prepare(db, &db_guard_stmt, 2) == 0);
-        if (sent && guarded)
-            res = send_guarded(db, s, n, vals, named, binary, &guard);
+        if (sent && (guarded || timed))
+            res = send_pipeline(db, s, n, vals, named, binary, timed, &guard);
         else if (sent && !named)
             res = PQexecParams(db->conn, s->sql, n, NULL, vals, NULL, NULL, binary);
         else if (sent)
@@ -346,7 +391,18 @@ PGresult *db_run(struct db *db, struct pool *p, struct db_stmt *s, int n,
         break;
     }
     *st = classify(res);
-    if (*st != DB_CONFLICT && *st != DB_REVOKED)
+    if (is_read_only(res)) {
+        /* A primary that became a standby (a failover) kept this connection
+         * open: drop it, and the next one finds the new primary. */
+        log_warn("db: %s refused: the server takes no writes (a standby?); reconnecting",
+                 s->name);
+        PQclear(res);
+        PQfinish(db->conn);
+        db->conn = NULL;
+        db->in_tx = 0;
+        return NULL;
+    }
+    if (*st != DB_CONFLICT && *st != DB_REVOKED && *st != DB_UNKNOWN_ZONE)
         log_error("db: %s failed: %s %s", s->name,
                   res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) ?: "" : "",
                   res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) ?: ""

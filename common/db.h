@@ -34,6 +34,7 @@ enum db_status {
     DB_CONFLICT,        /* a unique value is taken */
     DB_TIMEOUT,         /* statement_timeout cancelled it: 504 */
     DB_REVOKED,         /* the request's token is revoked (db_guard): 401 */
+    DB_UNKNOWN_ZONE,    /* a task's time zone is not one the database knows: 422 */
     DB_ERROR,           /* anything else: 500, cause logged */
 };
 
@@ -72,7 +73,8 @@ enum db_status db_task_get(struct db *db, struct pool *p, const char *user_id,
 /* Inserts t (user, fields), and the user's row if it has none; fills id,
  * timestamps and version. */
 enum db_status db_task_insert(struct db *db, struct pool *p, struct task *t);
-/* Writes every field of t and bumps its version; t gets the new row. */
+/* Writes every field of t and bumps its version; t gets the new row.  A
+ * new due date or recurrence starts its series again. */
 enum db_status db_task_update(struct db *db, struct pool *p, struct task *t);
 
 /*
@@ -100,13 +102,15 @@ enum db_status db_task_change(struct db *db, struct pool *p, const char *user_id
                               struct task *old, struct task *now, int *written);
 /*
  * Writes every field of t, a recurring task becoming completed, marks it
- * spawned and inserts its next occurrence (t's fields, pending, due at
- * next_due), in one statement; only while the row is still at version seen
- * and not spawned.  t gets the new row, *next_id the new task's id.
- * DB_NOT_FOUND: the task is gone or was changed since it was read.
+ * spawned and inserts its next occurrence (t's fields, pending, due one
+ * period later in the task's calendar: schema/008_calendar.sql), in one
+ * statement; only while the row is still at version seen and not spawned.
+ * t gets the new row, *next_id the new task's id, or 0 when the next due
+ * date would pass year 9999 (the series ends).  DB_NOT_FOUND: the task is
+ * gone or was changed since it was read.
  */
 enum db_status db_task_spawn(struct db *db, struct pool *p, struct task *t,
-                             int64_t seen, int64_t next_due, int64_t *next_id);
+                             int64_t seen, int64_t *next_id);
 enum db_status db_task_delete(struct db *db, const char *user_id, int64_t id);
 /* Deletes the task when its version is one of versions (NULL: any); *deleted
  * says whether it did.  DB_NOT_FOUND: no such task for this user. */

@@ -85,7 +85,8 @@ static struct db_stmt login_succeeded = {
  * Up to 500 rows of each kind that can no longer matter: revoked access
  * tokens an hour past their expiry (the leeway is far shorter), sessions and
  * refresh tokens a day past theirs (an access token outlives its session by
- * at most its own lifetime), login failures out of the window.  Rows another
+ * at most its own lifetime), login failures out of the window, deleted
+ * tasks' traces a day old (db_task.c).  Rows another
  * worker is deleting are skipped.
  */
 #define EXPIRED(table, key, cond)                                          \
@@ -96,9 +97,10 @@ static struct db_stmt housekeep = {
     "WITH r AS (" EXPIRED("revoked_tokens", "jti", "expires_at < now() - interval '1 hour'") "),"
     " f AS (" EXPIRED("refresh_tokens", "token_hash", "expires_at < now() - interval '1 day'") "),"
     " s AS (" EXPIRED("sessions", "id", "expires_at < now() - interval '1 day'") "),"
-    " l AS (" EXPIRED("login_failures", "ctid", "failed_at < now() - interval '15 minutes'") ")"
+    " l AS (" EXPIRED("login_failures", "ctid", "failed_at < now() - interval '15 minutes'") "),"
+    " d AS (" EXPIRED("deleted_tasks", "id", "deleted_at < now() - interval '1 day'") ")"
     " SELECT (SELECT count(*) FROM r) + (SELECT count(*) FROM f)"
-    " + (SELECT count(*) FROM s) + (SELECT count(*) FROM l)", 1, 0,
+    " + (SELECT count(*) FROM s) + (SELECT count(*) FROM l) + (SELECT count(*) FROM d)", 1, 0,
 };
 
 static struct db_stmt jwks_exists = {

@@ -46,8 +46,9 @@ enum db_status db_cmd(struct db *db, struct db_stmt *s, int n,
  * nothing (timestamps come as integers, tags as an array of strings). */
 #define TASK_COLS                                                          \
     "id, user_id, title, description, completed, priority, tags, "        \
-    "due_date, recurrence, created_at, updated_at, version, spawned"
-#define TASK_NCOLS 13
+    "due_date, recurrence, created_at, updated_at, version, spawned, "    \
+    "timezone"
+#define TASK_NCOLS 14
 
 /* Reads row i of a DB_BINARY TASK_COLS result into t; strings point into
  * res, tags into p. */

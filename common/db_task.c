@@ -22,34 +22,50 @@ static struct db_stmt task_get_lock = {
     "SELECT " TASK_COLS " FROM tasks WHERE user_id = $1 AND id = $2 FOR UPDATE",
     DB_BINARY, 0,
 };
+/*
+ * The columns that follow a task's due date, recurrence and time zone when
+ * a statement sets them to due, rec and zone (old names the row as it was,
+ * "" or "o."): due_offset takes off, the offset the client wrote due with,
+ * when the instant changes, and a new due date, recurrence or time zone
+ * starts the series again (schema/008_calendar.sql).
+ */
+#define SERIES(old, due, rec, zone, off)                                    \
+    "due_offset = CASE WHEN " old "due_date IS DISTINCT FROM " due          \
+    " THEN " off " ELSE " old "due_offset END,"                             \
+    " series_start = CASE WHEN (" old "due_date, " old "recurrence, "       \
+    old "timezone) IS NOT DISTINCT FROM (" due ", " rec ", " zone ")"       \
+    " THEN " old "series_start END"
+
 /* The user's row comes with the first task, in the same round trip: the
  * foreign key is checked at the end of the statement, after the CTE. */
 static struct db_stmt task_insert = {
     "task_insert",
     "WITH u AS (INSERT INTO users (id) VALUES ($1) ON CONFLICT (id) DO NOTHING)"
     " INSERT INTO tasks (user_id, title, description, completed, priority,"
-    " tags, due_date, recurrence)"
-    " VALUES ($1, $2, $3, $4, $5, $6::text[], $7, $8)"
+    " tags, due_date, recurrence, timezone, due_offset)"
+    " VALUES ($1, $2, $3, $4, $5, $6::text[], $7, $8, $9, $10)"
     " RETURNING " TASK_COLS, DB_BINARY, 0,
 };
+/* $1 user, $2 id, $3..$11 the fields (field_params). */
 static struct db_stmt task_update = {
     "task_update",
     "UPDATE tasks SET title = $3, description = $4, completed = $5,"
-    " priority = $6, tags = $7::text[], due_date = $8,"
-    " recurrence = $9, spawned = $10, version = version + 1,"
-    " updated_at = now()"
+    " priority = $6, tags = $7::text[], due_date = $8, recurrence = $9,"
+    " timezone = $10, "
+    SERIES("", "$8::timestamptz", "$9::task_recurrence", "$10::text", "$11::int") ","
+    " version = version + 1, updated_at = now()"
     " WHERE user_id = $1 AND id = $2 RETURNING " TASK_COLS, DB_BINARY, 0,
 };
 /*
  * A partial update in one round trip.  old locks the row and computes the new
  * value of each field: the parameter when $3 has its TF_* bit, else the
- * stored one ($11 toggles completed).  upd writes only when the If-Match
- * versions ($12, NULL: any) accept the row, a recurrence keeps its due date,
+ * stored one ($13 toggles completed).  upd writes only when the If-Match
+ * versions ($14, NULL: any) accept the row, a recurrence keeps its due date,
  * something changes, and no next occurrence is due (completing a recurring
- * task not yet spawned: the caller does that in a transaction).  The answer
+ * task not yet spawned: the caller does that with task_spawn).  The answer
  * is the old row, then the new one when it was written.  The decisions made
  * from the old row (404, 412, 422, no change, spawn) stay with the caller.
- * $1 user, $2 id, $3 TF_* bits, $4..$10 fields as task_update's $3..$9.
+ * $1 user, $2 id, $3 TF_* bits, $4..$12 fields as task_update's $3..$11.
  */
 #define TF_BIT(bit) "$3::int & " #bit " <> 0"
 #define NEW(bit, param, col) \
@@ -60,22 +76,26 @@ static struct db_stmt task_change = {
     NEW(1, "$4::text", "title") ", "
     NEW(2, "$5::text", "description") ", "
     "CASE WHEN " TF_BIT(4) " THEN $6::boolean"
-    " WHEN $11::boolean THEN NOT completed ELSE completed END AS n_completed, "
+    " WHEN $13::boolean THEN NOT completed ELSE completed END AS n_completed, "
     NEW(8, "$7::task_priority", "priority") ", "
     NEW(16, "$8::text[]", "tags") ", "
     NEW(32, "$9::timestamptz", "due_date") ", "
-    NEW(64, "$10::task_recurrence", "recurrence")
+    NEW(64, "$10::task_recurrence", "recurrence") ", "
+    NEW(128, "$11::text", "timezone")
     " FROM tasks WHERE user_id = $1 AND id = $2 FOR UPDATE),"
     " upd AS (UPDATE tasks t SET title = o.n_title,"
     " description = o.n_description, completed = o.n_completed,"
     " priority = o.n_priority, tags = o.n_tags, due_date = o.n_due_date,"
-    " recurrence = o.n_recurrence, version = t.version + 1, updated_at = now()"
+    " recurrence = o.n_recurrence, timezone = o.n_timezone, "
+    SERIES("o.", "o.n_due_date", "o.n_recurrence", "o.n_timezone", "$12::int") ","
+    " version = t.version + 1, updated_at = now()"
     " FROM old o WHERE t.user_id = $1 AND t.id = $2"
-    " AND ($12::int8[] IS NULL OR o.version = ANY ($12::int8[]))"
+    " AND ($14::int8[] IS NULL OR o.version = ANY ($14::int8[]))"
     " AND (o.n_recurrence IS NULL OR o.n_due_date IS NOT NULL)"
     " AND (o.n_title, o.n_description, o.n_completed, o.n_priority, o.n_tags,"
-    "  o.n_due_date, o.n_recurrence) IS DISTINCT FROM (o.title, o.description,"
-    "  o.completed, o.priority, o.tags, o.due_date, o.recurrence)"
+    "  o.n_due_date, o.n_recurrence, o.n_timezone) IS DISTINCT FROM (o.title,"
+    "  o.description, o.completed, o.priority, o.tags, o.due_date, o.recurrence,"
+    "  o.timezone)"
     " AND NOT (o.n_completed AND NOT o.completed"
     "  AND o.n_recurrence IS NOT NULL AND NOT o.spawned)"
     " RETURNING t.*)"
@@ -85,42 +105,71 @@ static struct db_stmt task_change = {
 };
 _Static_assert(TF_TITLE == 1 && TF_DESCRIPTION == 2 && TF_COMPLETED == 4 &&
                TF_PRIORITY == 8 && TF_TAGS == 16 && TF_DUE_DATE == 32 &&
-               TF_RECURRENCE == 64, "task_change's SQL numbers the TF_* bits");
+               TF_RECURRENCE == 64 && TF_TIMEZONE == 128,
+               "task_change's SQL numbers the TF_* bits");
 /*
  * Completing a recurring task: the update and the next occurrence in one
- * statement, so in one transaction.  The caller read the row at version $10
- * and decided from it; any change since makes this write nothing.
- * $1 user, $2 id, $3..$9 fields as task_update, $11 the next due date.
+ * statement, so in one transaction.  The caller read the row at version $12
+ * and decided from it; any change since makes this write nothing.  The next
+ * occurrence is due a period later on the task's wall clock, on the day of
+ * its series (todo_next_due), and continues the series; past year 9999 there
+ * is none, and the last column is NULL.  The zone reaches the calendar
+ * through time_zones: a name the client sent that is not there fails the
+ * statement on the foreign key, at its end (DB_UNKNOWN_ZONE, a 422), and
+ * must not fail it first in AT TIME ZONE (a 500).
+ * $1 user, $2 id, $3..$11 fields as task_update.
  */
 static struct db_stmt task_spawn = {
     "task_spawn",
     "WITH upd AS (UPDATE tasks SET title = $3, description = $4, completed = $5,"
     " priority = $6, tags = $7::text[], due_date = $8, recurrence = $9,"
+    " timezone = $10, "
+    SERIES("", "$8::timestamptz", "$9::task_recurrence", "$10::text", "$11::int") ","
     " spawned = true, version = version + 1, updated_at = now()"
-    " WHERE user_id = $1 AND id = $2 AND version = $10::int8 AND NOT spawned"
+    " WHERE user_id = $1 AND id = $2 AND version = $12::int8 AND NOT spawned"
     " RETURNING *),"
     " ins AS (INSERT INTO tasks (user_id, title, description, priority, tags,"
-    " due_date, recurrence)"
-    " SELECT user_id, title, description, priority, tags, $11::timestamptz,"
-    " recurrence FROM upd RETURNING id)"
+    " due_date, recurrence, timezone, due_offset, series_start)"
+    " SELECT u.user_id, u.title, u.description, u.priority, u.tags, n.due,"
+    " u.recurrence, u.timezone, u.due_offset,"
+    " coalesce(u.series_start, todo_wall(u.due_date, z.name, u.due_offset))"
+    " FROM upd u LEFT JOIN time_zones z ON z.name = u.timezone,"
+    " todo_next_due(u.due_date, u.recurrence, z.name, u.due_offset,"
+    " u.series_start) AS n (due) WHERE n.due IS NOT NULL RETURNING id)"
     " SELECT " TASK_COLS ", (SELECT id FROM ins) FROM upd",
     DB_BINARY, 0,
 };
+/* What a DELETE leaves behind: deleted_tasks (schema/007), so that the
+ * same DELETE sent again finds it. */
+#define DELETED_KEPT "interval '1 day'"
+#define TOMBSTONE(del) \
+    " gone AS (INSERT INTO deleted_tasks (id, user_id, version)" \
+    " SELECT id, user_id, version FROM " del ")"
 /* A DELETE under If-Match in one round trip: no row is 404, a row with
- * false is 412.  $3: the versions If-Match accepts, NULL: any. */
+ * false is 412.  $3: the versions If-Match accepts, NULL: any (but not a
+ * task already deleted: only its own tag finds that). */
 static struct db_stmt task_delete_if = {
     "task_delete_if",
     "WITH old AS (SELECT version FROM tasks"
     " WHERE user_id = $1 AND id = $2 FOR UPDATE),"
     " del AS (DELETE FROM tasks t USING old"
     " WHERE t.user_id = $1 AND t.id = $2"
-    " AND ($3::int8[] IS NULL OR old.version = ANY ($3::int8[])) RETURNING t.id)"
-    " SELECT EXISTS (SELECT 1 FROM del) FROM old",
+    " AND ($3::int8[] IS NULL OR old.version = ANY ($3::int8[]))"
+    " RETURNING t.id, t.user_id, t.version)," TOMBSTONE("del")
+    " SELECT EXISTS (SELECT 1 FROM del) FROM old"
+    " UNION ALL SELECT true FROM deleted_tasks WHERE id = $2 AND user_id = $1"
+    " AND version = ANY ($3::int8[]) AND deleted_at > now() - " DELETED_KEPT,
     0, 0,
 };
-/* Deleting twice deletes once: safe to send again. */
+/* Deleting twice answers as deleting once: safe to send again.  One row:
+ * whether the task is gone by this or an earlier DELETE. */
 static struct db_stmt task_delete = {
-    "task_delete", "DELETE FROM tasks WHERE user_id = $1 AND id = $2", 1, 0,
+    "task_delete",
+    "WITH del AS (DELETE FROM tasks WHERE user_id = $1 AND id = $2"
+    " RETURNING id, user_id, version)," TOMBSTONE("del")
+    " SELECT EXISTS (SELECT 1 FROM del) OR EXISTS (SELECT 1 FROM deleted_tasks"
+    " WHERE id = $2 AND user_id = $1 AND deleted_at > now() - " DELETED_KEPT ")",
+    1, 0,
 };
 /*
  * A text[] in binary form: ndim, has-null flag, element type, then per
@@ -170,6 +219,7 @@ void db_task_row(struct pool *p, PGresult *res, int i, struct task *t)
     t->updated = db_time(PQgetvalue(res, i, 10));
     t->version = db_be64(PQgetvalue(res, i, 11));
     t->spawned = PQgetvalue(res, i, 12)[0] != 0;
+    t->timezone = PQgetisnull(res, i, 13) ? NULL : PQgetvalue(res, i, 13);
 }
 
 
@@ -199,7 +249,9 @@ enum db_status db_task_get(struct db *db, struct pool *p, const char *user_id,
     return one_task(db, p, lock ? &task_get_lock : &task_get, 2, vals, out, NULL);
 }
 
-/* The parameters $3.. of an insert or update: a task's client fields. */
+/* The parameters $3.. of an insert or update: a task's client fields, and
+ * the offset its due date was written with. */
+#define NFIELDS 9
 static void field_params(struct pool *p, const struct task *t, const char **v)
 {
     v[0] = t->title;
@@ -209,26 +261,27 @@ static void field_params(struct pool *p, const struct task *t, const char **v)
     v[4] = db_array_param(p, t->tags, t->ntags);
     v[5] = db_time_param(p, t->has_due, t->due);
     v[6] = recurrence_names[t->recurrence];
+    v[7] = t->timezone;
+    v[8] = pool_printf(p, "%d", t->has_due ? t->due_offset : 0);
 }
 
 enum db_status db_task_insert(struct db *db, struct pool *p, struct task *t)
 {
-    const char *vals[8];
+    const char *vals[1 + NFIELDS];
 
     vals[0] = t->user_id;
     field_params(p, t, vals + 1);
-    return one_task(db, p, &task_insert, 8, vals, t, NULL);
+    return one_task(db, p, &task_insert, 1 + NFIELDS, vals, t, NULL);
 }
 
 enum db_status db_task_update(struct db *db, struct pool *p, struct task *t)
 {
-    const char *vals[10];
+    const char *vals[2 + NFIELDS];
 
     vals[0] = t->user_id;
     vals[1] = pool_printf(p, "%" PRId64, t->id);
     field_params(p, t, vals + 2);
-    vals[9] = t->spawned ? "true" : "false";
-    return one_task(db, p, &task_update, 10, vals, t, NULL);
+    return one_task(db, p, &task_update, 2 + NFIELDS, vals, t, NULL);
 }
 
 /* An int8[] parameter: versions as an array literal, or NULL for any. */
@@ -254,7 +307,7 @@ enum db_status db_task_change(struct db *db, struct pool *p, const char *user_id
                               int64_t id, const struct task_change *c,
                               struct task *old, struct task *now, int *written)
 {
-    const char *vals[12];
+    const char *vals[5 + NFIELDS];
     enum db_status st;
     PGresult *res;
 
@@ -262,10 +315,10 @@ enum db_status db_task_change(struct db *db, struct pool *p, const char *user_id
     vals[1] = pool_printf(p, "%" PRId64, id);
     vals[2] = pool_printf(p, "%u", c->present);
     field_params(p, c->in, vals + 3);
-    vals[10] = c->toggle ? "true" : "false";
-    vals[11] = versions_param(p, c->versions, c->nversions);
+    vals[3 + NFIELDS] = c->toggle ? "true" : "false";
+    vals[4 + NFIELDS] = versions_param(p, c->versions, c->nversions);
     *written = 0;
-    res = db_run(db, p, &task_change, 12, vals, PGRES_TUPLES_OK, &st);
+    res = db_run(db, p, &task_change, 5 + NFIELDS, vals, PGRES_TUPLES_OK, &st);
     if (res == NULL)
         return st;
     if (PQntuples(res) == 0)
@@ -279,18 +332,19 @@ enum db_status db_task_change(struct db *db, struct pool *p, const char *user_id
 }
 
 enum db_status db_task_spawn(struct db *db, struct pool *p, struct task *t,
-                             int64_t seen, int64_t next_due, int64_t *next_id)
+                             int64_t seen, int64_t *next_id)
 {
-    const char *vals[11];
+    const char *vals[3 + NFIELDS];
     enum db_status st;
     PGresult *res = NULL;
 
     vals[0] = t->user_id;
     vals[1] = pool_printf(p, "%" PRId64, t->id);
     field_params(p, t, vals + 2);
-    vals[9] = pool_printf(p, "%" PRId64, seen);
-    vals[10] = db_time_param(p, 1, next_due);
-    if ((st = one_task(db, p, &task_spawn, 11, vals, t, &res)) == DB_OK)
+    vals[2 + NFIELDS] = pool_printf(p, "%" PRId64, seen);
+    *next_id = 0;
+    st = one_task(db, p, &task_spawn, 3 + NFIELDS, vals, t, &res);
+    if (st == DB_OK && !PQgetisnull(res, 0, TASK_NCOLS))
         *next_id = db_be64(PQgetvalue(res, 0, TASK_NCOLS));
     return st;
 }
@@ -326,10 +380,10 @@ enum db_status db_task_delete(struct db *db, const char *user_id, int64_t id)
     int gone;
 
     snprintf(idbuf, sizeof idbuf, "%" PRId64, id);
-    res = db_run(db, NULL, &task_delete, 2, vals, PGRES_COMMAND_OK, &st);
+    res = db_run(db, NULL, &task_delete, 2, vals, PGRES_TUPLES_OK, &st);
     if (res == NULL)
         return st;
-    gone = strcmp(PQcmdTuples(res), "1") == 0;
+    gone = PQgetvalue(res, 0, 0)[0] == 't';
     PQclear(res);
     return gone ? DB_OK : DB_NOT_FOUND;
 }

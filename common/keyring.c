@@ -8,10 +8,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "jwk.h"
 #include "log.h"
+#include "timestamp.h"
+
+/* A token naming a kid no key has makes the table be read again at once,
+ * but not more often than this: a burst of made-up kids costs a worker at
+ * most one query a second. */
+#define UNKNOWN_KID_REREAD_MS 1000
 
 struct keyring {
     struct jwt_policy *policy;
@@ -21,7 +26,9 @@ struct keyring {
     long reload_seconds;
     struct jwt_keyset *files;   /* keys from files, never changed */
     struct jwt_keyset *current; /* files + table: what policy points at */
-    time_t loaded;              /* last good read of the table; 0: never */
+    int loaded;                 /* the table was read */
+    int64_t loaded_ms;          /* when, monotonic */
+    int64_t kid_read_ms;        /* last read for an unknown kid; 0: none */
 };
 
 /* Reads a whole file into a malloc'd, NUL-terminated buffer. */
@@ -49,7 +56,14 @@ static char *slurp(const char *path, size_t *len, char *err, size_t errlen)
     return buf;
 }
 
-/* Points the policy at set, freeing the set it replaces. */
+/*
+ * Points the policy at set, freeing the set it replaces.  Unless
+ * JWT_ALGORITHMS says otherwise, the allow-list is the secret's HS256, what
+ * the keys verify and, when the jwks table is read, every public-key
+ * algorithm: Better Auth makes its first key on first use and may switch
+ * algorithms, so a token for a key the table did not have yet must reach
+ * the kid lookup, which reads the table again.
+ */
 static void install(struct keyring *k, struct jwt_keyset *set)
 {
     if (k->current != set)
@@ -57,7 +71,8 @@ static void install(struct keyring *k, struct jwt_keyset *set)
     k->current = set;
     k->policy->keys = set;
     if (!k->explicit_algs)
-        k->policy->algs = k->base_algs | jwt_keyset_algs(set);
+        k->policy->algs = k->base_algs | jwt_keyset_algs(set) |
+                          (k->table != TABLE_OFF ? JWT_ALGS_KEYS : 0);
 }
 
 static int add_file(struct keyring *k, const char *path, int pem, char *err,
@@ -118,7 +133,7 @@ void keyring_free(struct keyring *k)
     free(k);
 }
 
-int keyring_refresh(struct keyring *k, struct db *db, int force)
+int keyring_refresh(struct keyring *k, struct db *db, int unknown_kid)
 {
     struct pool *p;
     struct jwt_keyset *set;
@@ -126,18 +141,24 @@ int keyring_refresh(struct keyring *k, struct db *db, int force)
     char msg[200];
     json_object *jwk;
     size_t n = 0, i;
-    time_t now = time(NULL);
+    int64_t now = ts_mono() / 1000;
     int exists = 0;
 
-    if (k->table == TABLE_OFF ||
-        (k->loaded != 0 && (!force || now - k->loaded < k->reload_seconds)))
+    if (k->table == TABLE_OFF)
         return 0;
+    if (k->loaded && !(unknown_kid ? k->kid_read_ms == 0 ||
+                                         now - k->kid_read_ms >= UNKNOWN_KID_REREAD_MS
+                                   : now - k->loaded_ms >= k->reload_seconds * 1000))
+        return 0;
+    if (unknown_kid)
+        k->kid_read_ms = now;
     p = pool_new();
     if (db_jwks_list(db, p, &exists, &ids, &keys, &n) != DB_OK) {
         pool_free(p);
         return 0;
     }
-    k->loaded = now;
+    k->loaded = 1;
+    k->loaded_ms = now;
     if (!exists && k->table == TABLE_ON)
         log_warn("keys: JWT_JWKS_TABLE is on, but there is no jwks table");
     set = jwt_keyset_dup(k->files);

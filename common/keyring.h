@@ -4,10 +4,12 @@
  *
  * Keys from JWT_PUBLIC_KEY_FILE and JWT_JWKS_FILE are read once, at start.
  * Better Auth's jwks table (when JWT_JWKS_TABLE is on, or auto and the table
- * exists) is read on first use and again when a token names a kid no key
- * has, at most every reload_seconds (JWT_JWKS_RELOAD_SECONDS, default 60).  The keyring owns its key sets and keeps the
- * policy it was given pointing at the current one (and, when JWT_ALGORITHMS
- * is unset, its allow-list at HS256 plus what the keys verify).
+ * exists) is read on first use, again every reload_seconds
+ * (JWT_JWKS_RELOAD_SECONDS, default 60) so that removed keys go, and at once
+ * when a token names a kid no key has, at most once a second.  The keyring
+ * owns its key sets and keeps the policy it was given pointing at the
+ * current one (and, when JWT_ALGORITHMS is unset, its allow-list at HS256
+ * plus what the keys verify plus, in table mode, RS256, ES256 and EdDSA).
  */
 #ifndef TODO_KEYRING_H
 #define TODO_KEYRING_H
@@ -34,9 +36,10 @@ struct keyring *keyring_new(struct jwt_policy *policy, int explicit_algs,
 void keyring_free(struct keyring *k);       /* accepts NULL */
 
 /*
- * Reads the jwks table when it is due: never read yet, or force and
- * reload_seconds have passed since the last read.  Returns 1 when the keys changed.
+ * Reads the jwks table when it is due: never read yet, reload_seconds since
+ * the last read, or a second since when unknown_kid (a token named a kid no
+ * key has).  Returns 1 when it was read.
  */
-int keyring_refresh(struct keyring *k, struct db *db, int force);
+int keyring_refresh(struct keyring *k, struct db *db, int unknown_kid);
 
 #endif

@@ -23,8 +23,10 @@ struct choice {
     int value;
 };
 
+/* active and done: what existing front ends send for pending and completed. */
 static const struct choice statuses[] = {
-    { "all", -1 }, { "pending", 0 }, { "completed", 1 }, { NULL, 0 },
+    { "all", -1 }, { "pending", 0 }, { "completed", 1 },
+    { "active", 0 }, { "done", 1 }, { NULL, 0 },
 };
 static const struct choice sorts[] = {
     { "created", SORT_CREATED }, { "created_at", SORT_CREATED },
@@ -313,7 +315,9 @@ static int is_param(const char *s, size_t n, const char *name)
 char *query_with_cursor(struct pool *p, const char *raw, const char *cursor)
 {
     static const char hex[] = "0123456789ABCDEF";
-    char *out = pool_alloc(p, 3 * strlen(raw) + strlen(cursor) + 8), *o = out;
+    /* At most every byte escaped, an '&' after the one parameter,
+     * "cursor=", the cursor and the NUL. */
+    char *out = pool_alloc(p, 3 * strlen(raw) + 1 + 7 + strlen(cursor) + 1), *o = out;
     const char *s, *amp;
     size_t len, i;
     unsigned char c;

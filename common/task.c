@@ -3,6 +3,7 @@
  */
 #include "task.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -11,7 +12,7 @@
 #include "utf8.h"
 
 const char *const priority_names[] = { "low", "medium", "high" };
-const char *const recurrence_names[] = { NULL, "daily", "weekly", "monthly" };
+const char *const recurrence_names[] = { NULL, "daily", "weekly", "monthly", "yearly" };
 
 int priority_parse(const char *s, enum priority *out)
 {
@@ -30,7 +31,7 @@ int recurrence_parse(const char *s, enum recurrence *out)
 {
     int i;
 
-    for (i = 1; i < 4; i++) {
+    for (i = RECUR_DAILY; i <= RECUR_YEARLY; i++) {
         if (strcmp(s, recurrence_names[i]) == 0) {
             *out = (enum recurrence)i;
             return 0;
@@ -137,9 +138,11 @@ static void parse_tags(struct pool *p, json_object *v, struct task *t,
 static void parse_due(json_object *v, struct task *t, json_object *errs)
 {
     int64_t us;
+    int off;
 
     if (json_object_is_type(v, json_type_null)) {
         t->has_due = 0;
+        t->due_offset = 0;
         return;
     }
     if (!json_object_is_type(v, json_type_string)) {
@@ -148,7 +151,7 @@ static void parse_due(json_object *v, struct task *t, json_object *errs)
         return;
     }
     if (strlen(json_object_get_string(v)) != (size_t)json_object_get_string_len(v) ||
-        ts_parse(json_object_get_string(v), &us) != 0) {
+        ts_parse_offset(json_object_get_string(v), &us, &off) != 0) {
         verr_add(errs, "datetime_parsing",
                  "Input should be a valid datetime in RFC 3339 format", v,
                  "body", "due_date", -1);
@@ -156,6 +159,7 @@ static void parse_due(json_object *v, struct task *t, json_object *errs)
     }
     t->has_due = 1;
     t->due = us;
+    t->due_offset = off;
 }
 
 int task_parse(struct pool *p, json_object *body, struct task *t,
@@ -163,7 +167,7 @@ int task_parse(struct pool *p, json_object *body, struct task *t,
 {
     size_t before = json_object_array_length(errs);
     json_object *v;
-    const char *s;
+    const char *s, *key;
 
     *present = 0;
     if (!json_object_is_type(body, json_type_object)) {
@@ -210,15 +214,28 @@ int task_parse(struct pool *p, json_object *body, struct task *t,
         *present |= TF_DUE_DATE;
         parse_due(v, t, errs);
     }
-    if (json_object_object_get_ex(body, "recurrence", &v)) {
+    /* recurring_interval, its alias, counts only when recurrence is absent,
+     * as pydantic's AliasChoices("recurrence", "recurring_interval") reads
+     * them; an error names the key the client sent. */
+    key = json_object_object_get_ex(body, "recurrence", &v) ? "recurrence"
+        : json_object_object_get_ex(body, "recurring_interval", &v) ? "recurring_interval"
+        : NULL;
+    if (key != NULL) {
         *present |= TF_RECURRENCE;
         if (json_object_is_type(v, json_type_null))
             t->recurrence = RECUR_NONE;
         else if (!json_object_is_type(v, json_type_string) ||
                  recurrence_parse(json_object_get_string(v), &t->recurrence) != 0)
             verr_add(errs, "enum",
-                     "Input should be 'daily', 'weekly', 'monthly' or null", v,
-                     "body", "recurrence", -1);
+                     "Input should be 'daily', 'weekly', 'monthly', 'yearly' or null",
+                     v, "body", key, -1);
+    }
+    if (json_object_object_get_ex(body, "timezone", &v)) {
+        *present |= TF_TIMEZONE;
+        if (json_object_is_type(v, json_type_null))
+            t->timezone = NULL;
+        else if ((s = check_string(p, v, 0, 0, SIZE_MAX, errs, "timezone", -1)))
+            t->timezone = s;
     }
     return (int)(json_object_array_length(errs) - before);
 }
@@ -240,9 +257,12 @@ void task_merge(struct task *t, const struct task *src, unsigned present)
     if (present & TF_DUE_DATE) {
         t->has_due = src->has_due;
         t->due = src->due;
+        t->due_offset = src->due_offset;
     }
     if (present & TF_RECURRENCE)
         t->recurrence = src->recurrence;
+    if (present & TF_TIMEZONE)
+        t->timezone = src->timezone;
 }
 
 int task_check(const struct task *t, unsigned present, json_object *errs)
@@ -306,9 +326,17 @@ void task_write(struct buf *b, const struct task *t)
     } else {
         buf_json_null(b);
     }
+    buf_puts(b, ",\"timezone\":");
+    buf_json_str(b, t->timezone);
     buf_puts(b, ",\"created_at\":");
     put_time(b, t->created);
     buf_puts(b, ",\"updated_at\":");
     put_time(b, t->updated);
     buf_putc(b, '}');
+}
+
+void task_zone_unknown(json_object *errs, const char *zone)
+{
+    verr_add_str(errs, "zoneinfo_str", "Input should be a valid IANA time zone name",
+                 zone, "body", "timezone");
 }

@@ -100,11 +100,13 @@ digits(const char *s, int n, int *v)
 }
 
 /* Takes a NUL-terminated RFC 3339 timestamp; stores microseconds since the
- * epoch (UTC) in *out_us.  Returns 0, or -1 if malformed or out of range. */
+ * epoch (UTC) in *out_us and, when off_s is not NULL, the offset it was
+ * written with in seconds east of UTC in *off_s.  Returns 0, or -1 if
+ * malformed or out of range. */
 int
-ts_parse(const char *s, int64_t *out_us)
+ts_parse_offset(const char *s, int64_t *out_us, int *off_s)
 {
-    int y, mo, d, h = 0, mi = 0, sec = 0, oh = 0, om = 0, n, rc = -1;
+    int y, mo, d, h = 0, mi = 0, sec = 0, oh = 0, om = 0, n, has_sec, rc = -1;
     int64_t frac = 0, off = 0, us;
 
     if (s == NULL || out_us == NULL)
@@ -118,13 +120,20 @@ ts_parse(const char *s, int64_t *out_us)
     if (*s != '\0') {
         if (*s != 'T' && *s != 't' && *s != ' ')
             goto out;
-        if (digits(s + 1, 2, &h) || s[3] != ':' || digits(s + 4, 2, &mi) ||
-            s[6] != ':' || digits(s + 7, 2, &sec))
+        /* Seconds are optional (a browser's datetime-local leaves them
+         * out), and a fraction needs them. */
+        if (digits(s + 1, 2, &h) || s[3] != ':' || digits(s + 4, 2, &mi))
             goto out;
+        s += 6;
+        has_sec = *s == ':';
+        if (has_sec) {
+            if (digits(s + 1, 2, &sec))
+                goto out;
+            s += 3;
+        }
         if (h > 23 || mi > 59 || sec > 59)
             goto out;
-        s += 9;
-        if (*s == '.') {
+        if (has_sec && *s == '.') {
             /* Any number of digits; those past the sixth are dropped. */
             for (n = 0, s++; *s >= '0' && *s <= '9'; s++, n++)
                 if (n < 6)
@@ -137,14 +146,18 @@ ts_parse(const char *s, int64_t *out_us)
         if (*s == 'Z' || *s == 'z') {
             s++;
         } else if (*s == '+' || *s == '-') {
-            if (digits(s + 1, 2, &oh) || s[3] != ':' || digits(s + 4, 2, &om))
+            /* +HH:MM, or +HHMM as pydantic also reads it. */
+            if (digits(s + 1, 2, &oh))
+                goto out;
+            n = s[3] == ':';
+            if (digits(s + 3 + n, 2, &om))
                 goto out;
             if (oh > 23 || om > 59)
                 goto out;
             off = ((int64_t)oh * 3600 + om * 60) * US_SEC;
             if (*s == '-')
                 off = -off;
-            s += 6;
+            s += 5 + n;
         }
         if (*s != '\0')
             goto out;
@@ -155,12 +168,20 @@ ts_parse(const char *s, int64_t *out_us)
     if (us < US_MIN || us > US_MAX)
         goto out;
     *out_us = us;
+    if (off_s != NULL)
+        *off_s = (int)(off / US_SEC);
     rc = 0;
 out:
     return rc;
 }
 
-/* ---- formatting and arithmetic ------------------------------------------ */
+int
+ts_parse(const char *s, int64_t *out_us)
+{
+    return ts_parse_offset(s, out_us, NULL);
+}
+
+/* ---- formatting and clocks ---------------------------------------------- */
 
 /* Takes a number v and a width n; writes v as n zero-padded digits at p.
  * Returns the position after them. */
@@ -208,49 +229,6 @@ ts_format(int64_t us, char buf[TS_BUFSZ])
     }
     *p++ = 'Z';
     *p = '\0';
-}
-
-/* Takes a timestamp and a period; stores the timestamp one day, one week or
- * one calendar month later in *out_us (a month clamps the day to the new
- * month's last day and keeps the time of day).  Returns 0, or -1 if the
- * input or the result lies outside years 1..9999. */
-int
-ts_add_period(int64_t us, enum period p, int64_t *out_us)
-{
-    int64_t day, rem, y, r;
-    int m, d, rc = -1;
-
-    if (out_us == NULL || us < US_MIN || us > US_MAX)
-        goto out;
-    switch (p) {
-    case PERIOD_DAY:
-        r = us + US_DAY;
-        break;
-    case PERIOD_WEEK:
-        r = us + 7 * US_DAY;
-        break;
-    case PERIOD_MONTH:
-        split(us, &day, &rem);
-        civil_from_days(day, &y, &m, &d);
-        if (++m > 12) {
-            m = 1;
-            y++;
-        }
-        if (y > 9999)
-            goto out;
-        if (d > mdays(y, m))
-            d = mdays(y, m);
-        r = days_from_civil(y, m, d) * US_DAY + rem;
-        break;
-    default:
-        goto out;
-    }
-    if (r > US_MAX)
-        goto out;
-    *out_us = r;
-    rc = 0;
-out:
-    return rc;
 }
 
 /* Returns the wall clock in microseconds since the epoch (0 if the clock

@@ -6,11 +6,11 @@
  * an offset "Z", "z", "+HH:MM" or "-HH:MM" (no offset means UTC); 't' or ' '
  * may replace 'T'; a bare date "YYYY-MM-DD" means midnight UTC.  Years
  * 0001..9999 only; the fields are range-checked (Feb 30 is refused, leap
- * years honoured, second 60 refused).  ts_format() writes UTC with a 'Z'
- * and a six-digit fraction only when the fraction is not zero, as pydantic
- * does.  ts_add_period() moves a timestamp one day, one week or one calendar
- * month (clamped to the month's last day: Jan 31 -> Feb 28/29), keeping the
- * time of day.  Nothing here allocates.
+ * years honoured, second 60 refused).  ts_parse_offset() also gives the
+ * offset the timestamp was written with, which recurrence steps on (the
+ * calendar arithmetic itself is PostgreSQL's: schema/008_calendar.sql).
+ * ts_format() writes UTC with a 'Z' and a six-digit fraction only when the
+ * fraction is not zero, as pydantic does.  Nothing here allocates.
  */
 #ifndef TODO_TIMESTAMP_H
 #define TODO_TIMESTAMP_H
@@ -20,11 +20,11 @@
 
 #define TS_BUFSZ 40
 
-enum period { PERIOD_DAY, PERIOD_WEEK, PERIOD_MONTH };
-
 int ts_parse(const char *s, int64_t *out_us);        /* 0, or -1 if malformed */
+/* ts_parse(), and the offset in seconds east of UTC into *off_s (0 for "Z"
+ * or none; off_s may be NULL). */
+int ts_parse_offset(const char *s, int64_t *out_us, int *off_s);
 void ts_format(int64_t us, char buf[TS_BUFSZ]);
-int ts_add_period(int64_t us, enum period p, int64_t *out_us); /* -1 past 9999 */
 int64_t ts_now(void);                                 /* wall clock, us */
 int64_t ts_mono(void);                                /* monotonic clock, us */
 

@@ -20,9 +20,11 @@ RUN_PKGS=(postgresql-15 postgresql-client-15 nginx spawn-fcgi curl procps
 BUILD_PKGS=(build-essential pkg-config libfcgi-dev libpq-dev libjson-c-dev libssl-dev
     libargon2-dev nodejs npm)
 # libfaketime: a pool test steps the wall clock of the pool alone (the
-# watchdog must go by the monotonic clock).
+# watchdog must go by the monotonic clock).  libjwt-dev (1.10): a second,
+# independent opinion on JWT signatures in test_libjwt and the fuzzer; the
+# program never links it (DESIGN.md: it is no verifier).
 TEST_PKGS=(chromium fonts-dejavu-core libcmocka-dev python3-pytest python3-requests python3-jwt
-    python3-cryptography python3-jsonschema valgrind pgbouncer systemd libfaketime)
+    python3-cryptography python3-jsonschema valgrind pgbouncer systemd libfaketime libjwt-dev)
 # make bench: wrk (HTTP load; pgbench comes with postgresql-15).
 BENCH_PKGS=(wrk)
 

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# deploy/stack.sh: the local todo-fcgi stack, all under one state folder: a
-# PostgreSQL cluster of its own (Unix socket only), FastCGI workers started by
-# spawn-fcgi, and nginx on 127.0.0.1:$HTTP_PORT. Stopped by PID files, so two
-# stacks with different STATE_DIR and HTTP_PORT run side by side.
+# deploy/stack.sh: the local todo-fcgi stack: a PostgreSQL cluster of its
+# own (Unix socket only), FastCGI workers started by spawn-fcgi, and nginx on
+# 127.0.0.1:$HTTP_PORT. Stopped by PID files, so two stacks with different
+# STATE_DIR and HTTP_PORT run side by side.
 #
-# usage: deploy/stack.sh start|stop|status
+# usage: deploy/stack.sh start|stop|status|wipe
+#   wipe: stop, then delete the state folder (the database too)
 #
 # Settings (environment):
 #   STATE_DIR        state folder (default <repo>/var; relative to the current folder)
@@ -21,14 +22,40 @@
 #   PG_BIN           PostgreSQL programs (default: pg_config --bindir)
 # Workers inherit the rest of the environment (LOG_LEVEL, JWT_*, DB_PREPARE, ...).
 #
-# Layout: pgdata/, run/ (PostgreSQL socket, todo.sock, PID files), log/
-# (postgresql.log, workers.log, nginx-*.log, ...), tmp/, nginx.conf, stack.env,
-# jwt_secret. As root, PostgreSQL runs as postgres, workers as nobody:nogroup,
-# nginx's worker processes as www-data.
+# Who may reach the database: only the stack's own users. Its socket folder
+# admits no one else, and pg_hba.conf authenticates by peer, each operating-
+# system user mapped (pg_ident.conf) to the roles it may use: the workers
+# connect as todo_app (owns nothing, reads and writes rows: deploy/roles.sql),
+# migrations run as todo_owner, postgres is the superuser.
+#
+# Layout of STATE_DIR (mode 0700): log/ (postgresql.log, workers.log,
+# nginx-*.log, ...), run/ (PID files), nginx.conf, stack.env, jwt_secret.
+#
+# Run by a user: everything runs as that user, and STATE_DIR also holds
+# pgdata/, tmp/ and, in run/, both sockets; the map lets that user use the
+# three roles.
+#
+# Run as root: PostgreSQL runs as postgres, the workers as the system user
+# todo-stack (made on first start), nginx's worker processes as www-data.
+# Those users cannot enter a checkout in /root, so what they need lives in
+# /var/lib/todo-stack/ID (ID from STATE_DIR's path; STATE_DIR/srv links to
+# it), each part open to exactly its users:
+#   pgdata/  postgres 0700
+#   pg/      PostgreSQL's socket, postgres:todo-stack 2750 (socket 0770)
+#   fcgi/    the FastCGI socket, root:www-data 0750 (socket www-data 0660)
+#   bin/     a copy of TODO_BIN, root:todo-stack 0750
+#   www/     copies of web/, openapi.json, swagger-ui, root:www-data 0750
+#   tmp/     nginx's temporary files, root:www-data 0750
+# Root keeps the logs (the services write to descriptors root opened); the
+# map lets root use the three roles, postgres too, todo-stack only todo_app.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PG_PORT=5432            # only names the socket file; no TCP
+DB_NAME=todo
+OWNER_ROLE=todo_owner   # owns the schema, runs the migrations
+APP_ROLE=todo_app       # the workers: rows only
+SRV_ROOT=/var/lib/todo-stack
 STARTED=()              # components this run started, stopped again on failure
 
 say() { printf 'stack: %s\n' "$*"; }
@@ -74,22 +101,41 @@ load_settings() {
 
     RUN=$STATE_DIR/run
     LOG=$STATE_DIR/log
-    TMP=$STATE_DIR/tmp
-    PGDATA=$STATE_DIR/pgdata
-    SOCK=$RUN/todo.sock
-    DATABASE_URL="postgresql:///todo?host=$RUN&user=postgres"
-    TODO_URL=http://127.0.0.1:$HTTP_PORT
-
     if ((EUID == 0)); then
-        PG_USER=postgres WORKER_USER=nobody WORKER_GROUP=nogroup
+        PG_USER=postgres WORKER_USER=todo-stack WORKER_GROUP=todo-stack
         NGINX_USER=www-data NGINX_GROUP=www-data
+        SRV=$SRV_ROOT/$(printf '%s' "$STATE_DIR" | sha256sum | cut -c 1-12)
+        PG_SOCK_DIR=$SRV/pg
+        SOCK=$SRV/fcgi/todo.sock
+        TMP=$SRV/tmp
+        APP_BIN=$SRV/bin/todo-fcgi
+        WEB_DIR=$SRV/www/web
+        OPENAPI_FILE=$SRV/www/openapi.json
+        SWAGGER_DIR=$SRV/www/swagger-ui
+    else
+        WORKER_USER=
+        SRV=$STATE_DIR
+        PG_SOCK_DIR=$RUN
+        SOCK=$RUN/todo.sock
+        TMP=$STATE_DIR/tmp
+        APP_BIN=$TODO_BIN
+        WEB_DIR=$REPO/web
+        OPENAPI_FILE=$REPO/openapi/openapi.json
+        SWAGGER_DIR=$REPO/node_modules/swagger-ui-dist
     fi
+    PGDATA=$SRV/pgdata
+    OLD_PGDATA=$STATE_DIR/pgdata    # where stacks before the split kept it
+    local db="postgresql:///$DB_NAME?host=$PG_SOCK_DIR"
+    DATABASE_URL="$db&user=$APP_ROLE"
+    OWNER_DATABASE_URL="$db&user=$OWNER_ROLE"
+    ADMIN_DATABASE_URL="$db&user=postgres"
+    TODO_URL=http://127.0.0.1:$HTTP_PORT
 }
 
 check_settings() {
     [[ $STATE_DIR =~ ^[A-Za-z0-9._/+@=-]+$ ]] ||
         die "STATE_DIR may hold only letters, digits and ._/+@=- (got '$STATE_DIR')"
-    (( ${#RUN} + 16 <= 107 )) || die "STATE_DIR is too long for a Unix socket path: $STATE_DIR"
+    (( ${#PG_SOCK_DIR} + 16 <= 107 )) || die "STATE_DIR is too long for a Unix socket path: $STATE_DIR"
     in_range "$HTTP_PORT" 1 65535 || die "HTTP_PORT must be a port number (got '$HTTP_PORT')"
     in_range "$WORKERS" 1 256 || die "WORKERS must be 1 to 256 (got '$WORKERS')"
     in_range "$AUTH_RATE_LIMIT" 1 1000000 ||
@@ -172,15 +218,6 @@ as_pg() {
     fi
 }
 
-# as_worker CMD...: run CMD as the workers' OS user.
-as_worker() {
-    if ((EUID == 0)); then
-        (cd / && setpriv --reuid="$WORKER_USER" --regid="$WORKER_GROUP" --clear-groups -- "$@")
-    else
-        "$@"
-    fi
-}
-
 # Daemons must not keep descriptors the caller passed down (a make jobserver,
 # a CI runner's pipe): close all but 0-2 and bash's own 255.
 close_inherited_fds() {
@@ -197,17 +234,61 @@ port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # ---------------------------------------------------------------- state folder
 
+# mkdir_as MODE OWNER DIR...: make each folder (if missing) with that owner and mode.
+mkdir_as() {
+    local mode=$1 owner=$2
+    shift 2
+    mkdir -p "$@"
+    chown "$owner" "$@"
+    chmod "$mode" "$@"
+}
+
+# The workers' system user and group, made on the first start as root.
+ensure_worker_user() {
+    id -u "$WORKER_USER" >/dev/null 2>&1 && return 0
+    say "creating the system user $WORKER_USER for the workers"
+    useradd --system --user-group --no-create-home --home-dir /nonexistent \
+        --shell /usr/sbin/nologin --comment "todo-fcgi local stack workers" "$WORKER_USER" ||
+        id -u "$WORKER_USER" >/dev/null 2>&1 ||     # made meanwhile by another stack
+        die "cannot create the user $WORKER_USER"
+}
+
+# install_copy SRC DEST: DEST becomes a copy of SRC (file or folder) that
+# everyone with access to its folder may read.
+install_copy() {
+    rm -rf -- "$2.new"
+    cp -R -- "$1" "$2.new"
+    chown -R root:root "$2.new"
+    chmod -R u=rwX,go=rX "$2.new"
+    rm -rf -- "$2"
+    mv -- "$2.new" "$2"
+}
+
 prepare_dirs() {
-    mkdir -p "$STATE_DIR" "$RUN" "$LOG" "$TMP"
-    chmod 755 "$STATE_DIR" "$RUN" "$LOG" "$TMP"
+    mkdir -p "$STATE_DIR"
+    chmod 700 "$STATE_DIR"
+    mkdir_as 700 "$(id -u)" "$RUN" "$LOG"
     touch "$STATE_DIR/.todo-stack" "$LOG/postgresql.log" "$LOG/workers.log"
-    ((EUID == 0)) || return 0
-    chown "$PG_USER:" "$RUN" "$LOG/postgresql.log"
-    chown "$WORKER_USER:$WORKER_GROUP" "$LOG/workers.log"
-    as_pg test -w "$RUN" ||
-        die "user $PG_USER cannot reach $RUN: every parent folder needs o+x (or set STATE_DIR=/tmp/...)"
-    as_worker test -x "$TODO_BIN" ||
-        die "user $WORKER_USER cannot run $TODO_BIN: every parent folder needs o+x"
+    if ((EUID != 0)); then
+        mkdir_as 700 "$(id -u)" "$TMP"
+        return 0
+    fi
+    ensure_worker_user
+    mkdir_as 755 root:root "$SRV_ROOT" "$SRV"
+    printf '%s\n' "$STATE_DIR" >"$SRV/state-dir"   # whose folder this is, for people
+    ln -sfn "$SRV" "$STATE_DIR/srv"
+    mkdir_as 2750 "$PG_USER:$WORKER_GROUP" "$PG_SOCK_DIR"
+    mkdir_as 750 "root:$NGINX_GROUP" "${SOCK%/*}" "$TMP" "$SRV/www"
+    mkdir_as 750 "root:$WORKER_GROUP" "${APP_BIN%/*}"
+    # The services run copies: a running worker keeps its binary's old inode.
+    install -m 755 "$TODO_BIN" "$APP_BIN.new" && mv -f "$APP_BIN.new" "$APP_BIN"
+    install_copy "$REPO/web" "$WEB_DIR"
+    if [[ -f $REPO/openapi/openapi.json ]]; then
+        install_copy "$REPO/openapi/openapi.json" "$OPENAPI_FILE"
+    fi
+    if [[ -d $REPO/node_modules/swagger-ui-dist ]]; then
+        install_copy "$REPO/node_modules/swagger-ui-dist" "$SWAGGER_DIR"
+    fi
 }
 
 # JWT_SECRET from the environment (or BETTER_AUTH_SECRET), else the one kept in
@@ -233,6 +314,10 @@ write_env() {
         {
             echo "# Written by deploy/stack.sh start; shell-sourceable."
             echo "DATABASE_URL=$(shell_quote "$DATABASE_URL")"
+            echo "OWNER_DATABASE_URL=$(shell_quote "$OWNER_DATABASE_URL")"
+            echo "ADMIN_DATABASE_URL=$(shell_quote "$ADMIN_DATABASE_URL")"
+            echo "PG_DATA_DIR=$PGDATA"
+            echo "WORKER_USER=$WORKER_USER"
             echo "JWT_SECRET=$(shell_quote "$JWT_SECRET")"
             echo "HTTP_PORT=$HTTP_PORT"
             echo "TODO_URL=$TODO_URL"
@@ -243,69 +328,160 @@ write_env() {
 
 # ---------------------------------------------------------------- PostgreSQL
 
-pg_pid() { head -n 1 "$PGDATA/postmaster.pid" 2>/dev/null || true; }
+pg_pid_of() { head -n 1 "$1/postmaster.pid" 2>/dev/null || true; }
+pg_pid() { pg_pid_of "$PGDATA"; }
 pg_running() { cmdline_has "$(pg_pid)" "$PGDATA"; }
+
+# pg_stop_at DIR: stop the cluster in DIR; 1 when it did not run.
+pg_stop_at() {
+    local pid
+    pid=$(pg_pid_of "$1")
+    cmdline_has "$pid" "$1" || return 1
+    as_pg "$PG_BIN/pg_ctl" -D "$1" -m fast -w -t "$STOP_TIMEOUT" -s stop >/dev/null 2>&1 ||
+        as_pg "$PG_BIN/pg_ctl" -D "$1" -m immediate -w -s stop >/dev/null 2>&1 || true
+    wait_gone 5 "$pid" || terminate KILL "$pid"
+}
 
 init_pg() {
     local owner
+    # As root, the cluster moved out of STATE_DIR, which postgres may not
+    # enter: bring along one an earlier stack.sh made there.
+    if [[ $OLD_PGDATA != "$PGDATA" && -d $OLD_PGDATA && ! -e $PGDATA ]]; then
+        pg_stop_at "$OLD_PGDATA" || true
+        say "moving $OLD_PGDATA to $PGDATA"
+        mv -- "$OLD_PGDATA" "$PGDATA"
+    fi
     if [[ -d $PGDATA ]]; then
         owner=$(stat -c %U "$PGDATA")
         [[ $owner == "${PG_USER:-$(id -un)}" ]] ||
             die "$PGDATA belongs to $owner; start as the same user as before, or use another STATE_DIR"
     fi
-    [[ -s $PGDATA/PG_VERSION ]] && return 0
-    mkdir -p "$PGDATA"
-    chmod 700 "$PGDATA"
-    ((EUID != 0)) || chown "$PG_USER:" "$PGDATA"
-    say "initialising PostgreSQL in $PGDATA"
-    as_pg "$PG_BIN/initdb" -D "$PGDATA" --auth=trust -U postgres \
-        --encoding=UTF8 --locale=C.UTF-8 >"$LOG/initdb.log" 2>&1 ||
-        fail "initdb failed" "$LOG/initdb.log"
+    if [[ ! -s $PGDATA/PG_VERSION ]]; then
+        mkdir_as 700 "${PG_USER:-$(id -un)}:" "$PGDATA"
+        say "initialising PostgreSQL in $PGDATA"
+        as_pg "$PG_BIN/initdb" -D "$PGDATA" --auth-local=peer --auth-host=reject -U postgres \
+            --encoding=UTF8 --locale=C.UTF-8 >"$LOG/initdb.log" 2>&1 ||
+            fail "initdb failed" "$LOG/initdb.log"
+    fi
+    write_pg_auth
+}
+
+# pg_hba.conf and pg_ident.conf, written on every start: no TCP, no trust;
+# each operating-system user gets exactly the roles it needs.
+write_pg_auth() {
+    local u r
+    {
+        echo "# Generated by deploy/stack.sh on every start. Unix socket only."
+        echo "# TYPE  DATABASE  USER                  METHOD"
+        echo "local   all       postgres              peer map=stack"
+        echo "local   $DB_NAME      $OWNER_ROLE,$APP_ROLE   peer map=stack"
+        echo "local   all       all                   reject"
+    } >"$PGDATA/pg_hba.conf"
+    {
+        echo "# Generated by deploy/stack.sh: which system user may connect as which role."
+        echo "# MAP  SYSTEM-USER  ROLE"
+        for u in "$(id -un)" ${PG_USER:+"$PG_USER"}; do
+            for r in postgres "$OWNER_ROLE" "$APP_ROLE"; do echo "stack  $u  $r"; done
+        done
+        [[ -z $WORKER_USER ]] || echo "stack  $WORKER_USER  $APP_ROLE"
+    } >"$PGDATA/pg_ident.conf"
+    if ((EUID == 0)); then
+        chown "$PG_USER:" "$PGDATA/pg_hba.conf" "$PGDATA/pg_ident.conf"
+    fi
+    chmod 600 "$PGDATA/pg_hba.conf" "$PGDATA/pg_ident.conf"
 }
 
 start_pg() {
-    pg_running && return 0
+    if pg_running; then     # picks up pg_hba.conf and pg_ident.conf
+        as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" -s reload >>"$LOG/postgresql.log" 2>&1 || true
+        return 0
+    fi
     # A lock file left by a crash or a reboot, whose PID now belongs to some
     # other process, would make PostgreSQL refuse to start.
-    local f pid
-    for f in "$PGDATA/postmaster.pid" "$RUN/.s.PGSQL.$PG_PORT.lock"; do
+    local f pid perm=0700
+    ((EUID != 0)) || perm=0770      # the group of the socket folder: the workers
+    for f in "$PGDATA/postmaster.pid" "$PG_SOCK_DIR/.s.PGSQL.$PG_PORT.lock"; do
         pid=$(head -n 1 "$f" 2>/dev/null) || continue
         if pid_is "$pid" && ! cmdline_has "$pid" postgres; then rm -f "$f"; fi
     done
-    as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" -l "$LOG/postgresql.log" -w -t 60 -s \
-        -o "-c listen_addresses='' -c unix_socket_directories='$RUN' -c port=$PG_PORT" \
-        start 9>&- || fail "PostgreSQL did not start" "$LOG/postgresql.log"
+    # Its output goes to a log root opened: postgres may not enter STATE_DIR.
+    as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" -w -t 60 -s \
+        -o "-c listen_addresses='' -c unix_socket_directories='$PG_SOCK_DIR' -c port=$PG_PORT -c unix_socket_permissions=$perm" \
+        start >>"$LOG/postgresql.log" 2>&1 9>&- || fail "PostgreSQL did not start" "$LOG/postgresql.log"
     STARTED+=(pg)
 }
 
 stop_pg() {
-    local pid
-    pid=$(pg_pid)
-    cmdline_has "$pid" "$PGDATA" || return 0
-    as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" -m fast -w -t "$STOP_TIMEOUT" -s stop >/dev/null 2>&1 ||
-        as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" -m immediate -w -s stop >/dev/null 2>&1 || true
-    wait_gone 5 "$pid" || terminate KILL "$pid"
-    say "PostgreSQL stopped"
+    ! pg_stop_at "$PGDATA" || say "PostgreSQL stopped"
+    [[ $OLD_PGDATA == "$PGDATA" ]] || ! pg_stop_at "$OLD_PGDATA" ||
+        say "PostgreSQL (of $OLD_PGDATA) stopped"
 }
 
-psql_() { "$PG_BIN/psql" -X -q -t -A -v ON_ERROR_STOP=1 -h "$RUN" -p "$PG_PORT" -U postgres "$@"; }
+psql_() {
+    "$PG_BIN/psql" -X -q -t -A -v ON_ERROR_STOP=1 -h "$PG_SOCK_DIR" -p "$PG_PORT" -U postgres "$@"
+}
 
-ensure_db() {
-    local found
-    found=$(psql_ -d postgres -c "SELECT 1 FROM pg_database WHERE datname = 'todo'" 2>&1) ||
-        fail "cannot query PostgreSQL: $found" "$LOG/postgresql.log"
-    [[ $found == 1 ]] && return 0
-    psql_ -d postgres -c 'CREATE DATABASE todo' >/dev/null 2>>"$LOG/postgresql.log" ||
-        fail "cannot create database todo" "$LOG/postgresql.log"
+# The roles and the database (deploy/roles.sql): before the migrations, and
+# after them, to take schema_migrations away from the workers' role.
+setup_roles() {
+    psql_ -d postgres -v owner="$OWNER_ROLE" -v app="$APP_ROLE" -v db="$DB_NAME" \
+        -f "$REPO/deploy/roles.sql" >/dev/null 2>>"$LOG/postgresql.log" ||
+        fail "deploy/roles.sql failed" "$LOG/postgresql.log"
+}
+
+# A database an earlier stack.sh made belongs to postgres, the superuser, as
+# does everything its migrations made: hand it to the owner role.
+adopt_old_database() {
+    local dba
+    dba=$(psql_ -d postgres -c "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = '$DB_NAME'")
+    [[ $dba == postgres ]] || return 0
+    say "handing database $DB_NAME from postgres to $OWNER_ROLE"
+    psql_ -d "$DB_NAME" -v owner="$OWNER_ROLE" >/dev/null 2>>"$LOG/postgresql.log" <<'EOF' ||
+SET todo.owner = :'owner';
+DO $$
+DECLARE
+    owner text := quote_ident(current_setting('todo.owner'));
+    o record;
+BEGIN
+    EXECUTE format('ALTER DATABASE %I OWNER TO %s', current_database(), owner);
+    -- Tables (their indexes, triggers and identity sequences follow), then
+    -- types and functions; not what belongs to an extension.
+    FOR o IN SELECT c.oid::regclass AS name FROM pg_class c
+             WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm')
+               AND c.relowner = 'postgres'::regrole
+               AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
+                               AND d.objid = c.oid AND d.deptype = 'e')
+    LOOP
+        EXECUTE format('ALTER TABLE %s OWNER TO %s', o.name, owner);
+    END LOOP;
+    FOR o IN SELECT t.oid::regtype AS name FROM pg_type t
+             WHERE t.typnamespace = 'public'::regnamespace AND t.typtype IN ('e', 'd')
+               AND t.typowner = 'postgres'::regrole
+               AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_type'::regclass
+                               AND d.objid = t.oid AND d.deptype = 'e')
+    LOOP
+        EXECUTE format('ALTER TYPE %s OWNER TO %s', o.name, owner);
+    END LOOP;
+    FOR o IN SELECT p.oid::regprocedure AS name FROM pg_proc p
+             WHERE p.pronamespace = 'public'::regnamespace AND p.proowner = 'postgres'::regrole
+               AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass
+                               AND d.objid = p.oid AND d.deptype = 'e')
+    LOOP
+        EXECUTE format('ALTER ROUTINE %s OWNER TO %s', o.name, owner);
+    END LOOP;
+END $$;
+EOF
+        fail "cannot hand database $DB_NAME to $OWNER_ROLE" "$LOG/postgresql.log"
 }
 
 # todo_env CMD...: run CMD with the program's configuration.
 todo_env() { env DATABASE_URL="$DATABASE_URL" JWT_SECRET="$JWT_SECRET" TODO_STACK_DIR="$STATE_DIR" "$@"; }
 
+# The migrations run as the owner role.
 migrate() {
     {
         echo "--- $(date -Is) $TODO_BIN --migrate"
-        todo_env "$TODO_BIN" --migrate --schema-dir "$REPO/schema" 2>&1
+        todo_env DATABASE_URL="$OWNER_DATABASE_URL" "$TODO_BIN" --migrate --schema-dir "$REPO/schema" 2>&1
     } >>"$LOG/migrate.log" || fail "migration failed" "$LOG/migrate.log"
 }
 
@@ -338,21 +514,24 @@ workers_complete() { [[ -n $(master_pid) ]]; }
 start_workers() {
     workers_complete && return 0
     stop_workers quiet
-    local wrap=() owner=(-M 0600) n i
+    local wrap=() owner=(-M 0600) as=() n i
     read -r -a wrap <<<"$WORKER_WRAPPER"
     if ((EUID == 0)); then
-        owner=(-u "$WORKER_USER" -g "$WORKER_GROUP" -U "$NGINX_USER" -G "$NGINX_GROUP" -M 0660)
+        owner=(-U "$NGINX_USER" -G "$NGINX_GROUP" -M 0660)
+        as=(setpriv --reuid="$WORKER_USER" --regid="$WORKER_GROUP" --clear-groups --)
     fi
     rm -f "$RUN/workers.pid"
     echo "$WORKERS" >"$RUN/workers.count"
     # spawn-fcgi points the child's stdout and stderr at /dev/null, so a
-    # shell in front of the master sends them to workers.log, then execs it.
+    # shell in front of the master opens workers.log (as root, when root:
+    # the workers' user may not enter STATE_DIR), then execs the master,
+    # through setpriv when the workers get their own user.
     printf -- '--- %s starting %s workers\n' "$(date -Is)" "$WORKERS" >>"$LOG/workers.log"
     # shellcheck disable=SC2016 # $0 and $@ belong to the inner shell
-    todo_env spawn-fcgi -s "$SOCK" -P "$RUN/workers.pid" "${owner[@]}" -- \
-        /bin/sh -c 'exec >>"$0" 2>&1; exec "$@"' "$LOG/workers.log" "${wrap[@]}" "$TODO_BIN" \
-        --workers "$WORKERS" --shutdown-timeout $((STOP_TIMEOUT > 6 ? STOP_TIMEOUT - 5 : 1)) \
-        >"$LOG/spawn-fcgi.log" 2>&1 9>&- ||
+    (cd / && todo_env spawn-fcgi -s "$SOCK" -P "$RUN/workers.pid" "${owner[@]}" -- \
+        /bin/sh -c 'exec >>"$0" 2>&1; exec "$@"' "$LOG/workers.log" "${as[@]}" "${wrap[@]}" \
+        "$APP_BIN" --workers "$WORKERS" --shutdown-timeout $((STOP_TIMEOUT > 6 ? STOP_TIMEOUT - 5 : 1)) \
+        >"$LOG/spawn-fcgi.log" 2>&1 9>&-) ||
         fail "spawn-fcgi failed" "$LOG/spawn-fcgi.log" "$LOG/workers.log"
     STARTED+=(workers)
     # The master forks its workers: give it a moment to have them all.
@@ -433,11 +612,12 @@ EOF
         listen 127.0.0.1:$HTTP_PORT;
         server_name localhost;
 
-        # Static files straight from the repository: the OpenAPI document,
-        # Swagger UI as npm installed it (npm ci), and the front end (web/).
-        set \$todo_openapi_file $REPO/openapi/openapi.json;
-        set \$todo_swagger_ui   $REPO/node_modules/swagger-ui-dist;
-        set \$todo_web_root     $REPO/web;
+        # Static files: the OpenAPI document, Swagger UI as npm installed it
+        # (npm ci), and the front end (web/); straight from the repository,
+        # or (as root) from the copies www-data may read.
+        set \$todo_openapi_file $OPENAPI_FILE;
+        set \$todo_swagger_ui   $SWAGGER_DIR;
+        set \$todo_web_root     $WEB_DIR;
 
         include $REPO/deploy/nginx/todo-api.conf;
 
@@ -461,7 +641,7 @@ EOF
 start_nginx() {
     nginx_running && return 0
     rm -f "$RUN/nginx.pid"
-    [[ -f $REPO/node_modules/swagger-ui-dist/swagger-ui-bundle.js ]] ||
+    [[ -f $SWAGGER_DIR/swagger-ui-bundle.js ]] ||
         say "warning: $REPO/node_modules/swagger-ui-dist is missing, /docs/ will not work (run npm ci)"
     write_nginx_conf
     nginx -p "$STATE_DIR/" -c "$STATE_DIR/nginx.conf" -e "$LOG/nginx-error.log" \
@@ -558,8 +738,10 @@ cmd_start() {
     write_env
     init_pg
     start_pg
-    ensure_db
+    setup_roles
+    adopt_old_database
     migrate
+    setup_roles
     start_workers
     start_nginx
     wait_ready
@@ -574,6 +756,7 @@ cmd_stop() {
     lock_state
     if ! nginx_running && (($(workers_alive) == 0)) && ! pg_running; then
         rm -f "$SOCK" "$RUN/workers.pid" "$RUN/workers.count"
+        stop_pg     # a cluster where an earlier stack.sh kept it, if any
         say "nothing running in $STATE_DIR"
         return 0
     fi
@@ -582,11 +765,12 @@ cmd_stop() {
     stop_pg
 }
 
-# status: one line per component; exit 0 when all run, 3 when none, else 1.
+# status: one line per component and a summary; exit 0 when all run, 3 when
+# none (as systemctl status and LSB scripts do), else 1.
 cmd_status() {
-    local up=0 n pids
+    local up=0 n pids port=
     if pg_running; then
-        printf 'postgres  running  pid %s, socket %s\n' "$(pg_pid)" "$RUN"
+        printf 'postgres  running  pid %s, socket %s\n' "$(pg_pid)" "$PG_SOCK_DIR"
         up=$((up + 1))
     else
         printf 'postgres  stopped\n'
@@ -603,27 +787,46 @@ cmd_status() {
         printf 'workers   stopped\n'
     fi
     if nginx_running; then
-        local port
         port=$(sed -n 's/^HTTP_PORT=//p' "$STATE_DIR/stack.env" 2>/dev/null)
         printf 'nginx     running  pid %s, http://127.0.0.1:%s\n' "$(nginx_pid)" "${port:-?}"
         up=$((up + 1))
     else
         printf 'nginx     stopped\n'
     fi
-    ((up == 3)) && return 0
-    ((up == 0)) && [[ $n == 0 ]] && return 3
+    if ((up == 3)); then
+        say "running at http://127.0.0.1:${port:-?} ($STATE_DIR)"
+        return 0
+    fi
+    if ((up == 0)) && [[ $n == 0 ]]; then
+        say "stopped ($STATE_DIR)"
+        return 3
+    fi
+    say "partly running ($STATE_DIR): run stop, then start"
     return 1
 }
 
+# wipe: stop, then delete the state folder and (as root) its part in
+# /var/lib/todo-stack; only a folder stack.sh made.
+cmd_wipe() {
+    if [[ -e $STATE_DIR && ! -e $STATE_DIR/.todo-stack ]] && [[ -n $(ls -A "$STATE_DIR") ]]; then
+        die "$STATE_DIR is not a stack folder (no .todo-stack); not deleting it"
+    fi
+    cmd_stop >/dev/null
+    rm -rf -- "$STATE_DIR"
+    if [[ $SRV != "$STATE_DIR" ]]; then rm -rf -- "$SRV"; fi
+    say "wiped $STATE_DIR"
+}
+
 main() {
-    local cmd=${1:-}
-    (($# == 1)) || { echo "usage: $0 start|stop|status" >&2; exit 2; }
+    local cmd=${1:-} usage="usage: $0 start|stop|status|wipe"
+    (($# == 1)) || { echo "$usage" >&2; exit 2; }
     load_settings
     case $cmd in
     start) close_inherited_fds; cmd_start ;;
     stop) cmd_stop ;;
     status) cmd_status ;;
-    *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+    wipe) cmd_wipe ;;
+    *) echo "$usage" >&2; exit 2 ;;
     esac
 }
 

@@ -10,7 +10,11 @@
 #        wiped first), HTTP_PORT (18090), AUTH_RATE_LIMIT (1000), TOKEN_RATE_LIMIT (100000), PYTHON
 #        (/usr/bin/python3), WORKER_WRAPPER and the rest as deploy/stack.sh reads them;
 #        BROWSER_TESTS=1 also runs tests/browser/run.sh after pytest.
-# The tests get TODO_URL, TODO_JWT_SECRET, TODO_DATABASE_URL, TODO_STATE_DIR, TODO_BIN.
+# The tests get TODO_URL, TODO_JWT_SECRET, TODO_DATABASE_URL (as the workers
+# connect), TODO_OWNER_DATABASE_URL (as the owner, who migrates),
+# TODO_ADMIN_DATABASE_URL (as the superuser), TODO_PGDATA,
+# TODO_WORKER_USER (the workers' system user when run as root), TODO_STATE_DIR,
+# TODO_BIN.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -28,14 +32,9 @@ STACK_UP=0
 say() { printf 'run-api: %s\n' "$*"; }
 die() { printf 'run-api: error: %s\n' "$*" >&2; exit 1; }
 
-# The state folder is deleted: refuse anything stack.sh did not make.
+# The state folder is deleted (stack.sh refuses one it did not make).
 wipe_state() {
-    [[ -e $STATE_DIR ]] || return 0
-    if [[ ! -e $STATE_DIR/.todo-stack ]] && [[ -n $(ls -A "$STATE_DIR") ]]; then
-        die "$STATE_DIR is not a stack folder (no .todo-stack); not deleting it"
-    fi
-    "$STACK" stop >/dev/null
-    rm -rf -- "$STATE_DIR"
+    "$STACK" wipe >/dev/null
 }
 
 stop_stack() {
@@ -115,6 +114,9 @@ main() {
     source "$STATE_DIR/stack.env"
     local rc=0 dead
     TODO_URL=$TODO_URL TODO_JWT_SECRET=$JWT_SECRET TODO_DATABASE_URL=$DATABASE_URL \
+        TODO_OWNER_DATABASE_URL=$OWNER_DATABASE_URL TODO_ADMIN_DATABASE_URL=$ADMIN_DATABASE_URL \
+        TODO_PGDATA=$PG_DATA_DIR \
+        TODO_WORKER_USER=$WORKER_USER \
         TODO_STATE_DIR=$STATE_DIR TODO_BIN=${TODO_BIN:-$REPO/build/todo-fcgi} \
         "$PYTHON" -m pytest -q tests/api "$@" || rc=$?
     ((rc == 0)) || say "pytest failed (exit $rc)"

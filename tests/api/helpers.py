@@ -7,8 +7,10 @@ Environment:
                      127.0.0.1 is accepted, see conftest.py)
   TODO_JWT_SECRET    the HS256 secret the workers verify tokens with
                      (falls back to JWT_SECRET)
-  TODO_DATABASE_URL  libpq URI of the stack's database, queried with psql
+  TODO_DATABASE_URL  libpq URI of the stack's database as its workers connect
                      (falls back to DATABASE_URL)
+  TODO_ADMIN_DATABASE_URL  the same database as a superuser, which psql uses
+                     to look at and arrange it (falls back to TODO_DATABASE_URL)
   TODO_OPENAPI_CHECK "off" stops checking responses against openapi/openapi.json
                      (on by default; see Contract)
 """
@@ -36,12 +38,13 @@ import requests
 BASE_URL = os.environ.get("TODO_URL", "http://127.0.0.1:18090").rstrip("/")
 JWT_SECRET = os.environ.get("TODO_JWT_SECRET") or os.environ.get("JWT_SECRET")
 DATABASE_URL = os.environ.get("TODO_DATABASE_URL") or os.environ.get("DATABASE_URL")
+ADMIN_DATABASE_URL = os.environ.get("TODO_ADMIN_DATABASE_URL") or DATABASE_URL
 PSQL = shutil.which("psql")
 
-# The eleven fields of a task, exactly as every endpoint returns it.
+# The twelve fields of a task, exactly as every endpoint returns it.
 TASK_FIELDS = {
     "id", "user_id", "title", "description", "completed", "priority", "tags",
-    "due_date", "recurrence", "created_at", "updated_at",
+    "due_date", "recurrence", "timezone", "created_at", "updated_at",
 }
 # RFC 3339 in UTC with Z; six fraction digits only when the fraction is not zero.
 TIMESTAMP_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{6})?Z$")
@@ -237,7 +240,8 @@ class Client:
 
 
 class Database:
-    """psql over the stack's database. Values go in as psql variables (-v) and
+    """psql over the stack's database, as a superuser (a test may arrange what
+    the workers' role may not). Values go in as psql variables (-v) and
     appear in SQL as :'name' (a quoted literal), never by string formatting."""
 
     def available(self):
@@ -251,9 +255,9 @@ class Database:
 
     def scalar(self, sql, **params):
         """What one SQL statement prints (unaligned, tuples only), as text."""
-        if not DATABASE_URL:
+        if not ADMIN_DATABASE_URL:
             pytest.fail("TODO_DATABASE_URL is not set: cannot check the database")
-        cmd = [PSQL, DATABASE_URL, "-X", "-A", "-t", "-q", "-v", "ON_ERROR_STOP=1"]
+        cmd = [PSQL, ADMIN_DATABASE_URL, "-X", "-A", "-t", "-q", "-v", "ON_ERROR_STOP=1"]
         for name, value in params.items():
             cmd += ["-v", f"{name}={value}"]
         # psql interpolates :'var' only in a script it reads, not in -c's string.
@@ -264,13 +268,12 @@ class Database:
         return p.stdout.rstrip("\n")
 
     def snapshot(self, user):
-        """Every task row of `user`, ordered by id; None when psql is missing."""
+        """Every task row of `user`, every column, ordered by id; None when psql
+        is missing."""
         if not self.available():
             return None
-        return self.rows(
-            "SELECT id, user_id, title, description, completed, priority, tags,"
-            " due_date, recurrence, created_at, updated_at, version"
-            " FROM tasks WHERE user_id = :'user' ORDER BY id", user=user)
+        return self.rows("SELECT * FROM tasks WHERE user_id = :'user' ORDER BY id",
+                         user=user)
 
     def count(self, user):
         """How many task rows `user` has; None when psql is missing."""
@@ -311,7 +314,8 @@ def assert_task(t, user=None):
     assert isinstance(t["completed"], bool)
     assert t["priority"] in ("low", "medium", "high")
     assert isinstance(t["tags"], list) and all(isinstance(x, str) for x in t["tags"])
-    assert t["recurrence"] in (None, "daily", "weekly", "monthly")
+    assert t["recurrence"] in (None, "daily", "weekly", "monthly", "yearly")
+    assert t["timezone"] is None or isinstance(t["timezone"], str) and t["timezone"]
     if t["due_date"] is not None:
         parse_ts(t["due_date"])
     parse_ts(t["created_at"])
@@ -604,3 +608,23 @@ class Contract:
 
 
 CONTRACT = Contract()
+
+
+class RowLock:
+    """Holds a task's row lock from another session (psql), as a long admin
+    transaction would, until release()."""
+
+    def __init__(self, task_id):
+        self.psql = subprocess.Popen(
+            ["psql", DATABASE_URL, "-X", "-q", "-v", "ON_ERROR_STOP=1"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.psql.stdin.write(f"BEGIN;\nSELECT 1 FROM tasks WHERE id = {int(task_id)} FOR UPDATE;\n"
+                              "\\echo locked\n")
+        self.psql.stdin.flush()
+        while "locked" not in self.psql.stdout.readline():
+            assert self.psql.poll() is None, self.psql.stderr.read()
+
+    def release(self, commit=True):
+        self.psql.stdin.write("COMMIT;\n" if commit else "ROLLBACK;\n")
+        self.psql.stdin.close()
+        self.psql.wait(timeout=10)

@@ -22,7 +22,8 @@ from helpers import (
 )
 from test_modes import DATABASE_URL, fcgi, worker  # noqa: F401  (worker is a fixture)
 
-TOKEN_RESPONSE_FIELDS = {"access_token", "token_type", "expires_in", "refresh_token", "user"}
+TOKEN_RESPONSE_FIELDS = {"access_token", "token_type", "expires_in", "refresh_token", "token",
+                         "user_id", "user"}
 USER_FIELDS = {"id", "email", "name", "role", "created_at"}
 ACCESS_CLAIMS = ["sub", "email", "role", "iat", "exp", "jti"]
 # Own user ids: random 22-character base64url strings.
@@ -111,6 +112,8 @@ def token_response(r, status):
     rt = body["refresh_token"]
     assert isinstance(rt, str) and len(rt) >= 20 and rt != body["access_token"], body
     check_user(body["user"])
+    # Where front ends written for other backends look for the same two.
+    assert (body["token"], body["user_id"]) == (body["access_token"], body["user"]["id"]), body
     return body
 
 
@@ -169,6 +172,42 @@ def long_email(length):
 
 # --------------------------------------------------------------------------
 # Register
+
+
+@pytest.mark.parametrize("prefix", ["/api/auth", "/auth"])
+def test_signup_and_signin_are_register_and_login_under_other_names(prefix):
+    # Front ends written for other backends call these, outside /api/ too.
+    email, password = new_email("Sign."), new_password()
+    made = token_response(post(f"{prefix}/signup", {"email": email, "password": password}), 201)
+    assert [r["id"] for r in user_rows(email)] == [made["user_id"]]
+    got = token_response(post(f"{prefix}/signin", {"email": email, "password": password}), 200)
+    assert got["user_id"] == made["user_id"]
+    r = request("GET", f"/api/{got['user_id']}/tasks", token=got["token"])
+    assert r.status_code == 200 and r.json() == []
+    assert json_body(post(f"{prefix}/signin", {"email": email, "password": "wrong-pw-1"})) \
+        == BAD_LOGIN
+    # A bad sign-up is a 422 and creates nothing; a second one is a 409.
+    before = user_count()
+    assert_validation(post(f"{prefix}/signup", {"email": new_email(), "password": "short"}),
+                      ["body", "password"])
+    assert_detail(post(f"{prefix}/signup", {"email": email, "password": password}), 409,
+                  "Email already registered")
+    assert user_count() == before
+
+
+@pytest.mark.parametrize("path", ["/auth/signup", "/auth/signin"])
+def test_signup_outside_api_has_what_api_auth_has(path):
+    origin = "http://localhost:3000"
+    r = request("OPTIONS", path, headers={"Origin": origin,
+                                          "Access-Control-Request-Method": "POST",
+                                          "Access-Control-Request-Headers": "content-type"})
+    assert r.status_code == 204, r.text
+    assert r.headers.get("Access-Control-Allow-Origin") == origin
+    r = request("GET", path)
+    assert_detail(r, 405, "Method Not Allowed")
+    assert r.headers.get("Allow") == "POST"
+    r = request("POST", path, data=b"x" * 70000, headers={"Content-Type": "application/json"})
+    assert_detail(r, 413, "Request body too large")
 
 
 def test_register_returns_a_token_response_and_creates_the_user():

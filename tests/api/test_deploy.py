@@ -9,6 +9,7 @@ those defaults start the program."""
 import grp
 import json
 import os
+import pwd
 import re
 import shlex
 import shutil
@@ -243,11 +244,17 @@ def test_more_than_one_systemd_socket_is_refused_with_one_line():
 def test_spawn_fcgi_example_starts_a_supervised_pool(tmpdir_shared):
     if not shutil.which("spawn-fcgi"):
         pytest.skip("spawn-fcgi not found")
+    # The workers' user must be one the database admits: the stack's own
+    # (its PostgreSQL turns every other local user away).
+    run_as = os.environ.get("TODO_WORKER_USER")
+    if not run_as:
+        pytest.skip("TODO_WORKER_USER is not set (the stack runs as root through run-api.sh)")
+    run_group = grp.getgrgid(pwd.getpwnam(run_as).pw_gid).gr_name
     d = tmpdir_shared
     env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "TODO_BIN": BIN,
            "ENV_FILE": write_env_file(d), "SOCKET": f"{d}/run/todo.sock",
            "PID_FILE": f"{d}/run/todo-fcgi.pid", "LOG_FILE": f"{d}/log/todo-fcgi.log",
-           "WORKERS": "2", "RUN_AS": "nobody", "RUN_GROUP": "nogroup",
+           "WORKERS": "2", "RUN_AS": run_as, "RUN_GROUP": run_group,
            "ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", "")}
     p = subprocess.run(["sh", os.path.join(REPO, "deploy/spawn-fcgi.example")], env=env,
                        capture_output=True, text=True, timeout=30)
@@ -259,7 +266,8 @@ def test_spawn_fcgi_example_starts_a_supervised_pool(tmpdir_shared):
         pids = wait_for(lambda: len(worker_pids(env["SOCKET"])) == 2 and worker_pids(env["SOCKET"]),
                         "2 workers", log=env["LOG_FILE"])
         with open(f"/proc/{pid}/status") as f:
-            assert re.search(r"^Uid:\s+65534\b", f.read(), re.M), "the master is not nobody"
+            assert re.search(rf"^Uid:\s+{pwd.getpwnam(run_as).pw_uid}\b", f.read(), re.M), \
+                f"the master is not {run_as}"
         status, _, body = request(env["SOCKET"], "GET", "/api/ready")
         assert status == 200, body
         # A worker that dies is replaced.
@@ -292,7 +300,8 @@ def test_make_install_honours_prefix_and_destdir(tmp_path):
     share = usr / "share/todo-fcgi"
     schema = sorted(f for f in os.listdir(os.path.join(REPO, "schema")) if f.endswith(".sql"))
     assert schema and sorted(os.listdir(share / "schema")) == schema
-    for f in ("env.example", "nginx.conf.example", "nginx/todo-http.conf", "nginx/todo-api.conf",
+    for f in ("env.example", "roles.sql", "nginx.conf.example", "nginx/todo-http.conf",
+              "nginx/todo-api.conf",
               "apache/htaccess.example", "apache/todo-fcgid.conf", "apache/todo-proxy-fcgi.conf",
               "apache/todo.cgi.example"):
         assert (share / f).is_file(), f
@@ -335,7 +344,9 @@ def test_make_install_with_another_prefix_rebuilds_the_schema_path(tmp_path):
     for args in (["build/todo-fcgi"], [f"PREFIX={prefix}", "install"]):
         p = subprocess.run(make + args, capture_output=True, text=True, timeout=300)
         assert p.returncode == 0, p.stdout + p.stderr
-    env = {"PATH": os.environ["PATH"], "DATABASE_URL": DATABASE_URL, "JWT_SECRET": SECRET}
+    # Migrations run as the database's owner, not as the workers' role.
+    owner_url = os.environ.get("TODO_OWNER_DATABASE_URL") or DATABASE_URL
+    env = {"PATH": os.environ["PATH"], "DATABASE_URL": owner_url, "JWT_SECRET": SECRET}
     migrate = [str(prefix / "bin/todo-fcgi"), "--migrate"]
     p = subprocess.run(migrate, env=env, capture_output=True, text=True, timeout=60)
     assert p.returncode == 0, p.stderr
@@ -446,3 +457,21 @@ def test_env_example_defaults_start_the_program(tmp_path):
     status, _, body = fcgi_client.parse_cgi(p.stdout)
     assert status == 200, body
     assert json.loads(body)["database"] == "ok"
+
+
+# --------------------------------------------------------------------------
+# make status (issue 11, item 4)
+
+
+def test_make_status_on_a_stopped_stack_says_stopped_and_succeeds(tmp_path):
+    # A stopped stack is an answer, not a failure: no make "Error" line.
+    # deploy/stack.sh status keeps the LSB code (3) for scripts.
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "STATE_DIR": str(tmp_path / "var")}
+    p = subprocess.run(["make", "-C", REPO, "--no-print-directory", "status"], env=env,
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "Error" not in p.stdout + p.stderr, p.stdout + p.stderr
+    assert p.stdout.splitlines()[-1] == f"stack: stopped ({tmp_path / 'var'})", p.stdout
+    p = subprocess.run([os.path.join(REPO, "deploy/stack.sh"), "status"], env=env,
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 3, p.stdout + p.stderr

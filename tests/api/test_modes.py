@@ -177,17 +177,21 @@ def test_better_auth_secret_is_an_alias():
 
 
 def restart_postgresql():
-    """Restarts the stack's PostgreSQL (fast mode: open connections are cut)."""
+    """Restarts the stack's PostgreSQL (fast mode: open connections are cut).
+    Its output goes on to the stack's log, which this process opens: as root,
+    postgres may not enter the state folder."""
     state = os.environ.get("TODO_STATE_DIR")
     if not state:
         pytest.skip("TODO_STATE_DIR is not set (run through tests/run-api.sh)")
+    pgdata = os.environ.get("TODO_PGDATA") or f"{state}/pgdata"
     bindir = subprocess.run(["pg_config", "--bindir"], capture_output=True,
                             text=True).stdout.strip() or "/usr/lib/postgresql/15/bin"
-    cmd = [f"{bindir}/pg_ctl", "-D", f"{state}/pgdata", "-l", f"{state}/log/postgresql.log",
-           "-m", "fast", "-w", "-s", "restart"]
+    cmd = [f"{bindir}/pg_ctl", "-D", pgdata, "-m", "fast", "-w", "-s", "restart"]
     if os.geteuid() == 0:
-        cmd = ["su", "postgres", "-s", "/bin/sh", "-c", " ".join(cmd)]
-    subprocess.run(cmd, check=True, capture_output=True, timeout=60)
+        cmd = ["runuser", "-u", "postgres", "--"] + cmd
+    with open(f"{state}/log/postgresql.log", "ab") as log:
+        subprocess.run(cmd, check=True, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                       timeout=60, cwd="/")
 
 
 def test_worker_reconnects_after_the_database_restarts(worker):

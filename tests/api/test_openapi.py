@@ -15,7 +15,7 @@ REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 ROUTES_C = os.path.join(REPO, "cgi", "routes.c")
 
 # A row of the route table: { "GET", "/api/{user}/tasks", handler, AUTH_..., BODY_... },
-ROUTE_ROW = re.compile(r'\{\s*"([A-Z]+)"\s*,\s*"(/api/[^"]*)"\s*,\s*(\w+)\s*,\s*(AUTH_\w+)\s*,'
+ROUTE_ROW = re.compile(r'\{\s*"([A-Z]+)"\s*,\s*"(/[^"]*)"\s*,\s*(\w+)\s*,\s*(AUTH_\w+)\s*,'
                        r'\s*(BODY_\w+)\s*\}')
 # The C table's parameter names, as API.md and the document spell them.
 PARAM_NAMES = {"user": "user_id", "id": "task_id"}

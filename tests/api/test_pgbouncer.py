@@ -30,7 +30,7 @@ import urllib.parse
 import pytest
 
 import fcgi_client
-from helpers import DB, link_target, mint, new_user_id
+from helpers import DB, RowLock, link_target, mint, new_user_id
 
 BIN = os.environ.get("TODO_BIN", os.path.join(os.path.dirname(__file__), "../../build/todo-fcgi"))
 SECRET = os.environ.get("TODO_JWT_SECRET", "")
@@ -250,8 +250,8 @@ def test_pgbouncer_pools_in_transaction_mode_with_one_server_connection(pgbounce
 def test_db_prepare_off_serves_a_realistic_mix_through_transaction_pooling(
         pgbouncer, own_worker):
     url = through(pgbouncer)
-    _, w1, _ = own_worker(url, DB_PREPARE="off")
-    _, w2, _ = own_worker(url, DB_PREPARE="off")
+    _, w1, log1 = own_worker(url, DB_PREPARE="off")
+    _, w2, log2 = own_worker(url, DB_PREPARE="off")
     before = {r["database"]: int(r["total_xact_count"])
               for r in admin(pgbouncer, "SHOW STATS")}
     user = new_user_id()
@@ -351,4 +351,34 @@ def test_db_prepare_off_serves_a_realistic_mix_through_transaction_pooling(
     after = {r["database"]: int(r["total_xact_count"]) for r in admin(pgbouncer, "SHOW STATS")}
     _, _, dbname, _ = stack_db()
     assert after[dbname] - before.get(dbname, 0) >= 20
+    # Each transaction's own time limit raised no server warning.
+    for log in (log1, log2):
+        assert "WARNING" not in log.read_text(), log.read_text()[-2000:]
 
+
+
+def test_db_prepare_off_still_ends_a_statement_at_request_timeout(pgbouncer, own_worker):
+    # Behind the pooler the time limit cannot be a session setting: each
+    # transaction sets its own, and none is left on the shared server connection.
+    _, w, log = own_worker(through(pgbouncer), DB_PREPARE="off", REQUEST_TIMEOUT="1")
+    user = new_user_id()
+    tok = mint(user)
+    status, _, task = call(w, "POST", f"/api/{user}/tasks", {"title": "stuck"}, tok)
+    assert status == 201, task
+    lock = RowLock(task["id"])
+    try:
+        started = time.monotonic()
+        status, _, out = call(w, "PUT", f"/api/{user}/tasks/{task['id']}", {"title": "never"}, tok)
+        waited = time.monotonic() - started
+    finally:
+        lock.release(commit=False)
+    assert (status, out) == (504, {"detail": "Request timed out"}), (status, out, waited)
+    assert [t["title"] for t in DB.snapshot(user)] == ["stuck"]
+    status, _, out = call(w, "PUT", f"/api/{user}/tasks/{task['id']}", {"title": "done"}, tok)
+    assert status == 200 and out["title"] == "done", out
+    d, port = pgbouncer
+    _, _, dbname, dbuser = stack_db()
+    left = subprocess.run(["psql", f"host={d} port={port} dbname={dbname} user={dbuser}", "-XAtc",
+                           "SHOW statement_timeout"], capture_output=True, text=True, timeout=10)
+    assert left.stdout.strip() == "0", left.stdout + left.stderr
+    assert "WARNING" not in log.read_text(), log.read_text()[-2000:]

@@ -12,6 +12,7 @@ import re
 import secrets
 import signal
 import socket
+import struct
 import subprocess
 import threading
 import time
@@ -19,7 +20,7 @@ import time
 import pytest
 
 import fcgi_client
-from helpers import DB, mint, new_user_id, report
+from helpers import DB, RowLock, mint, new_user_id, report
 from test_modes import BIN, DATABASE_URL, base_env, free_port, restart_postgresql
 
 WORKERS = 3
@@ -150,26 +151,6 @@ class Load:
         lost = len([t for t in self.acked if t not in titles])
         report(f"{name}: sent {sent}, 2xx {ok}, 5xx {err5}, no answer {failed}, lost {lost}")
         return sent, ok, err5, failed, lost
-
-
-class RowLock:
-    """Holds a task's row lock from another session (psql), as a long admin
-    transaction would, until release()."""
-
-    def __init__(self, task_id):
-        self.psql = subprocess.Popen(
-            ["psql", DATABASE_URL, "-X", "-q", "-v", "ON_ERROR_STOP=1"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        self.psql.stdin.write(f"BEGIN;\nSELECT 1 FROM tasks WHERE id = {int(task_id)} FOR UPDATE;\n"
-                              "\\echo locked\n")
-        self.psql.stdin.flush()
-        while "locked" not in self.psql.stdout.readline():
-            assert self.psql.poll() is None, self.psql.stderr.read()
-
-    def release(self, commit=True):
-        self.psql.stdin.write("COMMIT;\n" if commit else "ROLLBACK;\n")
-        self.psql.stdin.close()
-        self.psql.wait(timeout=10)
 
 
 def test_killed_worker_is_replaced_and_no_acknowledged_write_is_lost(pool):
@@ -377,7 +358,12 @@ def stack_pid(pid_file):
 
 def postgres_pids():
     """The stack's PostgreSQL processes: the postmaster and its children."""
-    master = stack_pid("pgdata/postmaster.pid")
+    pgdata = os.environ.get("TODO_PGDATA")
+    if pgdata:
+        with open(f"{pgdata}/postmaster.pid") as f:
+            master = int(f.readline())
+    else:
+        master = stack_pid("pgdata/postmaster.pid")
     children = subprocess.run(["pgrep", "-P", str(master)], capture_output=True,
                               text=True).stdout.split()
     return [master] + [int(c) for c in children]
@@ -408,10 +394,11 @@ def pool_pids(p):
 
 
 def test_workers_clear_out_expired_rows_without_a_cron_job(pool):
-    # Sessions, refresh and revoked tokens and login failures past any use
-    # are deleted by the workers themselves (at start, then every 1,000
-    # requests); those still of use stay.
+    # Sessions, refresh and revoked tokens, login failures and deleted
+    # tasks' traces past any use are deleted by the workers themselves (at
+    # start, then every 1,000 requests); those still of use stay.
     user, tag = new_user_id(), secrets.token_hex(6)
+    ids = [secrets.randbelow(2**62) + 1 for _ in range(2)]
     DB.scalar(f"""
         INSERT INTO users (id) VALUES (:'u');
         INSERT INTO sessions (id, user_id, expires_at) VALUES
@@ -424,7 +411,10 @@ def test_workers_clear_out_expired_rows_without_a_cron_job(pool):
             ('old-{tag}', now() - interval '2 hours'), ('new-{tag}', now() + interval '1 hour');
         INSERT INTO login_failures (email, failed_at) VALUES
             ('old-{tag}@example.com', now() - interval '20 minutes'),
-            ('new-{tag}@example.com', now() - interval '1 minute')""", u=user)
+            ('new-{tag}@example.com', now() - interval '1 minute');
+        INSERT INTO deleted_tasks (id, user_id, version, deleted_at) VALUES
+            (-{ids[0]}, :'u', 1, now() - interval '25 hours'),
+            (-{ids[1]}, :'u', 1, now() - interval '23 hours')""", u=user)
 
     def left():
         return DB.rows(f"""
@@ -432,11 +422,13 @@ def test_workers_clear_out_expired_rows_without_a_cron_job(pool):
             UNION ALL SELECT 'f', left(token_hash, 1) FROM refresh_tokens WHERE token_hash LIKE '%{tag}'
             UNION ALL SELECT 'r', jti FROM revoked_tokens WHERE jti LIKE '%{tag}'
             UNION ALL SELECT 'l', email FROM login_failures WHERE email LIKE '%{tag}%'
+            UNION ALL SELECT 'd', id::text FROM deleted_tasks WHERE user_id = '{user}'
             ORDER BY 1, 2""")
-    assert len(left()) == 8
+    assert len(left()) == 10
     p = pool()
-    p.wait_until(lambda: len(left()) == 4, "the expired rows to go")
-    assert left() == [{"t": "f", "k": "b"}, {"t": "l", "k": f"new-{tag}@example.com"},
+    p.wait_until(lambda: len(left()) == 5, "the expired rows to go")
+    assert left() == [{"t": "d", "k": str(-ids[1])},
+                      {"t": "f", "k": "b"}, {"t": "l", "k": f"new-{tag}@example.com"},
                       {"t": "r", "k": f"new-{tag}"}, {"t": "s", "k": f"new-{tag}"}]
 
 
@@ -521,6 +513,69 @@ def test_watchdog_replaces_a_worker_stuck_past_the_time_limit(pool):
     user = new_user_id()
     st, _, _ = p.request("GET", f"/api/{user}/tasks", token=mint(user))
     assert st == 200
+
+
+def partial_requests():
+    """What a client of the FastCGI socket may send and then stop: nothing, part
+    of a record header, a request cut off in its parameters, one cut off in
+    its body."""
+    begin = fcgi_client._record(fcgi_client.FCGI_BEGIN_REQUEST, struct.pack("!HB5x", 1, 0))
+    params = fcgi_client._record(fcgi_client.FCGI_PARAMS, fcgi_client._params(
+        fcgi_client.params("POST", "/api/x/tasks", b"x" * 100)))
+    whole = params + fcgi_client._record(fcgi_client.FCGI_PARAMS, b"")
+    body = fcgi_client._record(fcgi_client.FCGI_STDIN, b'{"title": "never sent"}')
+    return [b"", begin[:5], begin + params[:40], begin + whole + body[:12]]
+
+
+def test_clients_that_send_part_of_a_request_do_not_hold_the_workers(pool):
+    p = pool(REQUEST_TIMEOUT="2")
+    user = new_user_id()
+    held = []
+    for data in partial_requests():
+        s = socket.create_connection(p.addr)
+        s.sendall(data)
+        held.append(s)
+    assert len(held) > WORKERS
+    try:
+        # Every worker took one of them; a real request still gets its answer.
+        st, _, body = p.request("GET", f"/api/{user}/tasks", token=mint(user), timeout=30)
+        assert st == 200, body
+        for s in held:
+            s.settimeout(20)
+            try:
+                while s.recv(4096):     # the end of a request cut off in its body
+                    pass
+            except ConnectionResetError:
+                pass
+    finally:
+        for s in held:
+            s.close()
+    assert p.status()["restarts"] == 0
+    assert "without a whole request" in p.log.read_text()
+
+
+def test_the_watchdog_sees_a_worker_fed_its_request_a_byte_at_a_time(pool):
+    # Each byte comes within the read time limit, so only the watchdog, which
+    # counts from the moment the worker took the connection, can end it.
+    p = pool(REQUEST_TIMEOUT="1")
+    data = b"".join(partial_requests()[2:])
+    busy, sent = [], 0
+    with socket.create_connection(p.addr) as s:
+        deadline = time.monotonic() + 20
+        try:
+            while sent < len(data) and time.monotonic() < deadline:
+                s.sendall(data[sent:sent + 1])
+                sent += 1
+                busy.append(len(p.workers("busy")))
+                time.sleep(0.3)
+            s.settimeout(5)
+            while s.recv(4096):
+                pass
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+    assert sent < len(data), "the whole request went through, a byte at a time"
+    assert max(busy) >= 2, f"busy workers seen (the status request is one): {busy}"
+    p.wait_until(lambda: p.status()["restarts"] == 1, "the watchdog's kill")
 
 
 def test_status_is_for_operator_networks_only(pool):

@@ -123,18 +123,21 @@ def test_next_due_date_is_one_period_later(api, user, recurrence, due, next_due)
     assert nxt["recurrence"] == recurrence
 
 
-def test_monthly_series_advances_from_each_due_date(api, user):
-    # Each occurrence is one month after the one completed: Jan 31, Feb 28, Mar 28.
+def test_monthly_series_keeps_the_day_it_started_on(api, user):
+    # Each occurrence is a month after the one completed, on the series' day:
+    # Jan 31, Feb 28, Mar 31 (it used to drift to Mar 28).
     t = api.create("Rent", due_date="2027-01-31T09:00:00Z", recurrence="monthly")
     r = api.patch(f"{t['id']}/complete")
     feb = api.fetch(spawn_target(r, user))
     assert feb["due_date"] == "2027-02-28T09:00:00Z"
     r = api.patch(f"{feb['id']}/complete")
     mar = api.fetch(spawn_target(r, user))
-    assert mar["due_date"] == "2027-03-28T09:00:00Z"
+    assert mar["due_date"] == "2027-03-31T09:00:00Z"
 
 
-def test_due_date_given_with_an_offset_advances_in_utc(api, user):
+def test_due_date_given_with_an_offset_advances_on_that_offset(api, user):
+    # A fixed offset keeps no daylight saving: a day later is 24 hours later.
+    # (Months and years: test_recurrence_calendar.py.)
     t = api.create("Standup", due_date="2026-11-30T09:00:00+01:00", recurrence="daily")
     r = api.patch(f"{t['id']}/complete")
     assert api.fetch(spawn_target(r, user))["due_date"] == "2026-12-01T08:00:00Z"

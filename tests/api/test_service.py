@@ -2,6 +2,7 @@
 and methods, and error bodies that never leak internals."""
 
 import json
+import secrets
 
 import pytest
 
@@ -203,12 +204,31 @@ def test_error_bodies_never_leak_internals(api):
             json.loads(text)
 
 
+def test_the_access_log_names_the_method_the_client_sent():
+    # A POST to a static path gets nginx's own 405 through an internal
+    # redirect, after which $request_method reads GET.
+    import os
+    import time
+    state = os.environ.get("TODO_STATE_DIR")
+    if not state:
+        pytest.skip("TODO_STATE_DIR is not set (run through tests/run-api.sh)")
+    rid = "log-method-" + secrets.token_hex(6)
+    r = request("POST", "/index.html", data=b"{}", headers={"X-Request-ID": rid})
+    assert_detail(r, 405, "Method Not Allowed")
+    lines, deadline = [], time.time() + 5       # nginx flushes its log each second
+    while not lines and time.time() < deadline:
+        with open(os.path.join(state, "log", "nginx-access.log"), encoding="utf-8") as f:
+            lines = [json.loads(l) for l in f if rid in l]
+        time.sleep(0.1)
+    assert [(l["method"], l["status"]) for l in lines] == [("POST", 405)], lines
+
+
 # --------------------------------------------------------------------------
-# The per-token rate limit (nginx, zone todo_token).  The test stack allows so
-# many requests per token that the suite never meets it; this test runs a
-# second nginx from the stack's own generated config (the shipped
-# deploy/nginx/*.conf included) with 5 requests/s per token, in front of the
-# same workers.
+# The per-token and sign-in rate limits (nginx, zones todo_token and
+# todo_auth).  The test stack allows so many requests that the suite never
+# meets them; these tests run a second nginx from the stack's own generated
+# config (the shipped deploy/nginx/*.conf included) with 5 requests/s per
+# token and 1 sign-in request/s per address, in front of the same workers.
 
 
 @pytest.fixture(scope="module")
@@ -227,6 +247,8 @@ def slow_nginx(tmp_path_factory):
     conf = open(os.path.join(state, "nginx.conf")).read()
     conf, n = re.subn(r"(zone=todo_token:\S+ rate=)\d+r/s", r"\g<1>5r/s", conf)
     assert n == 1, "the stack's nginx.conf defines zone todo_token"
+    conf, n = re.subn(r"(zone=todo_auth:\S+ rate=)\d+r/s", r"\g<1>1r/s", conf)
+    assert n == 1, "the stack's nginx.conf defines zone todo_auth"
     conf = re.sub(r"listen 127\.0\.0\.1:\d+;", f"listen 127.0.0.1:{port};", conf)
     conf = re.sub(r"^pid .*;$", f"pid {d}/nginx.pid;", conf, flags=re.M)
     conf = re.sub(r"^error_log .*;$", f"error_log {d}/error.log warn;", conf, flags=re.M)
@@ -274,3 +296,24 @@ def test_one_token_past_its_rate_gets_429_and_changes_nothing_while_others_are_s
     assert all(retry == "1" and json.loads(body) == {"detail": "Too many requests"}
                for _, retry, body in limited)
     assert len(DB.snapshot(user)) == len(created), "a limited request created nothing"
+
+
+def test_sign_in_outside_api_is_rate_limited_as_inside(slow_nginx):
+    import concurrent.futures
+
+    import requests
+
+    def sign_in(i):
+        r = requests.post(f"{slow_nginx}/auth/signin",
+                          json={"email": f"nobody{i}-{secrets.token_hex(4)}@example.test",
+                                "password": "wrong-password"})
+        return r.status_code, r.headers.get("Retry-After"), r.text
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(sign_in, range(40)))
+    limited = [a for a in answers if a[0] == 429]
+    # Bursts of 20 pass at once, then 1 a second.
+    assert 18 <= len(limited) <= 20 and len(answers) - len(limited) <= 22, \
+        sorted(a[0] for a in answers)
+    assert all(retry == "1" and json.loads(body) == {"detail": "Too many requests"}
+               for _, retry, body in limited)

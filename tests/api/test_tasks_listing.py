@@ -169,7 +169,7 @@ def test_status_filters(seeded):
 
 def test_bad_status_is_422(seeded):
     c, _, _ = seeded
-    assert_validation(c.get("", params={"status": "done"}), ["query", "status"])
+    assert_validation(c.get("", params={"status": "finished"}), ["query", "status"])
 
 
 def test_priority_filter(seeded):
@@ -308,6 +308,14 @@ def test_a_bad_escape_or_nul_in_a_known_parameter_is_422(seeded, query, name):
     ({"search": "ÄPFEL"}, {"q": "äpfel"}),
     ({"status_filter": "completed"}, {"status": "completed"}),
     ({"status_filter": "pending"}, {"status": "pending"}),
+    ({"status_filter": "active"}, {"status": "pending"}),
+    ({"status_filter": "done"}, {"status": "completed"}),
+    ({"status": "active"}, {"status": "pending"}),
+    ({"status": "done"}, {"status": "completed"}),
+    ({"priority_filter": "high"}, {"priority": "high"}),
+    ({"tags_filter": "home,shop"}, {"tag": ["home", "shop"]}),
+    ({"due_date_from": "2026-01-01T00:00:00Z", "due_date_to": "2027-01-01"},
+     {"due_after": "2026-01-01T00:00:00Z", "due_before": "2027-01-01"}),
     ({"completed": "true"}, {"status": "completed"}),
     ({"completed": "false"}, {"status": "pending"}),
     ({"tags": "home,shop"}, {"tag": ["home", "shop"]}),
@@ -321,7 +329,9 @@ def test_aliases_mean_the_same(seeded, alias, canonical):
 
 
 @pytest.mark.parametrize("params", [{"sort_by": "name"}, {"sort_order": "up"},
-                                    {"status_filter": "done"}, {"completed": "maybe"}])
+                                    {"status_filter": "finished"}, {"status": "open"},
+                                    {"priority_filter": "urgent"},
+                                    {"due_date_from": "soon"}, {"completed": "maybe"}])
 def test_alias_with_a_bad_value_is_422(seeded, params):
     c, _, _ = seeded
     items = validation_errors(c.get("", params=params))

@@ -56,8 +56,14 @@ CREATE_CASES = [
      ["body", "due_date"], None),
     ("due_date Feb 30", {"title": "x", "due_date": "2026-02-30T00:00:00Z"},
      ["body", "due_date"], None),
+    ("due_date no minutes", {"title": "x", "due_date": "2026-11-30T17"},
+     ["body", "due_date"], None),
+    ("due_date fraction without seconds", {"title": "x", "due_date": "2026-11-30T17:00.5"},
+     ["body", "due_date"], None),
+    ("due_date hour offset", {"title": "x", "due_date": "2026-11-30T17:00+01"},
+     ["body", "due_date"], None),
     ("due_date object", {"title": "x", "due_date": {}}, ["body", "due_date"], None),
-    ("recurrence unknown", {"title": "x", "due_date": DUE, "recurrence": "yearly"},
+    ("recurrence unknown", {"title": "x", "due_date": DUE, "recurrence": "hourly"},
      ["body", "recurrence"], "enum"),
     ("recurrence number", {"title": "x", "due_date": DUE, "recurrence": 1},
      ["body", "recurrence"], None),
@@ -146,7 +152,7 @@ UPDATE_CASES = [
     ("tag 51", {"tags": ["y" * 51]}, ["body", "tags", 0]),
     ("description 1001", {"description": "\U0001F600" * 1001}, ["body", "description"]),
     ("due_date number", {"due_date": 1700000000}, ["body", "due_date"]),
-    ("recurrence unknown", {"recurrence": "yearly"}, ["body", "recurrence"]),
+    ("recurrence unknown", {"recurrence": "hourly"}, ["body", "recurrence"]),
 ]
 
 

@@ -4,7 +4,8 @@ and words, one with SMALL tasks and one with LARGE; for each listing shape the
 median of REPEAT sequential requests through nginx for both, and the ratio.
 Numbers go into issue notes, never into assertions.
 
-Environment: DATABASE_URL, JWT_SECRET, TODO_URL (the stack's stack.env).
+Environment: ADMIN_DATABASE_URL (seeds and vacuums; else DATABASE_URL),
+JWT_SECRET, TODO_URL (the stack's stack.env).
 """
 
 import os
@@ -15,7 +16,7 @@ import time
 import jwt
 import requests
 
-DB = os.environ["DATABASE_URL"]
+DB = os.environ.get("ADMIN_DATABASE_URL") or os.environ["DATABASE_URL"]
 URL = os.environ["TODO_URL"]
 SMALL, LARGE = 100, 100_000
 REPEAT = int(os.environ.get("BENCH_REPEAT", "30"))

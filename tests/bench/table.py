@@ -13,7 +13,8 @@ assertions.
 USERS users with PER tasks each are seeded first; after each scenario that
 writes, the rows it added are deleted again, so every run sees the same data.
 
-Environment: DATABASE_URL, JWT_SECRET, TODO_URL (the stack's stack.env),
+Environment: DATABASE_URL (pgbench connects as the workers do),
+ADMIN_DATABASE_URL (seeds and vacuums), JWT_SECRET, TODO_URL (the stack's stack.env),
 MASTER_PID (the pool's master), BENCH_SECONDS (10), BENCH_RUNS (3),
 BENCH_CLIENTS (32), BENCH_SCENARIOS (all).
 """
@@ -32,6 +33,7 @@ import requests
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DB = os.environ["DATABASE_URL"]
+ADMIN_DB = os.environ.get("ADMIN_DATABASE_URL") or DB
 URL = os.environ["TODO_URL"]
 SECRET = os.environ["JWT_SECRET"]
 SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
@@ -43,8 +45,8 @@ SEEDED = USERS * PER            # ids 1 .. SEEDED are the seeded tasks
 
 
 def psql(sql):
-    subprocess.run(["psql", "-q", "-v", "ON_ERROR_STOP=1", "-d", DB], input=sql, text=True,
-                   check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(["psql", "-q", "-v", "ON_ERROR_STOP=1", "-d", ADMIN_DB], input=sql,
+                   text=True, check=True, stdout=subprocess.DEVNULL)
 
 
 def seed():

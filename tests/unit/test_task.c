@@ -56,6 +56,7 @@ static void valid_body_fills_every_field(void **state)
     assert_string_equal(t.tags[1], "x");
     assert_true(t.has_due);
     assert_int_equal(t.due, INT64_C(1796058000000000));
+    assert_int_equal(t.due_offset, 3600);       /* what recurrence steps on */
     assert_int_equal(t.recurrence, RECUR_WEEKLY);
     assert_int_equal(present, TF_TITLE | TF_DESCRIPTION | TF_COMPLETED |
                                   TF_PRIORITY | TF_TAGS | TF_DUE_DATE | TF_RECURRENCE);
@@ -140,6 +141,34 @@ static void recurrence_needs_a_due_date(void **state)
                            " \"due_date\": \"2026-01-31\"}", &t, &present, &e), 0);
 }
 
+static void recurrence_values_and_alias(void **state)
+{
+    struct task t;
+    unsigned present;
+    const char *e;
+
+    (void)state;
+    assert_int_equal(parse("{\"recurrence\": \"yearly\", \"due_date\": \"2028-02-29\"}",
+                           &t, &present, &e), 0);
+    assert_int_equal(t.recurrence, RECUR_YEARLY);
+    assert_int_equal(parse("{\"recurrence\": \"hourly\"}", &t, &present, &e), 1);
+    assert_non_null(strstr(e, "\"type\":\"enum\",\"loc\":[\"body\",\"recurrence\"]"));
+    /* recurring_interval stands in for recurrence, and errs under its own name. */
+    assert_int_equal(parse("{\"recurring_interval\": \"monthly\","
+                           " \"due_date\": \"2027-01-31\"}", &t, &present, &e), 0);
+    assert_int_equal(t.recurrence, RECUR_MONTHLY);
+    assert_int_equal(present, TF_RECURRENCE | TF_DUE_DATE);
+    assert_int_equal(parse("{\"recurring_interval\": null}", &t, &present, &e), 0);
+    assert_int_equal(t.recurrence, RECUR_NONE);
+    assert_int_equal(present, TF_RECURRENCE);
+    assert_int_equal(parse("{\"recurring_interval\": 7}", &t, &present, &e), 1);
+    assert_non_null(strstr(e, "\"loc\":[\"body\",\"recurring_interval\"]"));
+    /* Both: recurrence wins and the alias is not read at all. */
+    assert_int_equal(parse("{\"recurrence\": \"weekly\", \"recurring_interval\": 7,"
+                           " \"due_date\": \"2027-01-31\"}", &t, &present, &e), 0);
+    assert_int_equal(t.recurrence, RECUR_WEEKLY);
+}
+
 /* The task's JSON as the json-c tree wrote it before task_write(): the
  * reference task_write() must match byte for byte. */
 static json_object *time_json(int64_t us)
@@ -173,6 +202,8 @@ static const char *jsonc_form(const struct task *t)
                            t->recurrence ? json_object_new_string(
                                                recurrence_names[t->recurrence])
                                          : NULL);
+    json_object_object_add(o, "timezone",
+                           t->timezone ? json_object_new_string(t->timezone) : NULL);
     json_object_object_add(o, "created_at", time_json(t->created));
     json_object_object_add(o, "updated_at", time_json(t->updated));
     s = pool_strdup(pool, json_object_to_json_string_ext(
@@ -210,6 +241,7 @@ static void merge_changes_only_present_fields(void **state)
     stored.has_due = 1;
     stored.due = INT64_C(1796058000000000);
     stored.recurrence = RECUR_DAILY;
+    stored.timezone = "Europe/Berlin";
     stored.version = 3;
     stored.spawned = 1;
 
@@ -238,6 +270,18 @@ static void merge_changes_only_present_fields(void **state)
     assert_string_equal(t.title, "Old");
     assert_true(t.has_due);
     assert_int_equal(t.recurrence, RECUR_DAILY);
+    assert_string_equal(t.timezone, "Europe/Berlin");
+
+    assert_int_equal(parse("{\"timezone\": null}", &in, &present, &e), 0);
+    assert_int_equal(present, TF_TIMEZONE);
+    t = stored;
+    task_merge(&t, &in, present);
+    assert_null(t.timezone);
+    assert_int_equal(parse("{\"timezone\": \"Asia/Tokyo\"}", &in, &present, &e), 0);
+    t = stored;
+    task_merge(&t, &in, present);
+    assert_string_equal(t.timezone, "Asia/Tokyo");
+    assert_string_equal(t.title, "Old");
 
     assert_int_equal(parse("{}", &in, &present, &e), 0);
     t = stored;
@@ -249,6 +293,28 @@ static void merge_changes_only_present_fields(void **state)
     assert_ptr_equal(t.tags, stored.tags);
     assert_int_equal(t.due, stored.due);
     assert_int_equal(t.recurrence, RECUR_DAILY);
+    assert_ptr_equal(t.timezone, stored.timezone);
+}
+
+/* The type is checked here; whether the name exists, by the database. */
+static void timezone_is_a_string_or_null(void **state)
+{
+    struct task t;
+    unsigned present;
+    const char *e;
+
+    (void)state;
+    assert_int_equal(parse("{\"timezone\": \"Europe/Berlin\"}", &t, &present, &e), 0);
+    assert_string_equal(t.timezone, "Europe/Berlin");
+    assert_int_equal(parse("{\"timezone\": \" Not/Trimmed \"}", &t, &present, &e), 0);
+    assert_string_equal(t.timezone, " Not/Trimmed ");
+    assert_int_equal(parse("{\"timezone\": null}", &t, &present, &e), 0);
+    assert_null(t.timezone);
+    assert_int_equal(parse("{\"timezone\": 1}", &t, &present, &e), 1);
+    assert_non_null(strstr(e, "\"type\":\"string_type\",\"loc\":[\"body\",\"timezone\"]"));
+    assert_int_equal(parse("{\"timezone\": [\"UTC\"]}", &t, &present, &e), 1);
+    assert_int_equal(parse("{\"timezone\": \"UTC\\u0000\"}", &t, &present, &e), 1);
+    assert_non_null(strstr(e, "\"loc\":[\"body\",\"timezone\"]"));
 }
 
 static void json_form(void **state)
@@ -270,7 +336,8 @@ static void json_form(void **state)
                         "{\"id\":42,\"user_id\":\"k3JX9fQ2Lw8a\",\"title\":\"Buy milk\","
                         "\"description\":null,\"completed\":false,\"priority\":\"medium\","
                         "\"tags\":[\"home\"],\"due_date\":\"2026-11-30T17:00:00Z\","
-                        "\"recurrence\":null,\"created_at\":\"2026-11-23T07:00:00.123456Z\","
+                        "\"recurrence\":null,\"timezone\":null,"
+                        "\"created_at\":\"2026-11-23T07:00:00.123456Z\","
                         "\"updated_at\":\"2026-11-23T07:00:00.123456Z\"}");
     assert_string_equal(written(&t), jsonc_form(&t));
 }
@@ -312,7 +379,8 @@ static void json_form_matches_json_c(void **state)
         t.ntags = i;
         t.has_due = k % 2 == 0;
         t.due = INT64_C(1796058000000000) + (int64_t)k * 1000001;
-        t.recurrence = (enum recurrence)(k % 4);
+        t.recurrence = (enum recurrence)(k % 5);
+        t.timezone = k % 3 == 1 ? NULL : k % 3 ? "America/Argentina/Buenos_Aires" : "UTC";
         t.created = INT64_C(1795417200123456) - (int64_t)k;
         t.updated = t.created + (int64_t)k * 3600000000;
         assert_string_equal(written(&t), jsonc_form(&t));
@@ -327,6 +395,8 @@ int main(void)
         cmocka_unit_test(nulls_only_where_allowed),
         cmocka_unit_test(limits_count_code_points),
         cmocka_unit_test(recurrence_needs_a_due_date),
+        cmocka_unit_test(recurrence_values_and_alias),
+        cmocka_unit_test(timezone_is_a_string_or_null),
         cmocka_unit_test(merge_changes_only_present_fields),
         cmocka_unit_test(json_form),
         cmocka_unit_test(json_form_matches_json_c),

@@ -122,4 +122,4 @@ export function formatDate(iso) {
 }
 
 export const PRIORITY_LABELS = { low: 'Low', medium: 'Medium', high: 'High' };
-export const RECURRENCE_LABELS = { daily: 'Daily', weekly: 'Weekly', monthly: 'Monthly' };
+export const RECURRENCE_LABELS = { daily: 'Daily', weekly: 'Weekly', monthly: 'Monthly', yearly: 'Yearly' };

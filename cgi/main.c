@@ -591,7 +591,7 @@ static int explain(const struct config *cfg, const char *user, const char *query
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: todo-fcgi [--env-file FILE] [--listen PATH|HOST:PORT]\n"
+            "usage: todo-fcgi [--env-file FILE] [--listen PATH|HOST:PORT [--backlog N]]\n"
             "                 [--workers N [--max-requests N] [--shutdown-timeout S]]\n"
             "       todo-fcgi --migrate [--schema-dir DIR]\n"
             "       todo-fcgi --token USER [--role ROLE] [--ttl SECONDS]\n"
@@ -604,6 +604,7 @@ int main(int argc, char **argv)
 {
     static const struct option opts[] = {
         { "listen", required_argument, NULL, 'l' },
+        { "backlog", required_argument, NULL, 'b' },
         { "migrate", no_argument, NULL, 'm' },
         { "schema-dir", required_argument, NULL, 's' },
         { "token", required_argument, NULL, 't' },
@@ -622,12 +623,17 @@ int main(int argc, char **argv)
     struct master_opts mo = { 0, 30, 30 };
     struct app a = { 0 };
     char err[256];
-    long ttl = 3600, workers = 0;
+    /* Connections waiting for a worker when every one is busy.  When the
+     * queue is full, nginx's connect fails at once and the client gets 503
+     * with Retry-After instead of a wait: 1,024 is a few hundred
+     * milliseconds of work for four workers (README.md, "Sizing"). */
+    long ttl = 3600, workers = 0, backlog = 1024;
     int c, migrate = 0, rc, sd;
 
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
         case 'l': listen_on = optarg; break;
+        case 'b': backlog = strtol(optarg, NULL, 10); break;
         case 'm': migrate = 1; break;
         case 's': schema = optarg; break;
         case 't': token_user = optarg; break;
@@ -643,7 +649,7 @@ int main(int argc, char **argv)
         }
     }
     if (optind != argc - (explain_user != NULL && optind == argc - 1) || ttl <= 0 || workers < 0 || workers > SCOREBOARD_MAX / 2 ||
-        a.max_requests < 0 || mo.shutdown_timeout < 1) {
+        a.max_requests < 0 || mo.shutdown_timeout < 1 || backlog < 1 || backlog > 65535) {
         usage(stderr);
         return 2;
     }
@@ -675,7 +681,7 @@ int main(int argc, char **argv)
 
     a.sock = sd >= 0 ? sd : 0;
     if (listen_on != NULL) {
-        if (FCGX_Init() != 0 || (a.sock = FCGX_OpenSocket(listen_on, 128)) < 0) {
+        if (FCGX_Init() != 0 || (a.sock = FCGX_OpenSocket(listen_on, (int)backlog)) < 0) {
             fprintf(stderr, "todo-fcgi: cannot listen on %s: %s\n", listen_on,
                     strerror(errno));
             return 1;

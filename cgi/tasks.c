@@ -4,7 +4,8 @@
  * Every handler runs after dispatch() has matched the route and checked the
  * token for the path's user (r->param[0]); r->param[1] is the raw task id.
  * Single-task responses carry ETag "<id>.<version>".  Each endpoint costs
- * one statement, so one round trip: the database checks If-Match (against
+ * one statement, so one round trip (a create with an Idempotency-Key, two:
+ * task_create_keyed()): the database checks If-Match (against
  * the versions the list names) where it writes, and returns the row as it
  * was for the handler to choose the answer.  Completing a recurring task
  * takes a second statement, which writes the task and its next occurrence
@@ -15,8 +16,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/idem.h"
 #include "../common/query.h"
 #include "app.h"
+
+#define DETAIL_KEY_BUSY "A request with this Idempotency-Key is still being answered"
+#define DETAIL_KEY_REUSED \
+    "Value error, this Idempotency-Key was used for another request within 24 hours"
 
 /* ------------------------------------------------------------- helpers */
 
@@ -243,31 +249,92 @@ int task_get(struct req *r)
 }
 
 /*
- * POST /api/{user}/tasks: 201 with Location and ETag; 422 for a bad body.
- * The path's user gets a users row on its first task.
+ * A create sent with an Idempotency-Key (API.md, "Retrying safely"): the
+ * key is taken and the task inserted in one round trip, and the answer is
+ * stored with the task and committed in a second.  A key another request
+ * still holds is 409; a key whose stored answer was to another request
+ * (method, path and body bytes) is 422; else the stored answer goes again,
+ * with Idempotent-Replayed, and nothing is created.  Only a 201 is stored:
+ * a failure rolls back with the task, so the retry runs anew.
+ */
+static int task_create_keyed(struct req *r, struct task *t)
+{
+    char fp[IDEM_FINGERPRINT_HEX];
+    struct idem_key k = { r->ident->user, r->idempotency_key, fp };
+    struct idem_answer ans;
+    enum idem_state state;
+    enum db_status st;
+    json_object *errs;
+
+    idem_fingerprint(r->method, r->path, r->body, r->body_len, fp);
+    st = db_task_insert_keyed(r->db, r->pool, t, &k, &state, &ans);
+    if (st != DB_OK)
+        return reply_write_error(r, st, t);
+    if (state == IDEM_BUSY)
+        return http_error(r, 409, DETAIL_KEY_BUSY);
+    if (state == IDEM_OTHER) {
+        errs = verr_new();
+        verr_add_str(errs, "value_error", DETAIL_KEY_REUSED, k.key, "header",
+                     IDEM_HEADER);
+        return reply_invalid(r, errs);
+    }
+    if (state == IDEM_DONE) {
+        http_header_lines(r, ans.headers);
+        http_header(r, "Idempotent-Replayed", "true");
+        buf_put(http_body(r), ans.body, ans.body_len);
+        return http_json_buf(r, ans.status);
+    }
+    http_header(r, "Location", "%s", task_path(r, t->user_id, t->id));
+    reply_task(r, 201, t);
+    ans.status = r->status;
+    ans.headers = r->headers->data;
+    ans.body = r->resp->data;
+    ans.body_len = r->resp->len;
+    if ((st = db_idem_store(r->db, r->pool, &k, &ans)) != DB_OK) {
+        r->headers->len = 0;
+        return reply_db_error(r, st);
+    }
+    return r->status;
+}
+
+/*
+ * POST /api/{user}/tasks: 201 with Location and ETag; 422 for a bad body or
+ * Idempotency-Key (the header's error first, as FastAPI lists them).  The
+ * path's user gets a users row on its first task.  Without a key, one
+ * statement; with one, see task_create_keyed().
  */
 int task_create(struct req *r)
 {
     struct task t;
     json_object *body, *errs;
     enum db_status st;
-    unsigned present;
+    unsigned present = 0;
+    size_t before;
     int ok;
 
-    if ((body = req_json(r, 1, &ok)) == NULL)
+    body = req_json(r, 0, &ok);
+    if (!ok)
         return r->status;
     task_defaults(&t);
     errs = verr_new();
-    task_parse(r->pool, body, &t, &present, errs);
+    if (r->idempotency_key != NULL)
+        idem_key_check(r->idempotency_key, errs);
+    before = json_object_array_length(errs);
+    if (body == NULL)
+        verr_add(errs, "missing", "Field required", NULL, "body", NULL, -1);
+    else
+        task_parse(r->pool, body, &t, &present, errs);
     if (json_object_is_type(body, json_type_object) && !(present & TF_TITLE))
         verr_add(errs, "missing", "Field required", NULL, "body", "title", -1);
-    if (json_object_array_length(errs) == 0)
+    if (json_object_array_length(errs) == before)
         task_check(&t, present, errs);
     if (json_object_array_length(errs) > 0)
         return reply_invalid(r, errs);
     json_object_put(errs);
 
     t.user_id = r->param[0];
+    if (r->idempotency_key != NULL)
+        return task_create_keyed(r, &t);
     if ((st = db_task_insert(r->db, r->pool, &t)) != DB_OK)
         return reply_write_error(r, st, &t);
     http_header(r, "Location", "%s", task_path(r, t.user_id, t.id));

@@ -281,19 +281,25 @@ static PGresult *next_result(PGconn *c)
     return res;
 }
 
+/* What a pipeline sends around its statement (run()). */
+#define PIPE_BEGIN 1        /* BEGIN first: the transaction outlives the sync */
+#define PIPE_COMMIT 2       /* COMMIT after it */
+
 /*
- * s in one pipeline after what must go first in its transaction: the time
- * limit, when it is not a session setting (DB_PREPARE=off: behind PgBouncer
- * in transaction mode the next statement may get another server
- * connection), lasting until the transaction ends; then the revocation
- * check, when db_guard() set one.  One round trip, one transaction (a
- * single sync), so s is skipped when the check raises.  Returns s's result
- * (NULL when none came); *guard: 1 the token is not revoked, -1 it is, 0 no
- * answer (a lost connection) or no check.
+ * s in one pipeline after what must go first in its transaction: BEGIN when
+ * ends has PIPE_BEGIN; the time limit, when it is not a session setting
+ * (DB_PREPARE=off: behind PgBouncer in transaction mode the next statement
+ * may get another server connection), lasting until the transaction ends;
+ * then the revocation check, when db_guard() set one; and after s, COMMIT
+ * when ends has PIPE_COMMIT.  One round trip, one transaction (a single
+ * sync), so s is skipped when the check raises, and COMMIT when s fails.
+ * Returns s's result, or COMMIT's when only that failed (NULL when none
+ * came); *guard: 1 the token is not revoked, -1 it is, 0 no answer (a lost
+ * connection) or no check.
  */
 static PGresult *send_pipeline(struct db *db, struct db_stmt *s, int n,
                                const char *const *vals, int named, int binary,
-                               int timed, int *guard)
+                               int timed, int ends, int *guard)
 {
     PGconn *c = db->conn;
     PGresult *res = NULL, *r;
@@ -304,9 +310,14 @@ static PGresult *send_pipeline(struct db *db, struct db_stmt *s, int n,
     snprintf(ms, sizeof ms, "%ld", db->timeout_ms);
     if (!PQenterPipelineMode(c))
         return NULL;
-    if ((!timed || send_one(db, &stmt_local_timeout, 1, limit, 0, 0)) &&
+    if ((!(ends & PIPE_BEGIN) || send_one(db, &stmt_begin, 0, NULL, 0, 0)) &&
+        (!timed || send_one(db, &stmt_local_timeout, 1, limit, 0, 0)) &&
         (!db->guard_on || send_one(db, &db_guard_stmt, 2, db->guard, db->prepare, 0)) &&
-        send_one(db, s, n, vals, named, binary) && PQpipelineSync(c)) {
+        send_one(db, s, n, vals, named, binary) &&
+        (!(ends & PIPE_COMMIT) || send_one(db, &stmt_commit, 0, NULL, 0, 0)) &&
+        PQpipelineSync(c)) {
+        if (ends & PIPE_BEGIN)
+            PQclear(next_result(c));
         if (timed)
             PQclear(next_result(c));
         if (db->guard_on && (r = next_result(c)) != NULL) {
@@ -315,6 +326,15 @@ static PGresult *send_pipeline(struct db *db, struct db_stmt *s, int n,
             PQclear(r);
         }
         res = next_result(c);
+        if ((ends & PIPE_COMMIT) && (r = next_result(c)) != NULL) {
+            if (res != NULL && PQresultStatus(res) != PGRES_FATAL_ERROR &&
+                PQresultStatus(r) != PGRES_COMMAND_OK) {
+                PQclear(res);
+                res = r;
+            } else {
+                PQclear(r);
+            }
+        }
         /* The sync's own result. */
         while ((r = PQgetResult(c)) != NULL &&
                PQresultStatus(r) != PGRES_PIPELINE_SYNC)
@@ -333,9 +353,23 @@ static PGresult *send_pipeline(struct db *db, struct db_stmt *s, int n,
     return res;
 }
 
-PGresult *db_run(struct db *db, struct pool *p, struct db_stmt *s, int n,
-                 const char *const *vals, ExecStatusType want,
-                 enum db_status *st)
+/* Whether the connection is inside a transaction (failed or not), as the
+ * server last said. */
+static int tx_open(PGconn *c)
+{
+    PGTransactionStatusType t = PQtransactionStatus(c);
+
+    return t == PQTRANS_INTRANS || t == PQTRANS_INERROR;
+}
+
+/*
+ * db_run(), with ends (PIPE_*) sent in the same round trip.  A statement
+ * sent with either is never sent again: the transaction it belongs to is
+ * gone with the connection.
+ */
+static PGresult *run(struct db *db, struct pool *p, struct db_stmt *s, int n,
+                     const char *const *vals, ExecStatusType want, int ends,
+                     enum db_status *st)
 {
     PGresult *res = NULL;
     int attempt, sent, named, guarded, timed, guard = 0;
@@ -356,13 +390,15 @@ PGresult *db_run(struct db *db, struct pool *p, struct db_stmt *s, int n,
         timed = !db->prepare && db->timeout_ms > 0 && !db->in_tx;
         sent = (!named || prepare(db, s, n) == 0) &&
                (!guarded || !db->prepare || prepare(db, &db_guard_stmt, 2) == 0);
-        if (sent && (guarded || timed))
-            res = send_pipeline(db, s, n, vals, named, binary, timed, &guard);
+        if (sent && (guarded || timed || ends))
+            res = send_pipeline(db, s, n, vals, named, binary, timed, ends, &guard);
         else if (sent && !named)
             res = PQexecParams(db->conn, s->sql, n, NULL, vals, NULL, NULL, binary);
         else if (sent)
             res = PQexecPrepared(db->conn, s->name, n, vals, NULL, NULL, binary);
         db->last_used = ts_mono() / 1000;
+        if (sent && ends && db->conn != NULL)
+            db->in_tx = tx_open(db->conn);
         if (guard != 0)
             db->guard_on = 0;
         if (guard < 0) {
@@ -381,7 +417,7 @@ PGresult *db_run(struct db *db, struct pool *p, struct db_stmt *s, int n,
             res = NULL;
             PQfinish(db->conn);
             db->conn = NULL;
-            if (db->in_tx || (sent && !(s->flags & DB_IDEMPOTENT))) {
+            if (db->in_tx || ends || (sent && !(s->flags & DB_IDEMPOTENT))) {
                 db->in_tx = 0;
                 *st = DB_UNAVAILABLE;
                 return NULL;
@@ -409,6 +445,34 @@ PGresult *db_run(struct db *db, struct pool *p, struct db_stmt *s, int n,
                       : pq_msg(db->conn));
     PQclear(res);
     return NULL;
+}
+
+PGresult *db_run(struct db *db, struct pool *p, struct db_stmt *s, int n,
+                 const char *const *vals, ExecStatusType want,
+                 enum db_status *st)
+{
+    return run(db, p, s, n, vals, want, 0, st);
+}
+
+PGresult *db_run_begin(struct db *db, struct pool *p, struct db_stmt *s, int n,
+                       const char *const *vals, ExecStatusType want,
+                       enum db_status *st)
+{
+    PGresult *res = run(db, p, s, n, vals, want, PIPE_BEGIN, st);
+
+    if (res == NULL)
+        db_rollback(db);
+    return res;
+}
+
+enum db_status db_cmd_commit(struct db *db, struct db_stmt *s, int n,
+                             const char *const *vals)
+{
+    enum db_status st;
+
+    PQclear(run(db, NULL, s, n, vals, PGRES_COMMAND_OK, PIPE_COMMIT, &st));
+    db_rollback(db);            /* a no-op once COMMIT ran */
+    return st;
 }
 
 void db_guard(struct db *db, const char *jti, const char *sid)

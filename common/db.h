@@ -10,7 +10,9 @@
  * a new connection when no transaction is open and it cannot have run twice
  * (a read, or a write the server never got).  Each request costs one round
  * trip: its token's revocation check (db_guard) rides with its first
- * statement.
+ * statement.  A create with an Idempotency-Key costs two: its transaction
+ * opens with the first and commits with the second (db_task_insert_keyed,
+ * db_idem_store).
  *
  * Every function returns an enum db_status.  Tasks read from the database
  * point into results that belong to the given pool.
@@ -73,6 +75,48 @@ enum db_status db_task_get(struct db *db, struct pool *p, const char *user_id,
 /* Inserts t (user, fields), and the user's row if it has none; fills id,
  * timestamps and version. */
 enum db_status db_task_insert(struct db *db, struct pool *p, struct task *t);
+
+/*
+ * A POST's Idempotency-Key (schema/009_idempotency.sql): whose it is (the
+ * token's user), the key, and the fingerprint of the request (idem.h).
+ */
+struct idem_key {
+    const char *user;
+    const char *key;
+    const char *fingerprint;
+};
+
+/* What a request found when it took its key. */
+enum idem_state {
+    IDEM_NEW,           /* no answer stored: the request runs */
+    IDEM_BUSY,          /* another request holds the key: 409 */
+    IDEM_DONE,          /* this request's answer is stored: send it again */
+    IDEM_OTHER,         /* another request's answer is stored: 422 */
+};
+
+/* An answer as stored; the strings belong to the pool. */
+struct idem_answer {
+    int status;
+    const char *headers;        /* "Name: value\r\n" lines */
+    const char *body;
+    size_t body_len;
+};
+
+/*
+ * db_task_insert() under an Idempotency-Key, in one round trip that opens a
+ * transaction: takes k without waiting and, when no answer is stored for it
+ * within 24 hours, inserts t.  *state says which it found; IDEM_DONE fills
+ * *ans.  On IDEM_NEW the transaction stays open, for db_idem_store() to
+ * store the answer with the task and commit (db_rollback() drops both);
+ * otherwise it has ended, having written nothing.
+ */
+enum db_status db_task_insert_keyed(struct db *db, struct pool *p, struct task *t,
+                                    const struct idem_key *k,
+                                    enum idem_state *state, struct idem_answer *ans);
+/* Stores ans as the answer to the request that took k (IDEM_NEW), then
+ * commits, in one round trip (db_idem.c). */
+enum db_status db_idem_store(struct db *db, struct pool *p, const struct idem_key *k,
+                             const struct idem_answer *ans);
 /* Writes every field of t and bumps its version; t gets the new row.  A
  * new due date or recurrence starts its series again. */
 enum db_status db_task_update(struct db *db, struct pool *p, struct task *t);
@@ -183,8 +227,9 @@ enum db_status db_login_attempt(struct db *db, struct pool *p, const char *email
                                 const char **attempt);
 enum db_status db_login_succeeded(struct db *db, const char *email, const char *attempt);
 
-/* Deletes a bounded batch of expired sessions, refresh and revoked tokens
- * and old login failures; *removed: how many rows went. */
+/* Deletes a bounded batch of expired sessions, refresh and revoked tokens,
+ * old login failures, deleted tasks' traces and idempotency keys' answers;
+ * *removed: how many rows went. */
 enum db_status db_housekeep(struct db *db, long *removed);
 
 /*

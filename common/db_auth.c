@@ -86,8 +86,8 @@ static struct db_stmt login_succeeded = {
  * tokens an hour past their expiry (the leeway is far shorter), sessions and
  * refresh tokens a day past theirs (an access token outlives its session by
  * at most its own lifetime), login failures out of the window, deleted
- * tasks' traces a day old (db_task.c).  Rows another
- * worker is deleting are skipped.
+ * tasks' traces a day old (db_task.c), answers stored for idempotency keys
+ * 24 hours old (db_idem.c).  Rows another worker is deleting are skipped.
  */
 #define EXPIRED(table, key, cond)                                          \
     "DELETE FROM " table " WHERE " key " IN (SELECT " key " FROM " table   \
@@ -98,9 +98,11 @@ static struct db_stmt housekeep = {
     " f AS (" EXPIRED("refresh_tokens", "token_hash", "expires_at < now() - interval '1 day'") "),"
     " s AS (" EXPIRED("sessions", "id", "expires_at < now() - interval '1 day'") "),"
     " l AS (" EXPIRED("login_failures", "ctid", "failed_at < now() - interval '15 minutes'") "),"
-    " d AS (" EXPIRED("deleted_tasks", "id", "deleted_at < now() - interval '1 day'") ")"
+    " d AS (" EXPIRED("deleted_tasks", "id", "deleted_at < now() - interval '1 day'") "),"
+    " i AS (" EXPIRED("idempotency_keys", "ctid", "created_at < now() - interval '24 hours'") ")"
     " SELECT (SELECT count(*) FROM r) + (SELECT count(*) FROM f)"
-    " + (SELECT count(*) FROM s) + (SELECT count(*) FROM l) + (SELECT count(*) FROM d)", 1, 0,
+    " + (SELECT count(*) FROM s) + (SELECT count(*) FROM l) + (SELECT count(*) FROM d)"
+    " + (SELECT count(*) FROM i)", 1, 0,
 };
 
 static struct db_stmt jwks_exists = {

@@ -40,6 +40,19 @@ PGresult *db_run(struct db *db, struct pool *p, struct db_stmt *s, int n,
 /* db_run() for a statement that returns no rows. */
 enum db_status db_cmd(struct db *db, struct db_stmt *s, int n,
                       const char *const *vals);
+/*
+ * db_run() for the first statement of a transaction, with BEGIN in the same
+ * round trip (and the revocation check after it): when s succeeds the
+ * transaction stays open for the caller to end (db_cmd_commit(),
+ * db_commit(), db_rollback()); when it fails it is rolled back.
+ */
+PGresult *db_run_begin(struct db *db, struct pool *p, struct db_stmt *s, int n,
+                       const char *const *vals, ExecStatusType want,
+                       enum db_status *st);
+/* db_cmd() for the last statement of a transaction, with COMMIT in the same
+ * round trip; the transaction is rolled back when either fails. */
+enum db_status db_cmd_commit(struct db *db, struct db_stmt *s, int n,
+                             const char *const *vals);
 
 /* The columns every task statement returns, in db_task_row()'s order, as
  * they are stored: the statement is DB_BINARY, so PostgreSQL formats

@@ -38,13 +38,35 @@ static struct db_stmt task_get_lock = {
 
 /* The user's row comes with the first task, in the same round trip: the
  * foreign key is checked at the end of the statement, after the CTE. */
+#define TASK_INSERT                                                        \
+    "INSERT INTO tasks (user_id, title, description, completed, priority,"  \
+    " tags, due_date, recurrence, timezone, due_offset)"
 static struct db_stmt task_insert = {
     "task_insert",
-    "WITH u AS (INSERT INTO users (id) VALUES ($1) ON CONFLICT (id) DO NOTHING)"
-    " INSERT INTO tasks (user_id, title, description, completed, priority,"
-    " tags, due_date, recurrence, timezone, due_offset)"
-    " VALUES ($1, $2, $3, $4, $5, $6::text[], $7, $8, $9, $10)"
+    "WITH u AS (INSERT INTO users (id) VALUES ($1) ON CONFLICT (id) DO NOTHING) "
+    TASK_INSERT " VALUES ($1, $2, $3, $4, $5, $6::text[], $7, $8, $9, $10)"
     " RETURNING " TASK_COLS, DB_BINARY, 0,
+};
+/*
+ * task_insert under an Idempotency-Key (schema/009): k takes the key, without
+ * waiting, and reads the answer stored for it; the user and the task are
+ * inserted only when the key was free and had none.  One row: the task
+ * (NULLs when none was inserted), whether the key was busy, whether the
+ * stored answer's fingerprint is $13, and the stored status, headers and
+ * body.  $1..$10 as task_insert's; $11 the key's user, $12 the key.
+ */
+#define KEY_FREE " FROM k WHERE NOT k.busy AND k.status IS NULL"
+static struct db_stmt task_insert_keyed = {
+    "task_insert_keyed",
+    "WITH k AS (SELECT * FROM todo_idempotency_claim($11::text, $12::text)),"
+    " u AS (INSERT INTO users (id) SELECT $1::text" KEY_FREE
+    " ON CONFLICT (id) DO NOTHING),"
+    " t AS (" TASK_INSERT " SELECT $1, $2::text, $3::text, $4::boolean,"
+    " $5::task_priority, $6::text[], $7::timestamptz, $8::task_recurrence,"
+    " $9::text, $10::int" KEY_FREE " RETURNING " TASK_COLS ")"
+    " SELECT t.*, k.busy, k.fingerprint = $13::text, k.status, k.headers, k.body"
+    " FROM k LEFT JOIN t ON true",
+    DB_BINARY, 0,
 };
 /* $1 user, $2 id, $3..$11 the fields (field_params). */
 static struct db_stmt task_update = {
@@ -272,6 +294,49 @@ enum db_status db_task_insert(struct db *db, struct pool *p, struct task *t)
     vals[0] = t->user_id;
     field_params(p, t, vals + 1);
     return one_task(db, p, &task_insert, 1 + NFIELDS, vals, t, NULL);
+}
+
+enum db_status db_task_insert_keyed(struct db *db, struct pool *p, struct task *t,
+                                    const struct idem_key *k,
+                                    enum idem_state *state, struct idem_answer *ans)
+{
+    const char *vals[4 + NFIELDS];
+    const unsigned char *v;
+    enum db_status st;
+    PGresult *res;
+
+    vals[0] = t->user_id;
+    field_params(p, t, vals + 1);
+    vals[1 + NFIELDS] = k->user;
+    vals[2 + NFIELDS] = k->key;
+    vals[3 + NFIELDS] = k->fingerprint;
+    res = db_run_begin(db, p, &task_insert_keyed, 4 + NFIELDS, vals, PGRES_TUPLES_OK, &st);
+    if (res == NULL)
+        return st;
+    if (PQntuples(res) != 1) {
+        db_rollback(db);
+        return DB_ERROR;
+    }
+    if (!PQgetisnull(res, 0, 0)) {
+        db_task_row(p, res, 0, t);
+        *state = IDEM_NEW;
+        return DB_OK;
+    }
+    /* Nothing was written: the transaction has nothing to keep. */
+    db_rollback(db);
+    if (PQgetvalue(res, 0, TASK_NCOLS)[0] != 0) {
+        *state = IDEM_BUSY;
+        return DB_OK;
+    }
+    if (PQgetisnull(res, 0, TASK_NCOLS + 2))
+        return DB_ERROR;            /* a free key, and no task: cannot be */
+    *state = PQgetvalue(res, 0, TASK_NCOLS + 1)[0] != 0 ? IDEM_DONE : IDEM_OTHER;
+    v = (const unsigned char *)PQgetvalue(res, 0, TASK_NCOLS + 2);
+    ans->status = v[0] << 8 | v[1];
+    ans->headers = PQgetvalue(res, 0, TASK_NCOLS + 3);
+    ans->body = PQgetvalue(res, 0, TASK_NCOLS + 4);
+    ans->body_len = (size_t)PQgetlength(res, 0, TASK_NCOLS + 4);
+    return DB_OK;
 }
 
 enum db_status db_task_update(struct db *db, struct pool *p, struct task *t)

@@ -233,6 +233,7 @@ int http_req_read(struct req *r, struct pool *p, http_param_fn param,
     r->content_type = param(ctx, "CONTENT_TYPE");
     r->if_match = param(ctx, "HTTP_IF_MATCH");
     r->if_none_match = param(ctx, "HTTP_IF_NONE_MATCH");
+    r->idempotency_key = param(ctx, "HTTP_IDEMPOTENCY_KEY");
     r->remote_addr = param(ctx, "REMOTE_ADDR");
     v = param(ctx, "REQUEST_ID");
     if (!http_request_id_valid(v))
@@ -279,6 +280,13 @@ void http_header(struct req *r, const char *name, const char *fmt, ...)
     /* Header values never carry line breaks, whatever went into them. */
     h->len = start + strcspn(h->data + start, "\r\n");
     buf_put(h, "\r\n", 2);
+}
+
+void http_header_lines(struct req *r, const char *lines)
+{
+    if (r->headers == NULL)
+        r->headers = buf_new(r->pool, 256);
+    buf_puts(r->headers, lines);
 }
 
 /*

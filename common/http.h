@@ -59,6 +59,7 @@ struct req {
     const char *content_type;
     const char *if_match;
     const char *if_none_match;
+    const char *idempotency_key;    /* NULL when absent */
     const char *request_id;
     const char *remote_addr;    /* REMOTE_ADDR; NULL when unknown */
     char *body;                 /* NUL-terminated; body_len bytes */
@@ -81,6 +82,9 @@ int http_req_read(struct req *r, struct pool *p, http_param_fn param,
 
 void http_header(struct req *r, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Appends header lines as r->headers holds them ("Name: value\r\n" each):
+ * those of an answer stored earlier. */
+void http_header_lines(struct req *r, const char *lines);
 /* The response body buffer, made empty on the first call; pool-owned. */
 struct buf *http_body(struct req *r);
 /* Answers with the JSON written into http_body(r). */

@@ -25,8 +25,9 @@ BUILD_PKGS=(build-essential pkg-config libfcgi-dev libpq-dev libjson-c-dev libss
 # program never links it (DESIGN.md: it is no verifier).
 TEST_PKGS=(chromium fonts-dejavu-core libcmocka-dev python3-pytest python3-requests python3-jwt
     python3-cryptography python3-jsonschema valgrind pgbouncer systemd libfaketime libjwt-dev)
-# make bench: wrk (HTTP load; pgbench comes with postgresql-15).
-BENCH_PKGS=(wrk)
+# make bench: wrk (HTTP load; pgbench comes with postgresql-15); make soak:
+# gnuplot-nox (its plot of memory and requests over time).
+BENCH_PKGS=(wrk gnuplot-nox)
 
 usage() { echo "usage: $0 [run|build|test|bench|all]" >&2; exit 2; }
 

@@ -612,13 +612,17 @@ CONTRACT = Contract()
 
 class RowLock:
     """Holds a task's row lock from another session (psql), as a long admin
-    transaction would, until release()."""
+    transaction would, until release(); with user=, that user's row instead,
+    which every new task of the user waits for (its foreign key's check)."""
 
-    def __init__(self, task_id):
+    def __init__(self, task_id=None, user=None):
         self.psql = subprocess.Popen(
-            ["psql", DATABASE_URL, "-X", "-q", "-v", "ON_ERROR_STOP=1"],
+            ["psql", DATABASE_URL, "-X", "-q", "-v", "ON_ERROR_STOP=1",
+             "-v", f"user={user or ''}"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        self.psql.stdin.write(f"BEGIN;\nSELECT 1 FROM tasks WHERE id = {int(task_id)} FOR UPDATE;\n"
+        row = ("users WHERE id = :'user'" if user is not None
+               else f"tasks WHERE id = {int(task_id)}")
+        self.psql.stdin.write(f"BEGIN;\nSELECT 1 FROM {row} FOR UPDATE;\n"
                               "\\echo locked\n")
         self.psql.stdin.flush()
         while "locked" not in self.psql.stdout.readline():

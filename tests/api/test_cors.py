@@ -12,8 +12,9 @@ OTHERS = ["http://evil.example", "http://localhost:3000.evil.example",
 
 METHODS = {"get", "post", "put", "patch", "delete"}
 REQUEST_HEADERS = {"authorization", "content-type", "if-match", "if-none-match",
-                   "x-request-id"}
-EXPOSED = {"x-total-count", "link", "etag", "location", "x-request-id"}
+                   "x-request-id", "idempotency-key"}
+EXPOSED = {"x-total-count", "link", "etag", "location", "x-request-id",
+           "idempotent-replayed"}
 
 
 def cors_headers(r):

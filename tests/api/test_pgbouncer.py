@@ -4,8 +4,8 @@ stack's PostgreSQL, with ONE server connection shared by two workers, so
 consecutive transactions of one worker run on a connection the other worker
 used in between. Two workers with DB_PREPARE=off then serve a realistic mix
 through it (create, filtered listing, If-Match update, completing a recurring
-task, delete, register + login + refresh), every answer checked against the
-database read directly.
+task, delete, a create with an Idempotency-Key and its retry, register + login
++ refresh), every answer checked against the database read directly.
 
 What DB_PREPARE=on does behind the same pooler is printed, not asserted: only
 DB_PREPARE=off is promised to work there.
@@ -315,12 +315,23 @@ def test_db_prepare_off_serves_a_realistic_mix_through_transaction_pooling(
     status, _, _ = call(w1, "GET", f"{tasks}/{made[1]['id']}", token=tok)
     assert status == 404
 
+    # A create with an Idempotency-Key: the key's lock, the task and its
+    # stored answer are one transaction over two round trips; the retry,
+    # sent to the other worker, is answered from it.
+    key = {"Idempotency-Key": "pgb-" + secrets.token_hex(8)}
+    status, h, once = call(w1, "POST", tasks, {"title": "Once"}, tok, headers=key)
+    assert status == 201 and "idempotent-replayed" not in h, once
+    status, h, again = call(w2, "POST", tasks, {"title": "Once"}, tok, headers=key)
+    assert status == 201 and h.get("idempotent-replayed") == "true", again
+    assert again == once
+
     # The database, read directly, agrees.
     rows = DB.rows("SELECT title, completed FROM tasks WHERE user_id = :'u' ORDER BY id", u=user)
     assert rows == [{"title": "Buy oat milk", "completed": False},
                     {"title": "Water plants", "completed": False},
                     {"title": "Stand-up", "completed": True},
-                    {"title": "Stand-up", "completed": False}]
+                    {"title": "Stand-up", "completed": False},
+                    {"title": "Once", "completed": False}]
 
     # Accounts: register, login and refresh are transactions too.
     email = f"pgb{secrets.token_hex(6)}@example.test"

@@ -394,9 +394,10 @@ def pool_pids(p):
 
 
 def test_workers_clear_out_expired_rows_without_a_cron_job(pool):
-    # Sessions, refresh and revoked tokens, login failures and deleted
-    # tasks' traces past any use are deleted by the workers themselves (at
-    # start, then every 1,000 requests); those still of use stay.
+    # Sessions, refresh and revoked tokens, login failures, deleted tasks'
+    # traces and idempotency keys' answers past any use are deleted by the
+    # workers themselves (at start, then every 1,000 requests); those still
+    # of use stay.
     user, tag = new_user_id(), secrets.token_hex(6)
     ids = [secrets.randbelow(2**62) + 1 for _ in range(2)]
     DB.scalar(f"""
@@ -414,7 +415,11 @@ def test_workers_clear_out_expired_rows_without_a_cron_job(pool):
             ('new-{tag}@example.com', now() - interval '1 minute');
         INSERT INTO deleted_tasks (id, user_id, version, deleted_at) VALUES
             (-{ids[0]}, :'u', 1, now() - interval '25 hours'),
-            (-{ids[1]}, :'u', 1, now() - interval '23 hours')""", u=user)
+            (-{ids[1]}, :'u', 1, now() - interval '23 hours');
+        INSERT INTO idempotency_keys (user_id, key, fingerprint, status, headers, body,
+                                      created_at) VALUES
+            (:'u', 'old-{tag}', repeat('0', 64), 201, '', '{{}}', now() - interval '25 hours'),
+            (:'u', 'new-{tag}', repeat('0', 64), 201, '', '{{}}', now() - interval '23 hours')""", u=user)
 
     def left():
         return DB.rows(f"""
@@ -423,12 +428,14 @@ def test_workers_clear_out_expired_rows_without_a_cron_job(pool):
             UNION ALL SELECT 'r', jti FROM revoked_tokens WHERE jti LIKE '%{tag}'
             UNION ALL SELECT 'l', email FROM login_failures WHERE email LIKE '%{tag}%'
             UNION ALL SELECT 'd', id::text FROM deleted_tasks WHERE user_id = '{user}'
+            UNION ALL SELECT 'i', key FROM idempotency_keys WHERE user_id = '{user}'
             ORDER BY 1, 2""")
-    assert len(left()) == 10
+    assert len(left()) == 12
     p = pool()
-    p.wait_until(lambda: len(left()) == 5, "the expired rows to go")
+    p.wait_until(lambda: len(left()) == 6, "the expired rows to go")
     assert left() == [{"t": "d", "k": str(-ids[1])},
-                      {"t": "f", "k": "b"}, {"t": "l", "k": f"new-{tag}@example.com"},
+                      {"t": "f", "k": "b"}, {"t": "i", "k": f"new-{tag}"},
+                      {"t": "l", "k": f"new-{tag}@example.com"},
                       {"t": "r", "k": f"new-{tag}"}, {"t": "s", "k": f"new-{tag}"}]
 
 

@@ -3,7 +3,7 @@
  *
  * The first input byte picks the parser; the rest is what a client would
  * send: a request body (JSON syntax, json-c, the task contract), a query
- * string, a bearer token, a timestamp, a path for the router, a multipart
+ * string (or an Idempotency-Key), a bearer token, a timestamp, a path for the router, a multipart
  * form body, or a key set (JWKS text, PEM text) as an operator or Better
  * Auth's table provides.  Built and
  * run by `make fuzz` (clang, -fsanitize=fuzzer,address,undefined).
@@ -32,6 +32,7 @@
 
 #include "../oracle/oracle.h"
 #include "../../common/form.h"
+#include "../../common/idem.h"
 #include "../../common/jwk.h"
 #include "../../common/json.h"
 #include "../../common/jwt.h"
@@ -310,6 +311,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         errs = verr_new();
         task_query_parse(p, s, &q, errs);
         query_with_cursor(p, s, "Yz");
+        idem_key_check(s, errs);
         json_object_put(errs);
         break;
     case 2:

@@ -41,7 +41,7 @@ ASAN_CGI := $(patsubst %.c,build/asan/obj/%.o,$(SRC_CGI))
 
 .SECONDARY:
 
-.PHONY: all deps web run stop status token migrate test unit lint api valgrind fuzz bench bench-scale bench-load soak install uninstall clean
+.PHONY: all deps web run stop status token migrate test unit lint api valgrind fuzz bench bench-scale bench-load soak fresh-check install uninstall clean
 
 all: $(BIN) web
 
@@ -140,6 +140,11 @@ valgrind: deps $(BIN)
 bench bench-scale bench-load soak: deps $(BIN)
 	@PYTHON=$(PYTHON) TODO_BIN=$(CURDIR)/$(BIN) tests/bench/run.sh \
 		$(patsubst bench,table,$(patsubst bench-%,%,$@))
+
+# The README's make run and make test, as root, on a fresh debootstrap of
+# Debian 12 under build/fresh (tests/fresh/debian12.sh). By hand, not in test.
+fresh-check:
+	@tests/fresh/debian12.sh
 
 # libFuzzer over every parser of client bytes, FUZZ_SECONDS per parser seed;
 # tokens also go to libjwt (tests/oracle).  New inputs go to build/fuzz/corpus;

@@ -41,7 +41,7 @@ ASAN_CGI := $(patsubst %.c,build/asan/obj/%.o,$(SRC_CGI))
 
 .SECONDARY:
 
-.PHONY: all deps web run stop status token migrate test test-ha unit lint api valgrind fuzz bench bench-scale install uninstall clean
+.PHONY: all deps web run stop status token migrate test test-ha unit lint api valgrind fuzz bench bench-scale bench-load soak fresh-check install uninstall clean
 
 all: $(BIN) web
 
@@ -145,8 +145,16 @@ valgrind: deps $(BIN)
 # Throughput and latency through the real stack (release build) with wrk,
 # against pgbench on the same database; instructions per request (callgrind);
 # worker memory.  bench-scale: a user with 100 tasks against one with 100,000.
-bench bench-scale: deps $(BIN)
-	@PYTHON=$(PYTHON) TODO_BIN=$(CURDIR)/$(BIN) tests/bench/run.sh $(if $(filter bench,$@),table,scale)
+# bench-load: 32, 256 and 1,000 connections.  soak: the mix for SOAK_SECONDS
+# (3600) with memory sampled, a table and build/soak/soak.png.
+bench bench-scale bench-load soak: deps $(BIN)
+	@PYTHON=$(PYTHON) TODO_BIN=$(CURDIR)/$(BIN) tests/bench/run.sh \
+		$(patsubst bench,table,$(patsubst bench-%,%,$@))
+
+# The README's make run and make test, as root, on a fresh debootstrap of
+# Debian 12 under build/fresh (tests/fresh/debian12.sh). By hand, not in test.
+fresh-check:
+	@tests/fresh/debian12.sh
 
 # libFuzzer over every parser of client bytes, FUZZ_SECONDS per parser seed;
 # tokens also go to libjwt (tests/oracle).  New inputs go to build/fuzz/corpus;

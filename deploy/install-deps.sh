@@ -14,8 +14,11 @@ set -euo pipefail
 # (map, limit_req, fastcgi, ssl, http2); nginx-light only adds the echo module.
 RUN_PKGS=(postgresql-15 postgresql-client-15 nginx spawn-fcgi curl procps
     libfcgi0ldbl libpq5 libjson-c5 libssl3 libargon2-1)
+# nodejs and npm: `make` runs `npm ci` for Swagger UI (/docs/), and `make test`
+# for the OpenAPI linter and Playwright; package.json pins versions that run on
+# Debian 12's Node 18.
 BUILD_PKGS=(build-essential pkg-config libfcgi-dev libpq-dev libjson-c-dev libssl-dev
-    libargon2-dev)
+    libargon2-dev nodejs npm)
 # libfaketime: a pool test steps the wall clock of the pool alone (the
 # watchdog must go by the monotonic clock).  libjwt-dev (1.10): a second,
 # independent opinion on JWT signatures in test_libjwt and the fuzzer; the
@@ -25,8 +28,9 @@ BUILD_PKGS=(build-essential pkg-config libfcgi-dev libpq-dev libjson-c-dev libss
 TEST_PKGS=(chromium fonts-dejavu-core libcmocka-dev python3-pytest python3-requests python3-jwt
     python3-cryptography python3-jsonschema valgrind pgbouncer systemd libfaketime libjwt-dev
     postgresql-15-auto-failover pg-auto-failover-cli)
-# make bench: wrk (HTTP load; pgbench comes with postgresql-15).
-BENCH_PKGS=(wrk)
+# make bench: wrk (HTTP load; pgbench comes with postgresql-15); make soak:
+# gnuplot-nox (its plot of memory and requests over time).
+BENCH_PKGS=(wrk gnuplot-nox)
 
 usage() { echo "usage: $0 [run|build|test|bench|all]" >&2; exit 2; }
 
@@ -42,7 +46,9 @@ packages() {
 }
 
 installed() {
-    [[ $(dpkg-query -W -f='${db:Status-Abbrev}' "$1" 2>/dev/null) == ii* ]]
+    [[ $(dpkg-query -W -f='${db:Status-Abbrev}' "$1" 2>/dev/null) == ii* ]] && return 0
+    # NodeSource's nodejs package brings npm along and conflicts with Debian's.
+    [[ $1 == npm ]] && command -v npm >/dev/null
 }
 
 main() {

@@ -251,7 +251,11 @@ def test_spawn_fcgi_example_starts_a_supervised_pool(tmpdir_shared):
         pytest.skip("TODO_WORKER_USER is not set (the stack runs as root through run-api.sh)")
     run_group = grp.getgrgid(pwd.getpwnam(run_as).pw_gid).gr_name
     d = tmpdir_shared
-    env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "TODO_BIN": BIN,
+    # The example asks that RUN_AS may search every folder above TODO_BIN; a
+    # checkout under /root (root on a new server) is not, so the pool runs a copy.
+    bin_copy = os.path.join(d, "todo-fcgi")
+    shutil.copy2(BIN, bin_copy)
+    env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "TODO_BIN": bin_copy,
            "ENV_FILE": write_env_file(d), "SOCKET": f"{d}/run/todo.sock",
            "PID_FILE": f"{d}/run/todo-fcgi.pid", "LOG_FILE": f"{d}/log/todo-fcgi.log",
            "WORKERS": "2", "RUN_AS": run_as, "RUN_GROUP": run_group,

@@ -1,14 +1,19 @@
 """The service around the tasks: health, readiness, request ids, unknown routes
 and methods, and error bodies that never leak internals."""
 
+import contextlib
 import json
+import os
+import re
 import secrets
+import subprocess
+import time
 
 import pytest
 
 from helpers import (
     REQUEST_ID_RE, Client, assert_detail, header_tokens, json_body, mint, raw_request,
-    request,
+    report, request,
 )
 
 
@@ -207,8 +212,6 @@ def test_error_bodies_never_leak_internals(api):
 def test_the_access_log_names_the_method_the_client_sent():
     # A POST to a static path gets nginx's own 405 through an internal
     # redirect, after which $request_method reads GET.
-    import os
-    import time
     state = os.environ.get("TODO_STATE_DIR")
     if not state:
         pytest.skip("TODO_STATE_DIR is not set (run through tests/run-api.sh)")
@@ -231,31 +234,27 @@ def test_the_access_log_names_the_method_the_client_sent():
 # token and 1 sign-in request/s per address, in front of the same workers.
 
 
-@pytest.fixture(scope="module")
-def slow_nginx(tmp_path_factory):
-    import os
-    import re
-    import subprocess
-    import time
-
+@contextlib.contextmanager
+def second_nginx(d, *edits):
+    """A second nginx from the stack's own generated nginx.conf (the shipped
+    deploy/nginx/*.conf included) on a port of its own, its files in d, with
+    each (pattern, replacement) of edits applied once; yields its URL."""
     from test_modes import free_port
     state = os.environ.get("TODO_STATE_DIR")
     if not state:
         pytest.skip("TODO_STATE_DIR is not set (run through tests/run-api.sh)")
-    d = tmp_path_factory.mktemp("slow-nginx")
     port = free_port()
     conf = open(os.path.join(state, "nginx.conf")).read()
-    conf, n = re.subn(r"(zone=todo_token:\S+ rate=)\d+r/s", r"\g<1>5r/s", conf)
-    assert n == 1, "the stack's nginx.conf defines zone todo_token"
-    conf, n = re.subn(r"(zone=todo_auth:\S+ rate=)\d+r/s", r"\g<1>1r/s", conf)
-    assert n == 1, "the stack's nginx.conf defines zone todo_auth"
-    conf = re.sub(r"listen 127\.0\.0\.1:\d+;", f"listen 127.0.0.1:{port};", conf)
+    for pattern, repl in edits:
+        conf, n = re.subn(pattern, repl, conf)
+        assert n == 1, f"the stack's nginx.conf has {pattern}"
+    conf = re.sub(r"listen 127\.0\.0\.1:\d+", f"listen 127.0.0.1:{port}", conf)
     conf = re.sub(r"^pid .*;$", f"pid {d}/nginx.pid;", conf, flags=re.M)
     conf = re.sub(r"^error_log .*;$", f"error_log {d}/error.log warn;", conf, flags=re.M)
     conf = re.sub(r"access_log \S+", f"access_log {d}/access.log", conf)
     (d / "nginx.conf").write_text(conf)
-    subprocess.run(["nginx", "-p", f"{d}/", "-c", f"{d}/nginx.conf", "-e", f"{d}/error.log"],
-                   check=True)
+    nginx = ["nginx", "-p", f"{d}/", "-c", f"{d}/nginx.conf", "-e", f"{d}/error.log"]
+    subprocess.run(nginx, check=True)
     try:
         deadline = time.time() + 10
         while not (d / "nginx.pid").exists():
@@ -263,8 +262,15 @@ def slow_nginx(tmp_path_factory):
             time.sleep(0.05)
         yield f"http://127.0.0.1:{port}"
     finally:
-        subprocess.run(["nginx", "-p", f"{d}/", "-c", f"{d}/nginx.conf", "-e",
-                        f"{d}/error.log", "-s", "stop"], check=False)
+        subprocess.run(nginx + ["-s", "stop"], check=False)
+
+
+@pytest.fixture(scope="module")
+def slow_nginx(tmp_path_factory):
+    with second_nginx(tmp_path_factory.mktemp("slow-nginx"),
+                      (r"(zone=todo_token:\S+ rate=)\d+r/s", r"\g<1>5r/s"),
+                      (r"(zone=todo_auth:\S+ rate=)\d+r/s", r"\g<1>1r/s")) as url:
+        yield url
 
 
 def test_one_token_past_its_rate_gets_429_and_changes_nothing_while_others_are_served(
@@ -317,3 +323,71 @@ def test_sign_in_outside_api_is_rate_limited_as_inside(slow_nginx):
         sorted(a[0] for a in answers)
     assert all(retry == "1" and json.loads(body) == {"detail": "Too many requests"}
                for _, retry, body in limited)
+
+
+# --------------------------------------------------------------------------
+# Overload: every worker busy and the queue full.
+
+
+def test_a_full_queue_is_answered_503_at_once_never_a_reset(tmp_path):
+    # One worker, held by a request waiting on a row lock, and a queue
+    # (--backlog) of one: nginx's connect fails at once past that, and each
+    # extra client gets 503 with Retry-After; the queued ones are served once
+    # the worker is free.
+    import concurrent.futures
+
+    import requests
+    from helpers import DB, RowLock, mint, new_user_id
+    from test_modes import BIN, base_env
+
+    import pathlib
+    import shutil
+    import tempfile
+
+    # Where nginx's workers (www-data, when the tests run as root) may connect.
+    public = pathlib.Path(tempfile.mkdtemp(prefix="todo-overload-"))
+    public.chmod(0o711)
+    sock = public / "pool.sock"
+    log = open(tmp_path / "pool.log", "wb")
+    pool = subprocess.Popen([BIN, "--workers", "1", "--backlog", "1", "--listen", str(sock)],
+                            env=base_env(), stdout=log, stderr=log)
+    try:
+        deadline = time.time() + 20
+        while not sock.exists():
+            assert pool.poll() is None and time.time() < deadline, "the pool started"
+            time.sleep(0.05)
+        sock.chmod(0o666)
+        with second_nginx(tmp_path, (r"server unix:[^;]+;", f"server unix:{sock};")) as url:
+            user = new_user_id()
+            h = {"Authorization": "Bearer " + mint(user)}
+            task = requests.post(f"{url}/api/{user}/tasks", json={"title": "held"}, headers=h)
+            assert task.status_code == 201, task.text
+            lock = RowLock(task.json()["id"])
+
+            def put(i):
+                try:
+                    r = requests.put(f"{url}/api/{user}/tasks/{task.json()['id']}",
+                                     json={"title": f"put {i}"}, headers=h, timeout=30)
+                    return r.status_code, r.headers.get("Retry-After"), r.elapsed.total_seconds()
+                except requests.RequestException as e:
+                    return type(e).__name__, None, None
+
+            with concurrent.futures.ThreadPoolExecutor(8) as ex:
+                first = ex.submit(put, 0)               # takes the worker
+                time.sleep(0.5)
+                rest = [ex.submit(put, i) for i in range(1, 8)]
+                time.sleep(1)
+                refused = [f.result() for f in rest if f.done()]
+                lock.release()
+                answers = [first.result()] + [f.result() for f in rest]
+    finally:
+        pool.terminate()
+        pool.wait(timeout=20)
+        log.close()
+        shutil.rmtree(public, ignore_errors=True)
+    statuses = sorted(str(a[0]) for a in answers)
+    report(f"full queue: answers {statuses}")
+    assert set(statuses) <= {"200", "503"}, statuses      # no reset, no error
+    assert refused and all(a[0] == 503 and a[1] == "5" and a[2] < 1 for a in refused), refused
+    assert statuses.count("200") >= 2, statuses          # the one held and the queued
+    assert [t["title"] for t in DB.snapshot(user)] != ["held"]

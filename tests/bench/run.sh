@@ -2,11 +2,13 @@
 # tests/bench/run.sh: `make bench` and `make bench-scale` on a throwaway stack
 # with the release build, stopped again at the end.
 #
-# usage: tests/bench/run.sh [table|scale]
+# usage: tests/bench/run.sh [table|scale|load|soak]
 #   table  tests/bench/table.py (wrk through nginx against pgbench on the same
 #          database), then tests/bench/callgrind.py (instructions per request)
 #          and tests/bench/connections.py (new connections per second)
 #   scale  tests/bench/scale.py (a user with 100 tasks against one with 100,000)
+#   load   tests/bench/load.py (32, 256 and 1,000 connections)
+#   soak   tests/bench/soak.py (the mix for SOAK_SECONDS, memory sampled)
 set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 PY=${PYTHON:-/usr/bin/python3}
@@ -31,5 +33,7 @@ table)
     "$PY" "$REPO/tests/bench/connections.py" "$TODO_BIN"
     ;;
 scale) "$PY" "$REPO/tests/bench/scale.py" ;;
-*) echo "usage: $0 [table|scale]" >&2; exit 2 ;;
+load) "$PY" "$REPO/tests/bench/load.py" ;;
+soak) "$PY" "$REPO/tests/bench/soak.py" ;;
+*) echo "usage: $0 [table|scale|load|soak]" >&2; exit 2 ;;
 esac

@@ -23,7 +23,7 @@ die() { printf 'browser-tests: error: %s\n' "$*" >&2; exit 1; }
 
 [[ -n ${TODO_URL:-} ]] || die "set TODO_URL to the stack's URL, e.g. http://127.0.0.1:18090"
 export TODO_URL
-command -v "$NODE" >/dev/null || die "node not found (apt-get install nodejs npm)"
+command -v "$NODE" >/dev/null || die "node not found (run deploy/install-deps.sh build)"
 [[ -x $CHROMIUM ]] || die "$CHROMIUM not found (run deploy/install-deps.sh test)"
 [[ -f $REPO/node_modules/playwright-core/package.json ]] ||
     die "node_modules/playwright-core is missing (run npm ci in $REPO)"

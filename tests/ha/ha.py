@@ -250,11 +250,13 @@ class Nginx:
         self.access = self.dir / "access.log"
         d = self.dir
         conf = open(os.path.join(STATE_DIR, "nginx.conf")).read()
-        upstream = "upstream todo_fcgi {\n" + "".join(
+        # A zone: the stack's nginx has a worker process per core, and the
+        # hosts' failures must count in all of them (nginx.conf.example).
+        upstream = "upstream todo_fcgi {\n        zone todo_fcgi 64k;\n" + "".join(
             f"        server {s};\n" for s in servers) + "    }"
         for pattern, repl, flags in (
                 (r"upstream todo_fcgi \{[^}]*\}", upstream, 0),
-                (r"listen 127\.0\.0\.1:\d+;", f"listen 127.0.0.1:{self.port};", 0),
+                (r"listen 127\.0\.0\.1:\d+", f"listen 127.0.0.1:{self.port}", 0),
                 (r"^pid .*;$", f"pid {d}/nginx.pid;", re.M),
                 (r"^error_log .*;$", f"error_log {d}/error.log warn;", re.M),
                 (r"^\s*access_log .*;$",

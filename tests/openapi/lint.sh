@@ -5,8 +5,9 @@
 # when the linter reports an error; warnings are printed but pass.
 #
 # node_modules/ is (re)installed with `npm ci` only when it is missing or older
-# than package-lock.json. Needs node >= 20.19 and npm >= 10, and the npm
-# registry (or a cache) the first time.
+# than package-lock.json. Needs Node.js 18 or later with npm (Debian 12's
+# nodejs and npm: deploy/install-deps.sh build), and the npm registry (or a
+# cache) the first time.
 #
 # usage: tests/openapi/lint.sh [extra redocly lint arguments...]
 set -euo pipefail
@@ -17,7 +18,7 @@ cd "$REPO"
 say() { printf 'openapi-lint: %s\n' "$*"; }
 die() { printf 'openapi-lint: error: %s\n' "$*" >&2; exit 1; }
 
-command -v npm >/dev/null || die "npm not found (Node.js >= 20.19 with npm >= 10 is needed)"
+command -v npm >/dev/null || die "npm not found (run deploy/install-deps.sh build)"
 [[ -f package-lock.json ]] || die "package-lock.json is missing"
 
 # npm writes node_modules/.package-lock.json on every install: its age is the

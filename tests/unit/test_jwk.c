@@ -26,6 +26,7 @@
 
 #include "jwk.h"
 #include "jwt.h"
+#include "unit_file.h"
 
 #define NOW     ((time_t)1700000000)
 #define SECRET  "unit-test-secret-0123456789abcdef"
@@ -322,24 +323,6 @@ get_sig(const char *tok, unsigned char *sig)
 
     assert_int_equal(jwt_b64url_decode(s, strlen(s), sig, JWT_SIG_MAX, &n), 0);
     return n;
-}
-
-/* Takes a file name relative to the repository root; returns its text
- * (caller frees). */
-static char *
-slurp(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    char *buf = calloc(1, 65536);
-    size_t n;
-
-    if (f == NULL)
-        fail_msg("%s: cannot open (run from the repository root)", path);
-    assert_non_null(buf);
-    n = fread(buf, 1, 65535, f);
-    buf[n] = '\0';
-    fclose(f);
-    return buf;
 }
 
 /* JWKs of the test keys, with or without a kid. */

@@ -33,6 +33,7 @@
 #include "jwk.h"
 #include "jwt.h"
 #include "../oracle/oracle.h"
+#include "unit_file.h"
 
 #define NOW     ((time_t)1700000000)
 #define FAR     4102444800L
@@ -58,24 +59,6 @@ struct side {
 
 static struct side sides[NALGS];
 static unsigned n_accept, n_reject;
-
-/* Takes a file name relative to the repository root; returns its text
- * (caller frees). */
-static char *
-slurp(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    char *buf = calloc(1, 65536);
-    size_t n;
-
-    if (f == NULL)
-        fail_msg("%s: cannot open (run from the repository root)", path);
-    assert_non_null(buf);
-    n = fread(buf, 1, 65535, f);
-    buf[n] = '\0';
-    fclose(f);
-    return buf;
-}
 
 /* Takes a key name under tests/unit/keys; returns its private key. */
 static EVP_PKEY *

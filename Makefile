@@ -1,7 +1,7 @@
 # todo-fcgi: a per-user task API as a FastCGI program behind nginx.
 #
 #   make run     install what is missing, build, start the local stack
-#   make test    unit tests and API tests (ASan + UBSan) on a throwaway stack
+#   make test    unit, API and fault tests (ASan + UBSan) on a throwaway stack
 #   make stop    stop the local stack
 # Put your own overrides in Makefile.local.
 
@@ -41,7 +41,7 @@ ASAN_CGI := $(patsubst %.c,build/asan/obj/%.o,$(SRC_CGI))
 
 .SECONDARY:
 
-.PHONY: all deps web run stop status token migrate test unit lint api valgrind fuzz bench bench-scale bench-load soak fresh-check install uninstall clean
+.PHONY: all deps web run stop status token migrate test test-ha unit lint api valgrind fuzz bench bench-scale bench-load soak fresh-check install uninstall clean
 
 all: $(BIN) web
 
@@ -120,12 +120,22 @@ unit: $(addprefix build/asan/,$(UNIT))
 lint: $(NODE_STAMP)
 	@tests/openapi/lint.sh
 
-# API tests through nginx, then the browser tests on the same stack.
+# API tests through nginx, then the browser tests on the same stack, then the
+# fault tests of a scaled-out set-up beside it (tests/ha: under a minute of
+# the 3 to 4 the whole takes).
 api: $(ASAN_BIN) $(NODE_STAMP)
-	@PYTHON=$(PYTHON) TODO_BIN=$(CURDIR)/$(ASAN_BIN) BROWSER_TESTS=1 tests/run-api.sh
+	@PYTHON=$(PYTHON) TODO_BIN=$(CURDIR)/$(ASAN_BIN) BROWSER_TESTS=1 HA_TESTS=1 tests/run-api.sh
 
 test: deps
 	@$(MAKE) --no-print-directory unit lint api
+
+# The fault tests alone (make test runs them too), and their counts: two app
+# pools behind one nginx losing one, a pg_auto_failover formation losing its
+# primary (tests/ha). Their own throwaway stack, so a `make test` may run
+# meanwhile (on another HTTP_PORT). About a minute.
+test-ha: deps $(ASAN_BIN)
+	@PYTHON=$(PYTHON) TODO_BIN=$(CURDIR)/$(ASAN_BIN) STATE_DIR=$(CURDIR)/build/test-ha-stack \
+		API_TESTS=0 HA_TESTS=1 tests/run-api.sh
 
 valgrind: deps $(BIN)
 	@PYTHON=$(PYTHON) TODO_BIN=$(CURDIR)/$(BIN) \

@@ -23,8 +23,11 @@ BUILD_PKGS=(build-essential pkg-config libfcgi-dev libpq-dev libjson-c-dev libss
 # watchdog must go by the monotonic clock).  libjwt-dev (1.10): a second,
 # independent opinion on JWT signatures in test_libjwt and the fuzzer; the
 # program never links it (DESIGN.md: it is no verifier).
+# postgresql-15-auto-failover, pg-auto-failover-cli: the fault tests' database
+# formation (monitor, primary, synchronous secondary; tests/ha).
 TEST_PKGS=(chromium fonts-dejavu-core libcmocka-dev python3-pytest python3-requests python3-jwt
-    python3-cryptography python3-jsonschema valgrind pgbouncer systemd libfaketime libjwt-dev)
+    python3-cryptography python3-jsonschema valgrind pgbouncer systemd libfaketime libjwt-dev
+    postgresql-15-auto-failover pg-auto-failover-cli)
 # make bench: wrk (HTTP load; pgbench comes with postgresql-15); make soak:
 # gnuplot-nox (its plot of memory and requests over time).
 BENCH_PKGS=(wrk gnuplot-nox)

@@ -5,11 +5,14 @@
 # valgrind reports. Exit status is non-zero when a test fails, a worker died,
 # or a report was found.
 #
-# usage: tests/run-api.sh [pytest arguments...]
+# usage: tests/run-api.sh [pytest arguments for tests/api...]
 # env:   TODO_BIN (the program to test), STATE_DIR (default <repo>/build/test-stack,
 #        wiped first), HTTP_PORT (18090), AUTH_RATE_LIMIT (1000), TOKEN_RATE_LIMIT (100000), PYTHON
 #        (/usr/bin/python3), WORKER_WRAPPER and the rest as deploy/stack.sh reads them;
-#        BROWSER_TESTS=1 also runs tests/browser/run.sh after pytest.
+#        BROWSER_TESTS=1 also runs tests/browser/run.sh after pytest; HA_TESTS=1
+#        then runs tests/ha (the fault tests of several app hosts and of a
+#        database failover, with pools and nginx of their own beside the
+#        stack); API_TESTS=0 leaves tests/api out.
 # The tests get TODO_URL, TODO_JWT_SECRET, TODO_DATABASE_URL (as the workers
 # connect), TODO_OWNER_DATABASE_URL (as the owner, who migrates),
 # TODO_ADMIN_DATABASE_URL (as the superuser), TODO_PGDATA,
@@ -98,6 +101,16 @@ scan_worker_log() {
     return $((found))
 }
 
+# stack_pytest ARGS...: pytest with the stack's settings (stack.env loaded).
+stack_pytest() {
+    TODO_URL=$TODO_URL TODO_JWT_SECRET=$JWT_SECRET TODO_DATABASE_URL=$DATABASE_URL \
+        TODO_OWNER_DATABASE_URL=$OWNER_DATABASE_URL TODO_ADMIN_DATABASE_URL=$ADMIN_DATABASE_URL \
+        TODO_PGDATA=$PG_DATA_DIR \
+        TODO_WORKER_USER=$WORKER_USER \
+        TODO_STATE_DIR=$STATE_DIR TODO_BIN=${TODO_BIN:-$REPO/build/todo-fcgi} \
+        "$PYTHON" -m pytest -q "$@"
+}
+
 main() {
     cd "$REPO"
     [[ -x $PYTHON ]] || die "$PYTHON not found (run deploy/install-deps.sh)"
@@ -113,15 +126,15 @@ main() {
     # shellcheck source=/dev/null
     source "$STATE_DIR/stack.env"
     local rc=0 dead
-    TODO_URL=$TODO_URL TODO_JWT_SECRET=$JWT_SECRET TODO_DATABASE_URL=$DATABASE_URL \
-        TODO_OWNER_DATABASE_URL=$OWNER_DATABASE_URL TODO_ADMIN_DATABASE_URL=$ADMIN_DATABASE_URL \
-        TODO_PGDATA=$PG_DATA_DIR \
-        TODO_WORKER_USER=$WORKER_USER \
-        TODO_STATE_DIR=$STATE_DIR TODO_BIN=${TODO_BIN:-$REPO/build/todo-fcgi} \
-        "$PYTHON" -m pytest -q tests/api "$@" || rc=$?
-    ((rc == 0)) || say "pytest failed (exit $rc)"
+    if [[ ${API_TESTS:-1} != 0 ]]; then
+        stack_pytest tests/api "$@" || rc=$?
+        ((rc == 0)) || say "pytest failed (exit $rc)"
+    fi
     if [[ ${BROWSER_TESTS:-} == 1 ]]; then     # tests/browser, on the same stack
         TODO_URL=$TODO_URL "$REPO/tests/browser/run.sh" || { say "browser tests failed"; rc=1; }
+    fi
+    if [[ ${HA_TESTS:-} == 1 ]]; then          # tests/ha, beside the same stack
+        stack_pytest tests/ha || { say "HA fault tests failed"; rc=1; }
     fi
 
     dead=$(dead_workers)

@@ -401,12 +401,20 @@ def test_nginx_conf_example_passes_nginx_t(tmp_path):
                      ("/var/log/nginx/", f"{tmp_path}/")]:
         assert old in text, old
         text = text.replace(old, new)
-    conf = tmp_path / "nginx.conf"
-    conf.write_text(text)
+    # As shipped, and with the two-host upstream it shows in comments in
+    # place of the Unix socket (deploy/README.md, "Scaling out").
+    one = re.search(r"^    upstream todo_fcgi \{\n[^}]*\}\n", text, re.M)
+    two = re.search(r"^    #upstream todo_fcgi \{\n(    #.*\n)*?    #\}\n", text, re.M)
+    assert one and two, "nginx.conf.example shows both upstreams"
+    hosts = text[:one.start()] + two.group(0).replace("    #", "    ") + text[one.end():]
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-    p = subprocess.run([nginx, "-t", "-p", str(tmp_path), "-c", str(conf)],
-                       capture_output=True, text=True, timeout=60)
-    assert p.returncode == 0 and "test is successful" in p.stderr, p.stderr
+    for name, variant in (("nginx.conf", text), ("two-hosts.conf", hosts)):
+        conf = tmp_path / name
+        conf.write_text(variant)
+        p = subprocess.run([nginx, "-t", "-p", str(tmp_path), "-c", str(conf)],
+                           capture_output=True, text=True, timeout=60)
+        assert p.returncode == 0 and "test is successful" in p.stderr, (name, p.stderr)
+    assert "max_fails=" in two.group(0) and "fail_timeout=" in two.group(0)
 
 
 # --------------------------------------------------------------------------

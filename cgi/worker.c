@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <arpa/inet.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -22,6 +23,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "../common/cidr.h"
 #include "../common/log.h"
 #include "../common/timestamp.h"
 #include "app.h"
@@ -82,6 +84,28 @@ static long io_timeout(const struct app *a)
 }
 
 /*
+ * Whether a TCP peer may talk FastCGI to us: FCGI_WEB_SERVER_ADDRS, as
+ * libfcgi reads it (addresses, comma separated; networks too, here), names
+ * the web servers; unset, any may.  libfcgi would check it in its accept,
+ * which take_connection() does instead.
+ */
+static int web_server(const struct app *a, const struct sockaddr_storage *addr)
+{
+    char text[INET6_ADDRSTRLEN] = "?";
+    const void *ip = addr->ss_family == AF_INET
+                         ? (const void *)&((const struct sockaddr_in *)addr)->sin_addr
+                         : (const void *)&((const struct sockaddr_in6 *)addr)->sin6_addr;
+
+    if (a->web_servers == NULL)
+        return 1;
+    if (inet_ntop(addr->ss_family, ip, text, sizeof text) != NULL &&
+        cidr_allows(a->web_servers, text))
+        return 1;
+    log_warn("FastCGI connection from %s refused: not in FCGI_WEB_SERVER_ADDRS", text);
+    return 0;
+}
+
+/*
  * Takes a new connection off the shared listening socket, with the time
  * limits set, and hands it to libfcgi as an open connection, which
  * FCGX_Accept_r() then reads (it accepts nothing itself: see serve_fcgi).
@@ -103,8 +127,13 @@ static int take_connection(const struct app *a, FCGX_Request *fr)
         close(fd);
         return 0;
     }
-    if (addr.ss_family == AF_INET || addr.ss_family == AF_INET6)
+    if (addr.ss_family == AF_INET || addr.ss_family == AF_INET6) {
+        if (!web_server(a, &addr)) {
+            close(fd);
+            return 0;
+        }
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    }
     fr->ipcFd = fd;
     /* So that FCGX_Accept_r(), finishing the request before, keeps it open;
      * the BEGIN_REQUEST record then says whether it stays open after. */
@@ -337,6 +366,7 @@ int worker_init(struct app *a, char *err, size_t errlen)
     if (a->keys == NULL)
         return -1;
     a->pool = pool_new();
+    a->web_servers = getenv("FCGI_WEB_SERVER_ADDRS");
     a->db = db_open(a->cfg.database_url, a->cfg.db_prepare,
                     a->cfg.request_timeout * 1000);
     return 0;

@@ -22,6 +22,8 @@ struct app {
     int sock;                   /* the listening socket */
     long max_requests;          /* 0: no limit */
     const char *env_file;
+    const char *web_servers;    /* FCGI_WEB_SERVER_ADDRS: who may connect
+                                 * over TCP; NULL: anyone */
 };
 
 /* Opens what a worker needs of its own: database, keys, request pool;

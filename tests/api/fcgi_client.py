@@ -50,10 +50,12 @@ class Connection:
     With keep=True every request asks the application to keep it open
     (FCGI_KEEP_CONN), as nginx does with fastcgi_keep_conn on."""
 
-    def __init__(self, address, keep=True, timeout=10):
+    def __init__(self, address, keep=True, timeout=10, source=None):
         family = socket.AF_UNIX if isinstance(address, str) else socket.AF_INET
         self.sock = socket.socket(family, socket.SOCK_STREAM)
         self.sock.settimeout(timeout)
+        if source is not None:          # the local address to connect from
+            self.sock.bind((source, 0))
         self.sock.connect(address)
         self.keep = keep
         self.buf = b""
@@ -92,10 +94,10 @@ class Connection:
         self.close()
 
 
-def request(address, params, body=b"", timeout=10):
-    """Sends one request on a connection of its own, which the application
-    closes after the response."""
-    with Connection(address, keep=False, timeout=timeout) as c:
+def request(address, params, body=b"", timeout=10, source=None):
+    """Sends one request on a connection of its own (from the local address
+    source, when given), which the application closes after the response."""
+    with Connection(address, keep=False, timeout=timeout, source=source) as c:
         return c.request(params, body)
 
 

@@ -344,3 +344,14 @@ def test_access_log_line_has_the_request_and_never_the_token():
     assert line["duration_ms"] >= 0 and line["time"].endswith("Z")
     with open(f"{state}/log/workers.log", encoding="utf-8", errors="replace") as f:
         assert token not in f.read()
+
+
+def test_fcgi_web_server_addrs_names_who_may_connect_over_tcp(worker):
+    # libfcgi's own allow-list, which the worker checks itself since it
+    # accepts connections itself (issue 10, item 17).
+    _, addr = worker(FCGI_WEB_SERVER_ADDRS="127.0.0.2,127.0.0.3")
+    params = fcgi_client.params("GET", "/api/health")
+    status, _, body = fcgi_client.request(addr, params, source="127.0.0.3")
+    assert (status, json.loads(body)) == (200, {"status": "ok"})
+    with pytest.raises(ConnectionError):
+        fcgi_client.request(addr, params, source="127.0.0.1")

@@ -251,7 +251,9 @@ test_counts() {
     progs=$(grep -c '^\[  PASSED  \]' "$log" || true)
     unit=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | awk '{s += $1} END {print s + 0}')
     lint=$(grep -q '^openapi-lint: .* passed' "$log" && echo passed || echo 'not passed')
-    pytest=$(grep -E '^(=+ )?[0-9]+ (passed|failed|errors?)' "$log" | tail -n 1 | sed 's/=//g; s/^ *//; s/ *$//')
+    # One pytest summary per run: the API tests, then the fault tests (tests/ha).
+    pytest=$(grep -E '^(=+ )?[0-9]+ (passed|failed|errors?)' "$log" | sed 's/=//g; s/^ *//; s/ *$//' |
+        paste -sd ';' - | sed 's/;/; then /g')
     browser=$(awk '/^ℹ (tests|pass|fail|skipped) / {printf "%s%s %s", sep, $2, $3; sep = ", "}' "$log")
     echo "unit: $unit tests passed in $progs programs; lint: $lint; api: ${pytest:-no summary}; browser: ${browser:-no summary}"
 }

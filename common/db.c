@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "file.h"
 #include "log.h"
 #include "timestamp.h"
 
@@ -596,6 +597,8 @@ void db_rollback(struct db *db)
 
 /* ----------------------------------------------------------- migrations */
 
+#define MIGRATION_MAX (16u << 20)     /* bytes of one schema file */
+
 static int is_migration(const struct dirent *d)
 {
     size_t n = strlen(d->d_name);
@@ -604,27 +607,6 @@ static int is_migration(const struct dirent *d)
            d->d_name[1] >= '0' && d->d_name[1] <= '9' &&
            d->d_name[2] >= '0' && d->d_name[2] <= '9' && d->d_name[3] == '_' &&
            strcmp(d->d_name + n - 4, ".sql") == 0;
-}
-
-static char *read_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    char *buf = NULL;
-    long n;
-
-    if (f == NULL)
-        return NULL;
-    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 &&
-        fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)n + 1)) != NULL) {
-        if (fread(buf, 1, (size_t)n, f) != (size_t)n) {
-            free(buf);
-            buf = NULL;
-        } else {
-            buf[n] = '\0';
-        }
-    }
-    fclose(f);
-    return buf;
 }
 
 /* Runs a command with parameters; 0 when it returned want. */
@@ -655,7 +637,7 @@ static int apply_one(PGconn *c, const char *dir, const char *name)
     if (done)
         return 0;
     snprintf(path, sizeof path, "%s/%s", dir, name);
-    if ((text = read_file(path)) == NULL) {
+    if ((text = file_read(path, MIGRATION_MAX, NULL)) == NULL) {
         fprintf(stderr, "migrate: cannot read %s: %s\n", path, strerror(errno));
         return -1;
     }

@@ -88,22 +88,28 @@ char *http_unescape(struct pool *p, const char *s, size_t n)
     return unescape(p, s, n, 0, NULL);
 }
 
-char *http_escape(struct pool *p, const char *s)
+char *http_pct(char *o, unsigned char c)
 {
     static const char hex[] = "0123456789ABCDEF";
+
+    o[0] = '%';
+    o[1] = hex[c >> 4];
+    o[2] = hex[c & 15];
+    return o + 3;
+}
+
+char *http_escape(struct pool *p, const char *s)
+{
     char *out = pool_alloc(p, strlen(s) * 3 + 1), *o = out;
     unsigned char c;
 
     for (; *s != '\0'; s++) {
         c = (unsigned char)*s;
         if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-            (c >= '0' && c <= '9') || strchr("-._~", c) != NULL) {
+            (c >= '0' && c <= '9') || strchr("-._~", c) != NULL)
             *o++ = (char)c;
-        } else {
-            *o++ = '%';
-            *o++ = hex[c >> 4];
-            *o++ = hex[c & 15];
-        }
+        else
+            o = http_pct(o, c);
     }
     *o = '\0';
     return out;

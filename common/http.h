@@ -108,6 +108,8 @@ size_t http_query_parse(struct pool *p, const char *query, struct qparam **out);
 char *http_unescape(struct pool *p, const char *s, size_t n);
 /* Percent-encodes every byte but RFC 3986's unreserved ones. */
 char *http_escape(struct pool *p, const char *s);
+/* Writes c as "%XX" at o; returns the position after it. */
+char *http_pct(char *o, unsigned char c);
 
 /* Whether content_type is application/json or application/<x>+json. */
 int http_is_json(const char *content_type);

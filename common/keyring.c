@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "file.h"
 #include "jwk.h"
 #include "log.h"
 #include "timestamp.h"
@@ -31,29 +32,15 @@ struct keyring {
     int64_t kid_read_ms;        /* last read for an unknown kid; 0: none */
 };
 
-/* Reads a whole file into a malloc'd, NUL-terminated buffer. */
+/* A key file's text (malloc'd); NULL with one line in err. */
 static char *slurp(const char *path, size_t *len, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "rb");
-    char *buf = NULL;
-    long n;
+    char *text = file_read(path, 1 << 20, len);
 
-    if (f == NULL) {
-        snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
-        return NULL;
-    }
-    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && n < (1 << 20) &&
-        fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)n + 1)) != NULL &&
-        fread(buf, 1, (size_t)n, f) == (size_t)n) {
-        buf[n] = '\0';
-        *len = (size_t)n;
-    } else {
-        snprintf(err, errlen, "cannot read %s (over 1 MiB?)", path);
-        free(buf);
-        buf = NULL;
-    }
-    fclose(f);
-    return buf;
+    if (text == NULL)
+        snprintf(err, errlen, "cannot read %s: %s", path,
+                 errno == EFBIG ? "over 1 MiB" : strerror(errno));
+    return text;
 }
 
 /*

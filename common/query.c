@@ -314,7 +314,6 @@ static int is_param(const char *s, size_t n, const char *name)
 
 char *query_with_cursor(struct pool *p, const char *raw, const char *cursor)
 {
-    static const char hex[] = "0123456789ABCDEF";
     /* At most every byte escaped, an '&' after the one parameter,
      * "cursor=", the cursor and the NUL. */
     char *out = pool_alloc(p, 3 * strlen(raw) + 1 + 7 + strlen(cursor) + 1), *o = out;
@@ -333,13 +332,10 @@ char *query_with_cursor(struct pool *p, const char *raw, const char *cursor)
             c = (unsigned char)s[i];
             if (query_char(c) ||
                 (c == '%' && i + 2 < len && isxdigit((unsigned char)s[i + 1]) &&
-                 isxdigit((unsigned char)s[i + 2]))) {
+                 isxdigit((unsigned char)s[i + 2])))
                 *o++ = (char)c;
-            } else {
-                *o++ = '%';
-                *o++ = hex[c >> 4];
-                *o++ = hex[c & 15];
-            }
+            else
+                o = http_pct(o, c);
         }
         *o++ = '&';
     }

@@ -103,7 +103,6 @@ def main():
                   + f" MiB, PSS {row['pss']:.1f} MiB, {row['db']} db connections",
                   file=sys.stderr, flush=True)
         out = wrk.stdout.read()
-    bench.reset()
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     errs = re.search(r"Socket errors: (.*)", out)
     total = re.search(r"(\d+) requests in", out).group(1)
@@ -130,7 +129,10 @@ def main():
     print(f"verdict: errors {'0: met' if not errors else f'{errors}: missed'}; largest worker RSS "
           f"{max(first['rss']):.1f} MiB at {first['t']} s, {max(rows[-1]['rss']):.1f} MiB at the "
           f"end ({growth:+.0%}: {'flat, met' if growth <= 0.10 else 'growing, missed'}); "
-          f"plot in build/soak/soak.png")
+          f"plot in build/soak/soak.png", flush=True)
+    # Last: an hour of creates is about 1.6 M rows to delete.
+    print("soak: deleting the rows the creates added", file=sys.stderr, flush=True)
+    bench.reset()
 
 
 def plot(tsv, png):

@@ -11,7 +11,9 @@
  * filters are status, priority or one tag, else a count of the matching
  * rows.  A cursor page starts with a row comparison on (sort key, id), so it
  * costs what the first page costs.  The SQL of a shape is built once and
- * kept for the life of the process.
+ * kept for the life of the process.  Only this file's own fragments and
+ * parameter numbers ($n) go into it; every value a client sends is a bound
+ * parameter (list_params), never text of the statement.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -71,11 +73,11 @@ static int add_filters(struct buf *s, unsigned sh)
 {
     int k = 2;
 
-    buf_printf(s, " FROM tasks WHERE user_id = $1");
+    buf_puts(s, " FROM tasks WHERE user_id = $1");
     if (sh & SH_PENDING)
-        buf_printf(s, " AND NOT completed");
+        buf_puts(s, " AND NOT completed");
     if (sh & SH_COMPLETED)
-        buf_printf(s, " AND completed");
+        buf_puts(s, " AND completed");
     if (sh & SH_Q) {
         /* $k is a LIKE pattern (like_param), lowered as the indexes are. */
         buf_printf(s, " AND (lower(title COLLATE \"und-x-icu\") LIKE"
@@ -109,22 +111,23 @@ static const char *build_sql(unsigned sh)
     if (sort == SORT_DUE_DATE)
         key = sh & SH_DESC ? "coalesce(due_date, '-infinity')"
                            : "coalesce(due_date, 'infinity')";
-    buf_printf(s, "SELECT " TASK_COLS ", coalesce((");
+    buf_puts(s, "SELECT " TASK_COLS ", coalesce((");
     if ((filters & ~SH_PRIORITY) == 0 || (filters == SH_TAGS && (sh & SH_ONE_TAG))) {
         /* Kept by schema/003's triggers: no task is read. */
         if (filters == SH_TAGS)
-            buf_printf(s, "SELECT sum(n) FROM tag_counts WHERE user_id = $1"
-                          " AND tag = ($2::text[])[1]");
+            buf_puts(s, "SELECT sum(n) FROM tag_counts WHERE user_id = $1"
+                        " AND tag = ($2::text[])[1]");
         else
-            buf_printf(s, "SELECT sum(n) FROM task_counts WHERE user_id = $1%s",
-                filters ? " AND priority = $2::task_priority" : "");
-        buf_printf(s, "%s", sh & SH_PENDING ? " AND NOT completed"
-                            : sh & SH_COMPLETED ? " AND completed" : "");
+            buf_puts(s, filters ? "SELECT sum(n) FROM task_counts WHERE user_id = $1"
+                                  " AND priority = $2::task_priority"
+                                : "SELECT sum(n) FROM task_counts WHERE user_id = $1");
+        buf_puts(s, sh & SH_PENDING ? " AND NOT completed"
+                    : sh & SH_COMPLETED ? " AND completed" : "");
     } else {
-        buf_printf(s, "SELECT count(*)");
+        buf_puts(s, "SELECT count(*)");
         add_filters(s, sh);
     }
-    buf_printf(s, "), 0)::int8");
+    buf_puts(s, "), 0)::int8");
     k = add_filters(s, sh);
     if (sh & SH_CURSOR) {
         buf_printf(s, " AND (%s, id) %s ($%d::%s, $%d::int8)", key,

@@ -629,6 +629,9 @@ class RowLock:
             assert self.psql.poll() is None, self.psql.stderr.read()
 
     def release(self, commit=True):
+        """Ends the transaction; once: a second call does nothing."""
+        if self.psql.stdin.closed:
+            return
         self.psql.stdin.write("COMMIT;\n" if commit else "ROLLBACK;\n")
         self.psql.stdin.close()
         self.psql.wait(timeout=10)

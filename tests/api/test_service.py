@@ -10,6 +10,7 @@ import subprocess
 import time
 
 import pytest
+import requests
 
 from helpers import (
     REQUEST_ID_RE, Client, assert_detail, header_tokens, json_body, mint, raw_request,
@@ -234,20 +235,29 @@ def test_the_access_log_names_the_method_the_client_sent():
 # token and 1 sign-in request/s per address, in front of the same workers.
 
 
+def edited(text, edits, name):
+    for pattern, repl in edits:
+        text, n = re.subn(pattern, repl, text)
+        assert n == 1, f"{name} has {pattern}"
+    return text
+
+
 @contextlib.contextmanager
-def second_nginx(d, *edits):
+def second_nginx(d, *edits, api_edits=()):
     """A second nginx from the stack's own generated nginx.conf (the shipped
     deploy/nginx/*.conf included) on a port of its own, its files in d, with
-    each (pattern, replacement) of edits applied once; yields its URL."""
+    each (pattern, replacement) of edits applied once, and of api_edits to a
+    copy of deploy/nginx/todo-api.conf; yields its URL."""
     from test_modes import free_port
     state = os.environ.get("TODO_STATE_DIR")
     if not state:
         pytest.skip("TODO_STATE_DIR is not set (run through tests/run-api.sh)")
     port = free_port()
-    conf = open(os.path.join(state, "nginx.conf")).read()
-    for pattern, repl in edits:
-        conf, n = re.subn(pattern, repl, conf)
-        assert n == 1, f"the stack's nginx.conf has {pattern}"
+    conf = edited(open(os.path.join(state, "nginx.conf")).read(), edits, "the stack's nginx.conf")
+    if api_edits:
+        api = re.search(r"include (\S+/todo-api\.conf);", conf).group(1)
+        (d / "todo-api.conf").write_text(edited(open(api).read(), api_edits, "todo-api.conf"))
+        conf = conf.replace(api, str(d / "todo-api.conf"))
     conf = re.sub(r"listen 127\.0\.0\.1:\d+", f"listen 127.0.0.1:{port}", conf)
     conf = re.sub(r"^pid .*;$", f"pid {d}/nginx.pid;", conf, flags=re.M)
     conf = re.sub(r"^error_log .*;$", f"error_log {d}/error.log warn;", conf, flags=re.M)
@@ -277,7 +287,6 @@ def test_one_token_past_its_rate_gets_429_and_changes_nothing_while_others_are_s
         slow_nginx):
     import concurrent.futures
 
-    import requests
     from helpers import DB, new_user_id
 
     user = new_user_id()
@@ -307,8 +316,6 @@ def test_one_token_past_its_rate_gets_429_and_changes_nothing_while_others_are_s
 def test_sign_in_outside_api_is_rate_limited_as_inside(slow_nginx):
     import concurrent.futures
 
-    import requests
-
     def sign_in(i):
         r = requests.post(f"{slow_nginx}/auth/signin",
                           json={"email": f"nobody{i}-{secrets.token_hex(4)}@example.test",
@@ -329,27 +336,24 @@ def test_sign_in_outside_api_is_rate_limited_as_inside(slow_nginx):
 # Overload: every worker busy and the queue full.
 
 
-def test_a_full_queue_is_answered_503_at_once_never_a_reset(tmp_path):
-    # One worker, held by a request waiting on a row lock, and a queue
-    # (--backlog) of one: nginx's connect fails at once past that, and each
-    # extra client gets 503 with Retry-After; the queued ones are served once
-    # the worker is free.
-    import concurrent.futures
-
-    import requests
-    from helpers import DB, RowLock, mint, new_user_id
-    from test_modes import BIN, base_env
-
+@contextlib.contextmanager
+def one_held_worker(tmp_path, backlog, **nginx_edits):
+    """A pool of one worker with a queue (--backlog) of backlog behind a
+    second nginx, and a task whose row is locked, so that a PUT to it holds
+    the worker until release(); yields (url, user, headers, task id, release)."""
     import pathlib
     import shutil
     import tempfile
+
+    from helpers import RowLock, new_user_id
+    from test_modes import BIN, base_env
 
     # Where nginx's workers (www-data, when the tests run as root) may connect.
     public = pathlib.Path(tempfile.mkdtemp(prefix="todo-overload-"))
     public.chmod(0o711)
     sock = public / "pool.sock"
     log = open(tmp_path / "pool.log", "wb")
-    pool = subprocess.Popen([BIN, "--workers", "1", "--backlog", "1", "--listen", str(sock)],
+    pool = subprocess.Popen([BIN, "--workers", "1", "--backlog", str(backlog), "--listen", str(sock)],
                             env=base_env(), stdout=log, stderr=log)
     try:
         deadline = time.time() + 20
@@ -357,37 +361,97 @@ def test_a_full_queue_is_answered_503_at_once_never_a_reset(tmp_path):
             assert pool.poll() is None and time.time() < deadline, "the pool started"
             time.sleep(0.05)
         sock.chmod(0o666)
-        with second_nginx(tmp_path, (r"server unix:[^;]+;", f"server unix:{sock};")) as url:
+        with second_nginx(tmp_path, (r"server unix:[^;]+;", f"server unix:{sock};"),
+                          **nginx_edits) as url:
             user = new_user_id()
             h = {"Authorization": "Bearer " + mint(user)}
             task = requests.post(f"{url}/api/{user}/tasks", json={"title": "held"}, headers=h)
             assert task.status_code == 201, task.text
             lock = RowLock(task.json()["id"])
-
-            def put(i):
-                try:
-                    r = requests.put(f"{url}/api/{user}/tasks/{task.json()['id']}",
-                                     json={"title": f"put {i}"}, headers=h, timeout=30)
-                    return r.status_code, r.headers.get("Retry-After"), r.elapsed.total_seconds()
-                except requests.RequestException as e:
-                    return type(e).__name__, None, None
-
-            with concurrent.futures.ThreadPoolExecutor(8) as ex:
-                first = ex.submit(put, 0)               # takes the worker
-                time.sleep(0.5)
-                rest = [ex.submit(put, i) for i in range(1, 8)]
-                time.sleep(1)
-                refused = [f.result() for f in rest if f.done()]
+            try:
+                yield url, user, h, task.json()["id"], lock.release
+            finally:
                 lock.release()
-                answers = [first.result()] + [f.result() for f in rest]
     finally:
         pool.terminate()
         pool.wait(timeout=20)
         log.close()
         shutil.rmtree(public, ignore_errors=True)
+
+
+def timed(method, url, **kw):
+    """(status, Retry-After, seconds), or the exception's name: never raises."""
+    try:
+        r = requests.request(method, url, timeout=30, **kw)
+        return r.status_code, r.headers.get("Retry-After"), r.elapsed.total_seconds()
+    except requests.RequestException as e:
+        return type(e).__name__, None, None
+
+
+def test_a_full_queue_is_answered_503_at_once_never_a_reset(tmp_path):
+    # One worker, held by a request waiting on a row lock, and a queue
+    # (--backlog) of one: nginx's connect fails at once past that, and each
+    # extra client gets 503 with Retry-After; the queued ones are served once
+    # the worker is free.
+    import concurrent.futures
+
+    from helpers import DB
+
+    with one_held_worker(tmp_path, 1) as (url, user, h, task_id, release):
+        def put(i):
+            return timed("PUT", f"{url}/api/{user}/tasks/{task_id}", json={"title": f"put {i}"},
+                         headers=h)
+
+        with concurrent.futures.ThreadPoolExecutor(8) as ex:
+            first = ex.submit(put, 0)               # takes the worker
+            time.sleep(0.5)
+            rest = [ex.submit(put, i) for i in range(1, 8)]
+            time.sleep(1)
+            refused = [f.result() for f in rest if f.done()]
+            release()
+            answers = [first.result()] + [f.result() for f in rest]
     statuses = sorted(str(a[0]) for a in answers)
     report(f"full queue: answers {statuses}")
     assert set(statuses) <= {"200", "503"}, statuses      # no reset, no error
     assert refused and all(a[0] == 503 and a[1] == "5" and a[2] < 1 for a in refused), refused
     assert statuses.count("200") >= 2, statuses          # the one held and the queued
     assert [t["title"] for t in DB.snapshot(user)] != ["held"]
+
+
+def test_health_checks_are_answered_while_a_full_pool_turns_clients_away(tmp_path):
+    # nginx lets 2 API requests be in progress (limit_conn, 1,000 as
+    # shipped); the queue has room for more. The worker is held: one PUT is
+    # queued behind it, the others get 503 at once and change nothing, and
+    # /api/health and /api/ready, not counted, wait in the queue and are
+    # answered 200 once the worker is free, not refused with the clients.
+    import concurrent.futures
+
+    from helpers import DB
+
+    with one_held_worker(tmp_path, 8, api_edits=[(r"limit_conn todo_pool \d+;",
+                                                  "limit_conn todo_pool 2;")]) as (url, user, h,
+                                                                                  task_id, release):
+        def put(i):
+            return timed("PUT", f"{url}/api/{user}/tasks/{task_id}", json={"title": f"put {i}"},
+                         headers=h)
+
+        with concurrent.futures.ThreadPoolExecutor(8) as ex:
+            first = ex.submit(put, 0)               # takes the worker
+            time.sleep(0.5)
+            queued = ex.submit(put, 1)
+            time.sleep(0.5)
+            refused = [ex.submit(put, i) for i in range(2, 6)]
+            checks = [ex.submit(timed, "GET", f"{url}/api/{path}") for path in ("health", "ready")]
+            time.sleep(1)
+            waiting = [f.done() for f in checks]
+            refused = [f.result() for f in refused]
+            release()
+            answers = [first.result(), queued.result()]
+            checks = [f.result() for f in checks]
+    report(f"full pool: clients {sorted(str(a[0]) for a in answers + refused)}, "
+           f"health and ready {[c[0] for c in checks]}")
+    assert all(a[0] == 503 and a[1] == "5" and a[2] < 1 for a in refused), refused
+    assert [a[0] for a in answers] == [200, 200], answers
+    assert waiting == [False, False]                 # queued behind the held worker
+    assert [c[0] for c in checks] == [200, 200], checks
+    assert [t["title"] for t in DB.snapshot(user)] == ["put 1"]

@@ -340,7 +340,8 @@ def test_sign_in_outside_api_is_rate_limited_as_inside(slow_nginx):
 def one_held_worker(tmp_path, backlog, **nginx_edits):
     """A pool of one worker with a queue (--backlog) of backlog behind a
     second nginx, and a task whose row is locked, so that a PUT to it holds
-    the worker until release(); yields (url, user, headers, task id, release)."""
+    the worker until release(); yields (url, user, put, release), put(i)
+    sending that PUT with title "put i" and returning timed()'s answer."""
     import pathlib
     import shutil
     import tempfile
@@ -368,8 +369,12 @@ def one_held_worker(tmp_path, backlog, **nginx_edits):
             task = requests.post(f"{url}/api/{user}/tasks", json={"title": "held"}, headers=h)
             assert task.status_code == 201, task.text
             lock = RowLock(task.json()["id"])
+
+            def put(i):
+                return timed("PUT", f"{url}/api/{user}/tasks/{task.json()['id']}",
+                             json={"title": f"put {i}"}, headers=h)
             try:
-                yield url, user, h, task.json()["id"], lock.release
+                yield url, user, put, lock.release
             finally:
                 lock.release()
     finally:
@@ -397,11 +402,7 @@ def test_a_full_queue_is_answered_503_at_once_never_a_reset(tmp_path):
 
     from helpers import DB
 
-    with one_held_worker(tmp_path, 1) as (url, user, h, task_id, release):
-        def put(i):
-            return timed("PUT", f"{url}/api/{user}/tasks/{task_id}", json={"title": f"put {i}"},
-                         headers=h)
-
+    with one_held_worker(tmp_path, 1) as (url, user, put, release):
         with concurrent.futures.ThreadPoolExecutor(8) as ex:
             first = ex.submit(put, 0)               # takes the worker
             time.sleep(0.5)
@@ -428,13 +429,8 @@ def test_health_checks_are_answered_while_a_full_pool_turns_clients_away(tmp_pat
 
     from helpers import DB
 
-    with one_held_worker(tmp_path, 8, api_edits=[(r"limit_conn todo_pool \d+;",
-                                                  "limit_conn todo_pool 2;")]) as (url, user, h,
-                                                                                  task_id, release):
-        def put(i):
-            return timed("PUT", f"{url}/api/{user}/tasks/{task_id}", json={"title": f"put {i}"},
-                         headers=h)
-
+    cap = (r"limit_conn todo_pool \d+;", "limit_conn todo_pool 2;")
+    with one_held_worker(tmp_path, 8, api_edits=[cap]) as (url, user, put, release):
         with concurrent.futures.ThreadPoolExecutor(8) as ex:
             first = ex.submit(put, 0)               # takes the worker
             time.sleep(0.5)

@@ -19,11 +19,7 @@ def pytest_configure(config):
             f"TODO_URL must point at 127.0.0.1, not {helpers.BASE_URL!r}")
 
 
-def pytest_terminal_summary(terminalreporter):
-    if helpers.REPORT:
-        terminalreporter.section("what the fault tests counted")
-        for line in helpers.REPORT:
-            terminalreporter.write_line(line)
+pytest_terminal_summary = helpers.print_report
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -173,6 +173,23 @@ def report(line):
     REPORT.append(line)
 
 
+def print_report(terminalreporter):
+    """pytest_terminal_summary of the suites that report() counts."""
+    if REPORT:
+        terminalreporter.section("what the fault tests counted")
+        for line in REPORT:
+            terminalreporter.write_line(line)
+
+
+def alive(pid):
+    """The process exists and is not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def new_user_id():
     return "u_" + secrets.token_hex(8)
 

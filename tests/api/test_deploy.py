@@ -21,7 +21,7 @@ import time
 import pytest
 
 import fcgi_client
-from helpers import mint, new_user_id
+from helpers import alive, mint, new_user_id
 from test_pgbouncer import BIN, DATABASE_URL, SECRET, SANITIZER_RE, private_dir, stop
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "../.."))
@@ -86,14 +86,6 @@ def wait_for(cond, what, timeout=20, log=None):
         time.sleep(0.05)
     tail = open(log, errors="replace").read()[-3000:] if log and os.path.exists(log) else ""
     pytest.fail(f"timed out waiting for {what}\n{tail}")
-
-
-def alive(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 def assert_clean_log(log):

@@ -20,11 +20,7 @@ import formation as pgaf  # noqa: E402
 import ha  # noqa: E402
 
 
-def pytest_terminal_summary(terminalreporter):
-    if helpers.REPORT:
-        terminalreporter.section("what the fault tests counted")
-        for line in helpers.REPORT:
-            terminalreporter.write_line(line)
+pytest_terminal_summary = helpers.print_report
 
 
 @pytest.fixture(scope="session", autouse=True)

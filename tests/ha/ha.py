@@ -21,7 +21,7 @@ import pytest
 import requests
 
 import fcgi_client
-from helpers import DB, mint, new_user_id
+from helpers import DB, alive, mint, new_user_id
 
 REPO = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 BIN = os.environ.get("TODO_BIN", os.path.join(REPO, "build/todo-fcgi"))
@@ -77,15 +77,6 @@ def process_tree(pid):
     for p in out:
         out.extend(children.get(p, []))
     return out
-
-
-def alive(pid):
-    """The process exists and is not a zombie."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 def signal_all(pids, sig):

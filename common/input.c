@@ -50,14 +50,14 @@ static void bad(struct reader *rd, const struct datum *d, const char *type,
 
 /*
  * A string of min..max code points (after trimming) that keeps f's rule:
- * 0 with *out and *len set, or -1 after d's error.  From JSON it must be a
+ * 0 with *out and *len set, or -1 after d's error (*out, *len untouched).  From JSON it must be a
  * string without U+0000.  A trimmed string is copied into the pool.
  */
 static int read_string(struct reader *rd, const struct input_field *f,
                        const struct datum *d, const char **out, size_t *len)
 {
     const char *s;
-    size_t n, start = 0, cps;
+    size_t n, start = 0, kept, cps;
     char msg[80];
 
     if (d->text != NULL) {
@@ -74,10 +74,10 @@ static int read_string(struct reader *rd, const struct input_field *f,
             return -1;
         }
     }
-    *len = n;
+    kept = n;
     if (f->flags & IN_TRIM)
-        utf8_trim(s, n, &start, len);
-    cps = utf8_len(s + start, *len);
+        utf8_trim(s, n, &start, &kept);
+    cps = utf8_len(s + start, kept);
     if ((int64_t)cps < f->min) {
         snprintf(msg, sizeof msg, "String should have at least %" PRId64 " character%s",
                  f->min, f->min == 1 ? "" : "s");
@@ -89,11 +89,12 @@ static int read_string(struct reader *rd, const struct input_field *f,
         bad(rd, d, "string_too_long", msg, !(f->flags & IN_SECRET));
         return -1;
     }
-    if (f->rule != NULL && !f->rule->ok(s + start, *len)) {
+    if (f->rule != NULL && !f->rule->ok(s + start, kept)) {
         bad(rd, d, f->rule->type, f->rule->msg, 1);
         return -1;
     }
-    *out = *len == n ? s : pool_strndup(rd->p, s + start, *len);
+    *out = kept == n ? s : pool_strndup(rd->p, s + start, kept);
+    *len = kept;
     return 0;
 }
 
@@ -310,7 +311,12 @@ static void read_value(struct reader *rd, const struct input_field *f,
         }
         break;
     }
-    out->state = rc == 0 ? IN_SET : IN_BAD;
+    /* A bad value sent after a good one leaves the good one (and its
+     * error): what a later pair sends does not undo an earlier one. */
+    if (rc == 0)
+        out->state = IN_SET;
+    else if (out->state != IN_SET)
+        out->state = IN_BAD;
 }
 
 /* The row named (or aliased) name, or -1. */
@@ -369,7 +375,6 @@ static void read_pairs(struct reader *rd, const struct input_field *fields, size
         if (q[i].nul || !utf8_valid(d.text, strlen(d.text))) {
             verr_add_str(rd->errs, "string_unicode", "Input should be a valid string",
                          NULL, rd->src->where, d.key);
-            out[row].state = IN_BAD;
             unreadable = 1;
         } else if (fields[row].flags & IN_LAST) {
             out[row].key = d.key;       /* read below */

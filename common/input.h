@@ -14,9 +14,9 @@
  * From a JSON object, rows are read in table order; an alias counts only when
  * the name is absent (pydantic's AliasChoices), and an error names the key
  * sent.  From name/value pairs, each pair is read in the order sent (a row
- * read twice keeps its last value; a list row adds to its list); a pair of a
- * known row that is not text (a NUL, bad UTF-8) is "string_unicode", and
- * unknown names are ignored.  An IN_LAST row is read once, after the pairs,
+ * read twice keeps its last good value, a list row adds to its list); a pair
+ * of a known row that is not text (a NUL, bad UTF-8) is "string_unicode",
+ * and unknown names are ignored.  An IN_LAST row is read once, after the pairs,
  * from its last value, as a JSON member is (a form's fields), and required
  * rows are "missing" then, unless a pair was not text.
  *

@@ -394,6 +394,18 @@ static void read_pairs(struct reader *rd, const struct input_field *fields, size
     }
 }
 
+void input_src_query(struct pool *p, const char *where, const char *raw,
+                     struct input_src *src)
+{
+    struct qparam *params;
+
+    src->where = where;
+    src->pairs = 1;
+    src->json = NULL;
+    src->nparams = http_query_parse(p, raw, &params);
+    src->params = params;
+}
+
 int input_read(struct pool *p, const struct input_field *fields, size_t n,
                const struct input_src *src, struct input_value *out,
                json_object *errs)

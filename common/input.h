@@ -109,6 +109,11 @@ struct input_src {
     size_t nparams;
 };
 
+/* A source of the pairs of a query string or form body raw (http.h's
+ * http_query_parse: decoded, in the pool). */
+void input_src_query(struct pool *p, const char *where, const char *raw,
+                     struct input_src *src);
+
 /*
  * Reads the n rows of fields from src into out[0..n) (zeroed first).
  * Returns the number of errors added to errs; a JSON source that is not an

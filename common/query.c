@@ -146,12 +146,10 @@ int task_query_parse(struct pool *p, const char *raw, struct task_query *q,
                      json_object *errs)
 {
     struct input_value v[QP_FIELDS];
-    struct input_src src = { "query", 1, NULL, NULL, 0 };
-    struct qparam *params;
+    struct input_src src;
     int n;
 
-    src.nparams = http_query_parse(p, raw, &params);
-    src.params = params;
+    input_src_query(p, "query", raw, &src);
     n = input_read(p, query_fields, QP_FIELDS, &src, v, errs);
     memset(q, 0, sizeof *q);
     /* status wins over completed; neither: all. */

@@ -56,12 +56,10 @@ static int from_json(const char *body, struct input_value *v, const char **e)
 static int from_query(const char *raw, struct input_value *v, const char **e)
 {
     json_object *errs = json_object_new_array();
-    struct input_src src = { "query", 1, NULL, NULL, 0 };
-    struct qparam *params;
+    struct input_src src;
     int n;
 
-    src.nparams = http_query_parse(pool, raw, &params);
-    src.params = params;
+    input_src_query(pool, "query", raw, &src);
     n = input_read(pool, fields, F_FIELDS, &src, v, errs);
     *e = pool_strdup(pool, json_object_to_json_string_ext(errs, JSON_C_TO_STRING_PLAIN));
     json_object_put(errs);

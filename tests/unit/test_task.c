@@ -344,6 +344,16 @@ static void apply_finds_no_change(void **state)
     assert_int_equal(apply(&stored, &pt, &t, NULL), TASK_CHANGED);
 }
 
+/* A stored task that recurs, with its due date. */
+static void recurring(struct task *t, enum recurrence rec)
+{
+    task_defaults(t);
+    t->title = "Water plants";
+    t->has_due = 1;
+    t->due = INT64_C(1796058000000000);
+    t->recurrence = rec;
+}
+
 /* Completing a recurring task that has not spawned makes its next
  * occurrence due; nothing else does. */
 static void apply_knows_when_the_next_occurrence_is_due(void **state)
@@ -353,11 +363,7 @@ static void apply_knows_when_the_next_occurrence_is_due(void **state)
     const char *e;
 
     (void)state;
-    task_defaults(&stored);
-    stored.title = "Water plants";
-    stored.has_due = 1;
-    stored.due = INT64_C(1796058000000000);
-    stored.recurrence = RECUR_WEEKLY;
+    recurring(&stored, RECUR_WEEKLY);
     assert_int_equal(task_read_complete(pool, NULL, &pt, NULL), 0);
     assert_true(pt.toggle);
     assert_int_equal(apply(&stored, &pt, &t, NULL), TASK_NEXT);
@@ -388,10 +394,7 @@ static void apply_keeps_a_recurrence_with_its_due_date(void **state)
     const char *e;
 
     (void)state;
-    task_defaults(&stored);
-    stored.title = "x";
-    stored.has_due = 1;
-    stored.recurrence = RECUR_DAILY;
+    recurring(&stored, RECUR_DAILY);
     assert_int_equal(read_patch("{\"due_date\": null}", 0, &pt, &e), 0);
     assert_int_equal(apply(&stored, &pt, &t, &e), TASK_INVALID);
     assert_string_equal(e, "[{\"type\":\"value_error\",\"loc\":[\"body\",\"due_date\"],"

@@ -25,9 +25,10 @@ struct reader {
 /* One value as sent: a JSON value (NULL: null) or text, under key. */
 struct datum {
     const char *key;
-    int index;                  /* a list item's; -1 for a field */
+    int index;                  /* a JSON list item's; -1 for a field */
     json_object *v;
     const char *text;           /* NULL: from JSON */
+    size_t pair;                /* text: the pair's place in the source */
 };
 
 /* As pydantic reads a boolean from text (any case). */
@@ -50,8 +51,9 @@ static void bad(struct reader *rd, const struct datum *d, const char *type,
 
 /*
  * A string of min..max code points (after trimming) that keeps f's rule:
- * 0 with *out and *len set, or -1 after d's error (*out, *len untouched).  From JSON it must be a
- * string without U+0000.  A trimmed string is copied into the pool.
+ * 0 with *out and *len set, or -1 after d's error (*out and *len as they
+ * were).  From JSON it must be a string without U+0000.  A trimmed string
+ * is copied into the pool; any other is the one sent.
  */
 static int read_string(struct reader *rd, const struct input_field *f,
                        const struct datum *d, const char **out, size_t *len)
@@ -193,7 +195,7 @@ static int read_time(struct reader *rd, const struct datum *d, struct input_valu
 static int read_list(struct reader *rd, const struct input_field *f,
                      const struct datum *d, struct input_value *out)
 {
-    struct datum item = { d->key, 0, NULL, NULL };
+    struct datum item = { d->key, 0, NULL, NULL, 0 };
     const char *s;
     size_t n, i, j, len;
     char msg[80];
@@ -306,7 +308,7 @@ static void read_value(struct reader *rd, const struct input_field *f,
         if (d->text == NULL) {
             rc = read_list(rd, f, d, out);
         } else {
-            add_text_items(rd, f, (size_t)d->index, d->text, out);
+            add_text_items(rd, f, d->pair, d->text, out);
             rc = 0;
         }
         break;
@@ -340,7 +342,7 @@ static void read_json(struct reader *rd, const struct input_field *fields, size_
                       struct input_value *out)
 {
     json_object *o = rd->src->json;
-    struct datum d = { NULL, -1, NULL, NULL };
+    struct datum d = { NULL, -1, NULL, NULL, 0 };
     size_t k;
 
     for (k = 0; k < n; k++) {
@@ -361,7 +363,7 @@ static void read_pairs(struct reader *rd, const struct input_field *fields, size
                        struct input_value *out)
 {
     const struct qparam *q = rd->src->params;
-    struct datum d = { NULL, -1, NULL, NULL };
+    struct datum d = { NULL, -1, NULL, NULL, 0 };
     int unreadable = 0;
     size_t i, k;
     long row;
@@ -370,8 +372,8 @@ static void read_pairs(struct reader *rd, const struct input_field *fields, size
         if ((row = find(fields, n, q[i].name)) < 0)
             continue;           /* unknown names are ignored */
         d.key = q[i].name;
-        d.index = (int)i;
         d.text = q[i].value;
+        d.pair = i;
         if (q[i].nul || !utf8_valid(d.text, strlen(d.text))) {
             verr_add_str(rd->errs, "string_unicode", "Input should be a valid string",
                          NULL, rd->src->where, d.key);

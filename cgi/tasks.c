@@ -391,7 +391,8 @@ static int change_task_tx(struct req *r, int64_t id, const struct task_patch *pt
                              : db_task_update(r->db, r->pool, &t);
     if (st == DB_OK)
         st = db_commit(r->db);
-    status = st == DB_OK ? reply_changed(r, &t, next_id) : reply_write_error(r, st, &pt->set);
+    status = st == DB_OK ? reply_changed(r, &t, next_id)
+                         : reply_write_error(r, st, &pt->set);
 out:
     db_rollback(r->db);
     return status;

@@ -221,8 +221,9 @@ static int read_list(struct reader *rd, const struct input_field *f,
             rc = -1;
             continue;
         }
-        for (j = 0; (f->flags & IN_UNIQUE) && j < out->n && strcmp(out->list[j], s) != 0; j++)
-            ;
+        for (j = 0; (f->flags & IN_UNIQUE) && j < out->n; j++)
+            if (strcmp(out->list[j], s) == 0)
+                break;
         if (!(f->flags & IN_UNIQUE) || j == out->n)
             out->list[out->n++] = s;
     }

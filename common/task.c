@@ -115,7 +115,8 @@ int task_read(struct pool *p, json_object *body, unsigned required,
         if (v[k].state != IN_ABSENT) {
             pt->present |= 1u << k;
         } else if (required & (1u << k)) {
-            verr_add(errs, "missing", "Field required", NULL, "body", task_fields[k].name, -1);
+            verr_add(errs, "missing", "Field required", NULL, "body", task_fields[k].name,
+                     -1);
             n++;
         }
     }

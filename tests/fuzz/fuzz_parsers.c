@@ -3,10 +3,11 @@
  *
  * The first input byte picks the parser; the rest is what a client would
  * send: a request body (JSON syntax, json-c, the task contract), a query
- * string (or an Idempotency-Key), a bearer token, a timestamp, a path for the router, a multipart
- * form body (and the OAuth2 form read from it), or a key set (JWKS text, PEM text) as an operator or Better
- * Auth's table provides.  Built and
- * run by `make fuzz` (clang, -fsanitize=fuzzer,address,undefined).
+ * string (or an Idempotency-Key), a bearer token, a timestamp, a path for
+ * the router, a multipart form body (and the OAuth2 form read from it), or
+ * a key set (JWKS text, PEM text) as an operator or Better Auth's table
+ * provides.  Built and run by `make fuzz` (clang,
+ * -fsanitize=fuzzer,address,undefined).
  *
  * Tokens also go to libjwt 1.10 (tests/oracle): a bearer token is checked
  * pinned to HS256, RS256 and ES256, and our signature verdict must be

@@ -19,7 +19,6 @@
 #include "../common/password.h"
 #include "../common/timestamp.h"
 #include "../common/token.h"
-#include "../common/utf8.h"
 #include "app.h"
 
 #define DETAIL_BAD_LOGIN "Invalid email or password"
@@ -193,6 +192,31 @@ static int login(struct req *r, const struct credentials *c)
     return issue_tx(r, 200, &u);
 }
 
+/* Reads use's credentials from src into c; -1 after answering 422. */
+static int read_credentials(struct req *r, enum account_use use,
+                            const struct input_src *src, struct credentials *c)
+{
+    json_object *errs = verr_new();
+
+    if (account_read(r->pool, use, src, c, errs) > 0) {
+        reply_invalid(r, errs);
+        return -1;
+    }
+    json_object_put(errs);
+    return 0;
+}
+
+/* The credentials of a JSON body; -1 after answering 400 or 422. */
+static int body_credentials(struct req *r, enum account_use use, struct credentials *c)
+{
+    struct input_src src = { "body", 0, NULL, NULL, 0 };
+    int ok;
+
+    if ((src.json = req_json(r, 1, &ok)) == NULL)
+        return -1;
+    return read_credentials(r, use, &src, c);
+}
+
 /* ------------------------------------------------------------ handlers */
 
 /*
@@ -204,16 +228,10 @@ int auth_register(struct req *r)
     struct credentials c;
     struct user u = { 0 };
     char id[TOKEN_B64_LEN(16)], hash[PASSWORD_HASH_MAX];
-    json_object *body, *errs;
     enum db_status st;
-    int ok;
 
-    if ((body = req_json(r, 1, &ok)) == NULL)
+    if (body_credentials(r, ACCOUNT_REGISTER, &c) != 0)
         return r->status;
-    errs = verr_new();
-    if (account_parse(r->pool, body, ACCOUNT_REGISTER, "email", &c, errs) > 0)
-        return reply_invalid(r, errs);
-    json_object_put(errs);
     if (token_random(id, 16) != 0 ||
         password_hash(c.password, c.password_len, hash) != 0)
         return http_error(r, 500, DETAIL_INTERNAL);
@@ -233,15 +251,9 @@ int auth_register(struct req *r)
 int auth_login(struct req *r)
 {
     struct credentials c;
-    json_object *body, *errs;
-    int ok;
 
-    if ((body = req_json(r, 1, &ok)) == NULL)
+    if (body_credentials(r, ACCOUNT_LOGIN, &c) != 0)
         return r->status;
-    errs = verr_new();
-    if (account_parse(r->pool, body, ACCOUNT_LOGIN, "email", &c, errs) > 0)
-        return reply_invalid(r, errs);
-    json_object_put(errs);
     return login(r, &c);
 }
 
@@ -252,40 +264,17 @@ int auth_login(struct req *r)
  */
 int auth_token(struct req *r)
 {
+    struct input_src src = { "body", 1, NULL, NULL, 0 };
     struct credentials c;
     struct qparam *f;
-    json_object *form, *errs;
-    const char *name;
-    long n, i;
-    int unreadable = 0;
+    long n;
 
     if ((n = form_parse(r->pool, r->content_type, r->body, r->body_len, &f)) < 0)
         return http_error(r, 400, "There was an error parsing the body");
-    form = json_own(r->pool, json_object_new_object());
-    errs = verr_new();
-    for (i = 0; i < n; i++) {
-        name = f[i].name;
-        if (strcmp(name, "username") != 0 && strcmp(name, "password") != 0 &&
-            strcmp(name, "grant_type") != 0)
-            continue;           /* other fields are ignored */
-        if (f[i].nul || !utf8_valid(f[i].value, strlen(f[i].value))) {
-            verr_add_str(errs, "string_unicode", "Input should be a valid string", NULL,
-                         "body", name);
-            unreadable = 1;
-        } else if (strcmp(name, "grant_type") != 0) {
-            json_object_object_add(form, name, json_object_new_string(f[i].value));
-        } else if (strcmp(f[i].value, "password") != 0) {
-            verr_add_str(errs, "string_pattern_mismatch",
-                         "String should match pattern '^password$'", f[i].value,
-                         "body", "grant_type");
-        }
-    }
-    /* A field that is not text is not also "missing". */
-    if (!unreadable)
-        account_parse(r->pool, form, ACCOUNT_LOGIN, "username", &c, errs);
-    if (json_object_array_length(errs) > 0)
-        return reply_invalid(r, errs);
-    json_object_put(errs);
+    src.params = f;
+    src.nparams = (size_t)n;
+    if (read_credentials(r, ACCOUNT_TOKEN, &src, &c) != 0)
+        return r->status;
     return login(r, &c);
 }
 

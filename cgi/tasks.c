@@ -305,29 +305,22 @@ static int task_create_keyed(struct req *r, struct task *t)
  */
 int task_create(struct req *r)
 {
-    struct task t;
+    struct task_patch pt;
+    struct task base, t;
     json_object *body, *errs;
     enum db_status st;
-    unsigned present = 0;
-    size_t before;
     int ok;
 
     body = req_json(r, 0, &ok);
     if (!ok)
         return r->status;
-    task_defaults(&t);
     errs = verr_new();
     if (r->idempotency_key != NULL)
         idem_key_check(r->idempotency_key, errs);
-    before = json_object_array_length(errs);
-    if (body == NULL)
-        verr_add(errs, "missing", "Field required", NULL, "body", NULL, -1);
-    else
-        task_parse(r->pool, body, &t, &present, errs);
-    if (json_object_is_type(body, json_type_object) && !(present & TF_TITLE))
-        verr_add(errs, "missing", "Field required", NULL, "body", "title", -1);
-    if (json_object_array_length(errs) == before)
-        task_check(&t, present, errs);
+    /* A new task is its body applied to the defaults. */
+    task_defaults(&base);
+    if (task_read(r->pool, body, TF_TITLE, &pt, errs) == 0)
+        task_apply(&base, &pt, &t, errs);
     if (json_object_array_length(errs) > 0)
         return reply_invalid(r, errs);
     json_object_put(errs);
@@ -341,51 +334,45 @@ int task_create(struct req *r)
     return reply_task(r, 201, &t);
 }
 
-static int same_tags(const struct task *a, const struct task *b)
+/* Answers 200 with t, just written, and the Link of its next occurrence
+ * when next_id names one. */
+static int reply_changed(struct req *r, const struct task *t, int64_t next_id)
 {
-    size_t i;
-
-    if (a->ntags != b->ntags)
-        return 0;
-    for (i = 0; i < a->ntags; i++)
-        if (strcmp(a->tags[i], b->tags[i]) != 0)
-            return 0;
-    return 1;
+    if (next_id != 0)
+        http_header(r, "Link", "<%s>; rel=\"next-occurrence\"",
+                    task_path(r, t->user_id, next_id));
+    return reply_task(r, 200, t);
 }
 
-/* Whether two strings that may be NULL are equal. */
-static int same_str(const char *a, const char *b)
+/*
+ * The answers a change can get from old, the row as it was: 412 for a
+ * stale If-Match, 422 when task_apply() finds the new state breaks a rule,
+ * 200 with old when nothing changes.  0 when none of them is the answer:
+ * then *t is the new state and *oc says whether a next occurrence is due.
+ */
+static int decide(struct req *r, const struct task *old, const struct task_patch *pt,
+                  struct task *t, enum task_outcome *oc)
 {
-    return a == NULL || b == NULL ? a == b : strcmp(a, b) == 0;
-}
+    json_object *errs;
 
-/* Whether a and b have the same client fields; the offset a due date was
- * written with is not one (the same instant is the same due date). */
-static int same_task(const struct task *a, const struct task *b)
-{
-    return strcmp(a->title, b->title) == 0 && same_str(a->description, b->description) &&
-           a->completed == b->completed && a->priority == b->priority &&
-           same_tags(a, b) && a->has_due == b->has_due &&
-           (!a->has_due || a->due == b->due) && a->recurrence == b->recurrence &&
-           same_str(a->timezone, b->timezone);
-}
-
-/* Whether t, which has just become completed, needs its next occurrence. */
-static int needs_next(const struct task *old, const struct task *t)
-{
-    return t->completed && !old->completed && t->recurrence != RECUR_NONE &&
-           !t->spawned;
+    if (r->if_match && !etag_match(r->if_match, etag(r, old), 0))
+        return http_error(r, 412, DETAIL_PRECONDITION);
+    errs = verr_new();
+    *oc = task_apply(old, pt, t, errs);
+    if (*oc == TASK_INVALID)
+        return reply_invalid(r, errs);
+    json_object_put(errs);
+    return *oc == TASK_SAME ? reply_task(r, 200, old) : 0;
 }
 
 /*
  * change_task() in a transaction, the row locked from the If-Match check to
  * the commit: for when the row changed between change_task()'s statements.
  */
-static int change_task_tx(struct req *r, int64_t id, const struct task *in,
-                          unsigned present, int toggle)
+static int change_task_tx(struct req *r, int64_t id, const struct task_patch *pt)
 {
     struct task old, t;
-    json_object *errs = verr_new();
+    enum task_outcome oc;
     enum db_status st;
     int64_t next_id = 0;
     int status;
@@ -397,67 +384,38 @@ static int change_task_tx(struct req *r, int64_t id, const struct task *in,
         status = http_error(r, 404, DETAIL_TASK_NOT_FOUND);
         goto out;
     }
-    if (st != DB_OK)
-        goto fail;
-    if (r->if_match && !etag_match(r->if_match, etag(r, &old), 0)) {
-        status = http_error(r, 412, DETAIL_PRECONDITION);
+    if (st == DB_OK && (status = decide(r, &old, pt, &t, &oc)) != 0)
         goto out;
-    }
-    t = old;
-    task_merge(&t, in, present);
-    if (toggle)
-        t.completed = !t.completed;
-    if (task_check(&t, present, errs) > 0) {
-        status = reply_invalid(r, errs);
-        errs = NULL;
-        goto out;
-    }
-    if (same_task(&old, &t)) {
-        db_rollback(r->db);
-        status = reply_task(r, 200, &old);
-        goto out;
-    }
-    if (needs_next(&old, &t))
-        st = db_task_spawn(r->db, r->pool, &t, old.version, &next_id);
-    else
-        st = db_task_update(r->db, r->pool, &t);
+    if (st == DB_OK)
+        st = oc == TASK_NEXT ? db_task_spawn(r->db, r->pool, &t, old.version, &next_id)
+                             : db_task_update(r->db, r->pool, &t);
     if (st == DB_OK)
         st = db_commit(r->db);
-    if (st != DB_OK)
-        goto fail;
-    if (next_id != 0)
-        http_header(r, "Link", "<%s>; rel=\"next-occurrence\"",
-                    task_path(r, t.user_id, next_id));
-    status = reply_task(r, 200, &t);
-    goto out;
-fail:
-    status = reply_write_error(r, st, in);
+    status = st == DB_OK ? reply_changed(r, &t, next_id)
+                         : reply_write_error(r, st, &pt->set);
 out:
     db_rollback(r->db);
-    json_object_put(errs);
     return status;
 }
 
 /*
- * The shared body of PUT, PATCH and PATCH .../complete: sets the fields of
- * in that present names (TF_* bits, from a validated body) and, when toggle
- * is set, flips completed; then answers 200 with the task, 404, 412 or 422.
+ * The shared body of PUT, PATCH and PATCH .../complete: applies pt to task
+ * id and answers 200 with the task, 404, 412 or 422.
  *
- * One round trip: db_task_change() writes when every rule below holds, and
- * returns the row as it was, from which the answer is decided as
- * change_task_tx() decides it.  Completing a recurring task is left to C: a
- * second statement writes it with its next occurrence, while the row is as
- * read; if it is not, change_task_tx() decides again under a lock.
+ * One round trip: db_task_change() writes when every rule of task_apply()
+ * holds, and returns the row as it was, from which decide() chooses the
+ * answer.  Completing a recurring task is left to C: a second statement
+ * writes it with its next occurrence, while the row is as read; if it is
+ * not, change_task_tx() decides again under a lock.
  */
-static int change_task(struct req *r, int64_t id, const struct task *in,
-                       unsigned present, int toggle)
+static int change_task(struct req *r, int64_t id, const struct task_patch *pt)
 {
-    struct task_change c = { in, present, toggle, NULL, 0 };
+    struct task_change c = { &pt->set, pt->present, pt->toggle, NULL, 0 };
     struct task old, now, t;
-    json_object *errs;
+    enum task_outcome oc;
     enum db_status st;
     int64_t *versions, next_id;
-    int written;
+    int written, status;
 
     if_match_versions(r, id, &versions, &c.nversions);
     c.versions = versions;
@@ -465,34 +423,21 @@ static int change_task(struct req *r, int64_t id, const struct task *in,
     if (st == DB_NOT_FOUND)
         return http_error(r, 404, DETAIL_TASK_NOT_FOUND);
     if (st != DB_OK)
-        return reply_write_error(r, st, in);
+        return reply_write_error(r, st, &pt->set);
     if (written)
         return reply_task(r, 200, &now);
-    if (r->if_match && !etag_match(r->if_match, etag(r, &old), 0))
-        return http_error(r, 412, DETAIL_PRECONDITION);
-    t = old;
-    task_merge(&t, in, present);
-    if (toggle)
-        t.completed = !t.completed;
-    errs = verr_new();
-    if (task_check(&t, present, errs) > 0)
-        return reply_invalid(r, errs);
-    json_object_put(errs);
-    if (same_task(&old, &t))
-        return reply_task(r, 200, &old);
+    if ((status = decide(r, &old, pt, &t, &oc)) != 0)
+        return status;
     /* The statement wrote nothing and only a next occurrence explains it
      * (none past year 9999: the series ends, and no Link is sent). */
-    if (!needs_next(&old, &t))
-        return change_task_tx(r, id, in, present, toggle);
+    if (oc != TASK_NEXT)
+        return change_task_tx(r, id, pt);
     st = db_task_spawn(r->db, r->pool, &t, old.version, &next_id);
     if (st == DB_NOT_FOUND)
-        return change_task_tx(r, id, in, present, toggle);
+        return change_task_tx(r, id, pt);
     if (st != DB_OK)
-        return reply_write_error(r, st, in);
-    if (next_id != 0)
-        http_header(r, "Link", "<%s>; rel=\"next-occurrence\"",
-                    task_path(r, t.user_id, next_id));
-    return reply_task(r, 200, &t);
+        return reply_write_error(r, st, &pt->set);
+    return reply_changed(r, &t, next_id);
 }
 
 /*
@@ -501,9 +446,8 @@ static int change_task(struct req *r, int64_t id, const struct task *in,
  */
 int task_update(struct req *r)
 {
-    struct task in;
+    struct task_patch pt;
     json_object *body, *errs;
-    unsigned present;
     int64_t id;
     int ok, bad_id;
 
@@ -514,13 +458,10 @@ int task_update(struct req *r)
         return r->status;
     errs = verr_new();
     bad_id = parse_task_id(r, &id, errs) != 0;
-    task_defaults(&in);
-    if (body == NULL)
-        verr_add(errs, "missing", "Field required", NULL, "body", NULL, -1);
-    if (body == NULL || task_parse(r->pool, body, &in, &present, errs) > 0 || bad_id)
+    if (task_read(r->pool, body, 0, &pt, errs) > 0 || bad_id)
         return reply_invalid(r, errs);
     json_object_put(errs);
-    return change_task(r, id, &in, present, 0);
+    return change_task(r, id, &pt);
 }
 
 /*
@@ -529,32 +470,21 @@ int task_update(struct req *r)
  */
 int task_complete(struct req *r)
 {
-    struct task in;
-    json_object *body, *errs, *v;
-    unsigned present;
+    struct task_patch pt;
+    json_object *body, *errs;
     int64_t id;
-    int ok;
+    int ok, bad_id;
 
     body = req_json(r, 0, &ok);
     if (!ok)
         return r->status;
     /* The path's errors and the body's together, as FastAPI reports them. */
     errs = verr_new();
-    parse_task_id(r, &id, errs);
-    if (body != NULL && !json_object_is_type(body, json_type_object))
-        task_parse(r->pool, body, &in, &present, errs);
-    else if (body != NULL && json_object_object_get_ex(body, "completed", &v) &&
-             !json_object_is_type(v, json_type_boolean))
-        verr_add(errs, "bool_type", "Input should be a valid boolean", v,
-                 "body", "completed", -1);
-    if (json_object_array_length(errs) > 0)
+    bad_id = parse_task_id(r, &id, errs) != 0;
+    if (task_read_complete(r->pool, body, &pt, errs) > 0 || bad_id)
         return reply_invalid(r, errs);
     json_object_put(errs);
-    task_defaults(&in);
-    if (body == NULL || !json_object_object_get_ex(body, "completed", &v))
-        return change_task(r, id, &in, 0, 1);
-    in.completed = json_object_get_boolean(v);
-    return change_task(r, id, &in, TF_COMPLETED, 0);
+    return change_task(r, id, &pt);
 }
 
 /*

@@ -3,9 +3,10 @@
  * application/x-www-form-urlencoded (a query string, http_query_parse) or
  * multipart/form-data (RFC 7578), which browsers send for a FormData.
  *
- * Fields come out as struct qparam (http.h), in order, owned by the pool.
- * A multipart part's bytes are its value (a file part's too); a value
- * holding a NUL byte has nul set and is cut there.
+ * Fields come out as struct qparam (http.h), in order, owned by the pool,
+ * for input_read() (input.h) to read as a declared input.  A multipart
+ * part's bytes are its value (a file part's too); a value holding a NUL
+ * byte has nul set and is cut there.
  */
 #ifndef TODO_FORM_H
 #define TODO_FORM_H

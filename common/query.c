@@ -1,5 +1,6 @@
 /*
- * query.c: listing parameters, validated once.
+ * query.c: the listing's parameters, declared for the input engine
+ * (input.h), and its cursors.
  */
 #include "query.h"
 
@@ -9,148 +10,58 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "http.h"
+#include "input.h"
 #include "json.h"
 #include "jwt.h"
 #include "timestamp.h"
 #include "utf8.h"
 
-/* One choice of an enumerated parameter. */
-struct choice {
-    const char *name;
-    int value;
-};
-
 /* active and done: what existing front ends send for pending and completed. */
-static const struct choice statuses[] = {
+static const struct input_choice statuses[] = {
     { "all", -1 }, { "pending", 0 }, { "completed", 1 },
     { "active", 0 }, { "done", 1 }, { NULL, 0 },
 };
-static const struct choice sorts[] = {
+static const struct input_choice sorts[] = {
     { "created", SORT_CREATED }, { "created_at", SORT_CREATED },
     { "updated", SORT_UPDATED }, { "updated_at", SORT_UPDATED },
     { "title", SORT_TITLE }, { "due_date", SORT_DUE_DATE },
     { "priority", SORT_PRIORITY }, { NULL, 0 },
 };
-static const struct choice orders[] = {
+static const struct input_choice orders[] = {
     { "asc", 0 }, { "desc", 1 }, { NULL, 0 },
 };
-static const struct choice priorities[] = {
+static const struct input_choice priorities[] = {
     { "low", PRIORITY_LOW }, { "medium", PRIORITY_MEDIUM },
     { "high", PRIORITY_HIGH }, { NULL, 0 },
 };
-/* As pydantic reads a boolean from a query string. */
-static const struct choice booleans[] = {
-    { "true", 1 }, { "false", 0 }, { "1", 1 }, { "0", 0 }, { "yes", 1 },
-    { "no", 0 }, { "on", 1 }, { "off", 0 }, { "t", 1 }, { "f", 0 },
-    { "y", 1 }, { "n", 0 }, { NULL, 0 },
+
+/* API.md's Listing table.  A tag filter is trimmed, and an empty one is
+ * ignored; tags holds several, split at ','. */
+enum {
+    QP_STATUS, QP_COMPLETED, QP_SORT, QP_ORDER, QP_Q, QP_PRIORITY, QP_TAGS, QP_TAG,
+    QP_BEFORE, QP_AFTER, QP_LIMIT, QP_OFFSET, QP_CURSOR, QP_FIELDS
 };
-
-/* Exact match, or any case when icase (booleans, as pydantic reads them). */
-static int choose(const struct choice *c, const char *s, int icase, int *out)
-{
-    for (; c->name != NULL; c++) {
-        if ((icase ? strcasecmp(c->name, s) : strcmp(c->name, s)) == 0) {
-            *out = c->value;
-            return 0;
-        }
-    }
-    return -1;
-}
-
-static int bad(json_object *errs, const char *type, const char *msg,
-               const char *name, const char *value)
-{
-    verr_add_str(errs, type, msg, value, "query", name);
-    return -1;
-}
-
-static int parse_choice(const struct choice *c, const char *name,
-                        const char *value, int *out, json_object *errs)
-{
-    char msg[160] = "Input should be ";
-    size_t used;
-
-    if (choose(c, value, 0, out) == 0)
-        return 0;
-    for (; c->name != NULL; c++) {
-        used = strlen(msg);
-        snprintf(msg + used, sizeof msg - used, "%s'%s'",
-                 used > 16 ? (c[1].name ? ", " : " or ") : "", c->name);
-    }
-    return bad(errs, "enum", msg, name, value);
-}
-
-/* A whole decimal number from min to max. */
-static int parse_int(const char *name, const char *value, int64_t min,
-                     int64_t max, int64_t *out, json_object *errs)
-{
-    char msg[80], *end;
-    long long v;
-
-    errno = 0;
-    v = strtoll(value, &end, 10);
-    if (value[0] == '\0' || *end != '\0' || value[0] == ' ')
-        return bad(errs, "int_parsing",
-                   "Input should be a valid integer, unable to parse string as an integer",
-                   name, value);
-    if (v < min && errno == 0) {
-        snprintf(msg, sizeof msg, "Input should be greater than or equal to %" PRId64, min);
-        return bad(errs, "greater_than_equal", msg, name, value);
-    }
-    if (v > max || errno == ERANGE) {
-        if (value[0] == '-') {
-            snprintf(msg, sizeof msg, "Input should be greater than or equal to %" PRId64, min);
-            return bad(errs, "greater_than_equal", msg, name, value);
-        }
-        snprintf(msg, sizeof msg, "Input should be less than or equal to %" PRId64, max);
-        return bad(errs, "less_than_equal", msg, name, value);
-    }
-    *out = v;
-    return 0;
-}
-
-static int parse_time(const char *name, const char *value, int64_t *out,
-                      int *has, json_object *errs)
-{
-    if (ts_parse(value, out) != 0)
-        return bad(errs, "datetime_parsing",
-                   "Input should be a valid datetime in RFC 3339 format", name,
-                   value);
-    *has = 1;
-    return 0;
-}
-
-/* Adds a tag filter (trimmed; an empty one is ignored). */
-static void add_tag(struct pool *p, struct task_query *q, const char *s,
-                    size_t n, size_t cap)
-{
-    size_t start, len;
-
-    utf8_trim(s, n, &start, &len);
-    if (len == 0 || q->ntags == cap)
-        return;
-    q->tags[q->ntags++] = pool_strndup(p, s + start, len);
-}
-
-/* Whether name is one of the listing's parameters (an alias included). */
-static int known(const char *name)
-{
-    static const char *const names[] = {
-        "status", "status_filter", "completed", "sort", "sort_by", "order",
-        "sort_order", "q", "search", "priority", "tag", "tags", "due_before",
-        "due_after", "limit", "offset", "cursor", "priority_filter",
-        "tags_filter", "due_date_from", "due_date_to",
-    };
-    size_t i;
-
-    for (i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (strcmp(name, names[i]) == 0)
-            return 1;
-    return 0;
-}
+static const struct input_field query_fields[QP_FIELDS] = {
+    [QP_STATUS] = { .name = "status", .alias = "status_filter", .type = IN_ENUM,
+                    .choices = statuses },
+    [QP_COMPLETED] = { .name = "completed", .type = IN_BOOL },
+    [QP_SORT] = { .name = "sort", .alias = "sort_by", .type = IN_ENUM, .choices = sorts },
+    [QP_ORDER] = { .name = "order", .alias = "sort_order", .type = IN_ENUM,
+                   .choices = orders },
+    [QP_Q] = { .name = "q", .alias = "search", .type = IN_STRING, .max = QUERY_Q_MAX },
+    [QP_PRIORITY] = { .name = "priority", .alias = "priority_filter", .type = IN_ENUM,
+                      .choices = priorities },
+    [QP_TAGS] = { .name = "tags", .alias = "tags_filter", .type = IN_LIST,
+                  .flags = IN_TRIM | IN_SPLIT },
+    [QP_TAG] = { .name = "tag", .type = IN_LIST, .flags = IN_TRIM },
+    [QP_BEFORE] = { .name = "due_before", .alias = "due_date_to", .type = IN_TIME },
+    [QP_AFTER] = { .name = "due_after", .alias = "due_date_from", .type = IN_TIME },
+    [QP_LIMIT] = { .name = "limit", .type = IN_INT, .min = 1, .max = QUERY_LIMIT_MAX },
+    [QP_OFFSET] = { .name = "offset", .type = IN_INT, .min = 0, .max = INT64_MAX },
+    [QP_CURSOR] = { .name = "cursor", .type = IN_STRING, .max = INT64_MAX },
+};
 
 /*
  * A cursor is base64url of "<sort><order>.<id>.<key>": sort and order as
@@ -216,85 +127,56 @@ static int parse_cursor(struct pool *p, const char *s, struct task_query *q)
     return 0;
 }
 
+/* The filter tags: those of tags= and then of tag=, in the pool. */
+static void join_tags(struct pool *p, const struct input_value *v, struct task_query *q)
+{
+    const struct input_value *a = &v[QP_TAGS], *b = &v[QP_TAG];
+
+    q->ntags = a->n + b->n;
+    if (b->n == 0 || a->n == 0) {
+        q->tags = a->n ? a->list : b->list;
+        return;
+    }
+    q->tags = pool_alloc(p, q->ntags * sizeof *q->tags);
+    memcpy(q->tags, a->list, a->n * sizeof *q->tags);
+    memcpy(q->tags + a->n, b->list, b->n * sizeof *q->tags);
+}
+
 int task_query_parse(struct pool *p, const char *raw, struct task_query *q,
                      json_object *errs)
 {
-    size_t before = json_object_array_length(errs), n, i, cap;
-    struct qparam *v;
-    const char *name, *val, *s;
-    int status = -1, has_status = 0, completed = -1, has_order = 0, x;
-    const char *cursor = NULL;
+    struct input_value v[QP_FIELDS];
+    struct input_src src;
+    int n;
 
+    input_src_query(p, "query", raw, &src);
+    n = input_read(p, query_fields, QP_FIELDS, &src, v, errs);
     memset(q, 0, sizeof *q);
-    q->limit = QUERY_LIMIT_DEFAULT;
-    n = http_query_parse(p, raw, &v);
-    cap = strlen(raw) + 1;
-    q->tags = pool_alloc(p, cap * sizeof *q->tags);
-
-    for (i = 0; i < n; i++) {
-        name = v[i].name;
-        val = v[i].value;
-        if (!known(name))
-            continue;           /* unknown parameters are ignored */
-        if (v[i].nul || !utf8_valid(val, strlen(val))) {
-            bad(errs, "string_unicode", "Input should be a valid string",
-                name, NULL);
-            continue;
-        }
-        if (strcmp(name, "status") == 0 || strcmp(name, "status_filter") == 0) {
-            if (parse_choice(statuses, name, val, &status, errs) == 0)
-                has_status = 1;
-        } else if (strcmp(name, "completed") == 0) {
-            if (choose(booleans, val, 1, &completed) != 0)
-                bad(errs, "bool_parsing",
-                    "Input should be a valid boolean, unable to interpret input",
-                    name, val);
-        } else if (strcmp(name, "sort") == 0 || strcmp(name, "sort_by") == 0) {
-            if (parse_choice(sorts, name, val, &x, errs) == 0)
-                q->sort = (enum task_sort)x;
-        } else if (strcmp(name, "order") == 0 || strcmp(name, "sort_order") == 0) {
-            if (parse_choice(orders, name, val, &x, errs) == 0) {
-                q->desc = x;
-                has_order = 1;
-            }
-        } else if (strcmp(name, "q") == 0 || strcmp(name, "search") == 0) {
-            if (utf8_len(val, strlen(val)) > QUERY_Q_MAX)
-                bad(errs, "string_too_long",
-                    "String should have at most 200 characters", name, val);
-            else
-                q->q = val[0] != '\0' ? val : NULL;
-        } else if (strcmp(name, "priority") == 0 || strcmp(name, "priority_filter") == 0) {
-            if (parse_choice(priorities, name, val, &x, errs) == 0) {
-                q->priority = (enum priority)x;
-                q->has_priority = 1;
-            }
-        } else if (strcmp(name, "tag") == 0) {
-            add_tag(p, q, val, strlen(val), cap);
-        } else if (strcmp(name, "tags") == 0 || strcmp(name, "tags_filter") == 0) {
-            for (s = val; *s != '\0'; s += *s == ',') {
-                add_tag(p, q, s, strcspn(s, ","), cap);
-                s += strcspn(s, ",");
-            }
-        } else if (strcmp(name, "due_before") == 0 || strcmp(name, "due_date_to") == 0) {
-            parse_time(name, val, &q->before, &q->has_before, errs);
-        } else if (strcmp(name, "due_after") == 0 || strcmp(name, "due_date_from") == 0) {
-            parse_time(name, val, &q->after, &q->has_after, errs);
-        } else if (strcmp(name, "limit") == 0) {
-            parse_int(name, val, 1, QUERY_LIMIT_MAX, &q->limit, errs);
-        } else if (strcmp(name, "offset") == 0) {
-            parse_int(name, val, 0, INT64_MAX, &q->offset, errs);
-        } else if (strcmp(name, "cursor") == 0) {
-            cursor = val;
-        }
+    /* status wins over completed; neither: all. */
+    q->status = v[QP_STATUS].state == IN_SET ? (int)v[QP_STATUS].i
+              : v[QP_COMPLETED].state == IN_SET ? (int)v[QP_COMPLETED].i : -1;
+    q->sort = (enum task_sort)v[QP_SORT].i;
+    /* By default the newest, the most urgent first; names and dates A to Z. */
+    q->desc = v[QP_ORDER].state == IN_SET ? (int)v[QP_ORDER].i
+            : q->sort == SORT_CREATED || q->sort == SORT_UPDATED || q->sort == SORT_PRIORITY;
+    q->q = v[QP_Q].state == IN_SET && v[QP_Q].len > 0 ? v[QP_Q].s : NULL;
+    q->has_priority = v[QP_PRIORITY].state == IN_SET;
+    q->priority = (enum priority)v[QP_PRIORITY].i;
+    join_tags(p, v, q);
+    q->has_before = v[QP_BEFORE].state == IN_SET;
+    q->before = v[QP_BEFORE].i;
+    q->has_after = v[QP_AFTER].state == IN_SET;
+    q->after = v[QP_AFTER].i;
+    q->limit = v[QP_LIMIT].state == IN_SET ? v[QP_LIMIT].i : QUERY_LIMIT_DEFAULT;
+    q->offset = v[QP_OFFSET].i;
+    /* The one check the table cannot make: a cursor is of this sort and order. */
+    if (v[QP_CURSOR].state == IN_SET && parse_cursor(p, v[QP_CURSOR].s, q) != 0) {
+        verr_add_str(errs, "value_error",
+                     "Value error, not a cursor of this listing's sort and order",
+                     v[QP_CURSOR].s, "query", "cursor");
+        n++;
     }
-    q->status = has_status ? status : completed;
-    if (!has_order)
-        q->desc = q->sort == SORT_CREATED || q->sort == SORT_UPDATED ||
-                  q->sort == SORT_PRIORITY;
-    if (cursor != NULL && parse_cursor(p, cursor, q) != 0)
-        bad(errs, "value_error",
-            "Value error, not a cursor of this listing's sort and order", "cursor", cursor);
-    return (int)(json_object_array_length(errs) - before);
+    return n;
 }
 
 /* Whether c may stand for itself in a URI query (RFC 3986 3.4), '%' aside. */

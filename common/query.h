@@ -1,13 +1,14 @@
 /*
  * query: the listing's query string, as API.md's Listing table declares it.
  *
- * task_query_parse() reads a raw query string into a struct task_query:
- * defaults first, then every known parameter and alias (sort_by, sort_order,
- * search, status_filter, completed, tags, priority_filter, tags_filter,
- * due_date_from, due_date_to) and the cursor; unknown parameters are ignored,
- * and a known one with a bad value adds a validation error at
- * ["query", name].  A parameter given twice keeps its last value, except the
- * repeatable tag.  Strings in q point into the pool.
+ * task_query_parse() reads a raw query string into a struct task_query
+ * through the input engine (input.h), by the table in query.c: every known
+ * parameter and alias (sort_by, sort_order, search, status_filter,
+ * completed, tags, priority_filter, tags_filter, due_date_from, due_date_to)
+ * and the cursor; unknown parameters are ignored, and a known one with a bad
+ * value adds a validation error at ["query", name].  A parameter given twice
+ * keeps its last good value, except the filter tags, which add up (those of
+ * tags, then those of tag).  Strings in q point into the pool.
  */
 #ifndef TODO_QUERY_H
 #define TODO_QUERY_H

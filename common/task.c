@@ -1,5 +1,6 @@
 /*
- * task.c: the task record's input contract and JSON form.
+ * task.c: the task record's input table, the rule of a change, and its JSON
+ * form.
  */
 #include "task.h"
 
@@ -7,9 +8,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "input.h"
 #include "json.h"
 #include "timestamp.h"
-#include "utf8.h"
 
 const char *const priority_names[] = { "low", "medium", "high" };
 const char *const recurrence_names[] = { NULL, "daily", "weekly", "monthly", "yearly" };
@@ -47,200 +48,119 @@ void task_defaults(struct task *t)
     t->recurrence = RECUR_NONE;
 }
 
-/*
- * Checks a JSON string value: no U+0000, optionally trimmed, min..max code
- * points.  Returns a pool copy of the (trimmed) string, or NULL after adding
- * an error at loc [body, field(, index)].
- */
-static const char *check_string(struct pool *p, json_object *v, int trim,
-                                size_t min, size_t max, json_object *errs,
-                                const char *field, int index)
+/* ------------------------------------------------------------- input */
+
+static const struct input_choice priority_choices[] = {
+    { "low", PRIORITY_LOW }, { "medium", PRIORITY_MEDIUM }, { "high", PRIORITY_HIGH },
+    { NULL, 0 },
+};
+static const struct input_choice recurrence_choices[] = {
+    { "daily", RECUR_DAILY }, { "weekly", RECUR_WEEKLY }, { "monthly", RECUR_MONTHLY },
+    { "yearly", RECUR_YEARLY }, { NULL, 0 },
+};
+
+/* API.md's task table, a row per TF_* bit (TF_x is 1 << TK_x).  Which
+ * fields are required depends on the request (task_read's required). */
+enum {
+    TK_TITLE, TK_DESCRIPTION, TK_COMPLETED, TK_PRIORITY, TK_TAGS, TK_DUE_DATE,
+    TK_RECURRENCE, TK_TIMEZONE, TK_FIELDS
+};
+static const struct input_field task_fields[TK_FIELDS] = {
+    [TK_TITLE] = { .name = "title", .type = IN_STRING, .flags = IN_TRIM, .min = 1,
+                   .max = TASK_TITLE_MAX },
+    [TK_DESCRIPTION] = { .name = "description", .type = IN_STRING, .flags = IN_NULLABLE,
+                         .max = TASK_DESCRIPTION_MAX },
+    [TK_COMPLETED] = { .name = "completed", .type = IN_BOOL },
+    [TK_PRIORITY] = { .name = "priority", .type = IN_ENUM, .choices = priority_choices },
+    /* Repeated tags count once. */
+    [TK_TAGS] = { .name = "tags", .type = IN_LIST, .flags = IN_TRIM | IN_UNIQUE, .min = 1,
+                  .max = TASK_TAG_MAX, .items = TASK_TAGS_MAX },
+    [TK_DUE_DATE] = { .name = "due_date", .type = IN_TIME, .flags = IN_NULLABLE },
+    /* pydantic's AliasChoices("recurrence", "recurring_interval"). */
+    [TK_RECURRENCE] = { .name = "recurrence", .alias = "recurring_interval", .type = IN_ENUM,
+                        .flags = IN_NULLABLE, .choices = recurrence_choices },
+    [TK_TIMEZONE] = { .name = "timezone", .type = IN_STRING, .flags = IN_NULLABLE,
+                      .max = INT64_MAX },
+};
+_Static_assert(TF_TITLE == 1 << TK_TITLE && TF_DESCRIPTION == 1 << TK_DESCRIPTION &&
+               TF_COMPLETED == 1 << TK_COMPLETED && TF_PRIORITY == 1 << TK_PRIORITY &&
+               TF_TAGS == 1 << TK_TAGS && TF_DUE_DATE == 1 << TK_DUE_DATE &&
+               TF_RECURRENCE == 1 << TK_RECURRENCE && TF_TIMEZONE == 1 << TK_TIMEZONE,
+               "a TF_* bit for each row of task_fields");
+
+/* A string value, or NULL for null. */
+static const char *str_or_null(const struct input_value *v)
 {
-    const char *s;
-    size_t n, start = 0, len, cps;
-
-    if (!json_object_is_type(v, json_type_string)) {
-        verr_add(errs, "string_type", "Input should be a valid string", v,
-                 "body", field, index);
-        return NULL;
-    }
-    s = json_object_get_string(v);
-    n = (size_t)json_object_get_string_len(v);
-    if (memchr(s, '\0', n) != NULL) {
-        verr_add(errs, "string_pattern_mismatch",
-                 "String should not contain U+0000", v, "body", field, index);
-        return NULL;
-    }
-    len = n;
-    if (trim)
-        utf8_trim(s, n, &start, &len);
-    cps = utf8_len(s + start, len);
-    if (cps < min) {
-        verr_add(errs, "string_too_short",
-                 "String should have at least 1 character", v, "body", field,
-                 index);
-        return NULL;
-    }
-    if (cps > max) {
-        char msg[64];
-
-        snprintf(msg, sizeof msg, "String should have at most %zu characters", max);
-        verr_add(errs, "string_too_long", msg, v, "body", field, index);
-        return NULL;
-    }
-    return pool_strndup(p, s + start, len);
+    return v->state == IN_SET ? v->s : NULL;
 }
 
-static void bad_null(json_object *errs, const char *field, const char *type,
-                     const char *msg)
+int task_read(struct pool *p, json_object *body, unsigned required,
+              struct task_patch *pt, json_object *errs)
 {
-    verr_add(errs, type, msg, NULL, "body", field, -1);
-}
+    const struct input_src src = { "body", 0, body, NULL, 0 };
+    struct input_value v[TK_FIELDS];
+    struct task *t = &pt->set;
+    int n, k;
 
-static void parse_tags(struct pool *p, json_object *v, struct task *t,
-                       json_object *errs)
-{
-    size_t n, i, j, k = 0;
-    const char *tag, **tags;
-    int bad = 0;
-
-    if (!json_object_is_type(v, json_type_array)) {
-        verr_add(errs, "list_type", "Input should be a valid list", v, "body",
-                 "tags", -1);
-        return;
-    }
-    n = json_object_array_length(v);
-    if (n > TASK_TAGS_MAX) {
-        verr_add(errs, "too_long",
-                 "List should have at most 20 items after validation", v,
-                 "body", "tags", -1);
-        return;
-    }
-    tags = pool_alloc(p, (n ? n : 1) * sizeof *tags);
-    for (i = 0; i < n; i++) {
-        tag = check_string(p, json_object_array_get_idx(v, i), 1, 1,
-                           TASK_TAG_MAX, errs, "tags", (int)i);
-        if (tag == NULL) {
-            bad = 1;
-            continue;
-        }
-        for (j = 0; j < k && strcmp(tags[j], tag) != 0; j++)
-            ;
-        if (j == k)
-            tags[k++] = tag;
-    }
-    if (!bad) {
-        t->tags = tags;
-        t->ntags = k;
-    }
-}
-
-static void parse_due(json_object *v, struct task *t, json_object *errs)
-{
-    int64_t us;
-    int off;
-
-    if (json_object_is_type(v, json_type_null)) {
-        t->has_due = 0;
-        t->due_offset = 0;
-        return;
-    }
-    if (!json_object_is_type(v, json_type_string)) {
-        verr_add(errs, "datetime_type", "Input should be a valid datetime", v,
-                 "body", "due_date", -1);
-        return;
-    }
-    if (strlen(json_object_get_string(v)) != (size_t)json_object_get_string_len(v) ||
-        ts_parse_offset(json_object_get_string(v), &us, &off) != 0) {
-        verr_add(errs, "datetime_parsing",
-                 "Input should be a valid datetime in RFC 3339 format", v,
-                 "body", "due_date", -1);
-        return;
-    }
-    t->has_due = 1;
-    t->due = us;
-    t->due_offset = off;
-}
-
-int task_parse(struct pool *p, json_object *body, struct task *t,
-               unsigned *present, json_object *errs)
-{
-    size_t before = json_object_array_length(errs);
-    json_object *v;
-    const char *s, *key;
-
-    *present = 0;
-    if (!json_object_is_type(body, json_type_object)) {
-        verr_add(errs, "model_attributes_type",
-                 "Input should be a valid dictionary or object to extract fields from",
-                 body, "body", NULL, -1);
+    memset(pt, 0, sizeof *pt);
+    task_defaults(t);
+    if (body == NULL) {
+        verr_add(errs, "missing", "Field required", NULL, "body", NULL, -1);
         return 1;
     }
-    if (json_object_object_get_ex(body, "title", &v)) {
-        *present |= TF_TITLE;
-        if (json_object_is_type(v, json_type_null))
-            bad_null(errs, "title", "string_type", "Input should be a valid string");
-        else if ((s = check_string(p, v, 1, 1, TASK_TITLE_MAX, errs, "title", -1)))
-            t->title = s;
+    n = input_read(p, task_fields, TK_FIELDS, &src, v, errs);
+    if (!json_object_is_type(body, json_type_object))
+        return n;
+    for (k = 0; k < TK_FIELDS; k++) {
+        if (v[k].state != IN_ABSENT) {
+            pt->present |= 1u << k;
+        } else if (required & (1u << k)) {
+            verr_add(errs, "missing", "Field required", NULL, "body", task_fields[k].name,
+                     -1);
+            n++;
+        }
     }
-    if (json_object_object_get_ex(body, "description", &v)) {
-        *present |= TF_DESCRIPTION;
-        if (json_object_is_type(v, json_type_null))
-            t->description = NULL;
-        else if ((s = check_string(p, v, 0, 0, TASK_DESCRIPTION_MAX, errs,
-                                   "description", -1)))
-            t->description = s;
-    }
-    if (json_object_object_get_ex(body, "completed", &v)) {
-        *present |= TF_COMPLETED;
-        if (json_object_is_type(v, json_type_boolean))
-            t->completed = json_object_get_boolean(v);
-        else
-            verr_add(errs, "bool_type", "Input should be a valid boolean", v,
-                     "body", "completed", -1);
-    }
-    if (json_object_object_get_ex(body, "priority", &v)) {
-        *present |= TF_PRIORITY;
-        if (!json_object_is_type(v, json_type_string) ||
-            priority_parse(json_object_get_string(v), &t->priority) != 0)
-            verr_add(errs, "enum", "Input should be 'low', 'medium' or 'high'",
-                     v, "body", "priority", -1);
-    }
-    if (json_object_object_get_ex(body, "tags", &v)) {
-        *present |= TF_TAGS;
-        parse_tags(p, v, t, errs);
-    }
-    if (json_object_object_get_ex(body, "due_date", &v)) {
-        *present |= TF_DUE_DATE;
-        parse_due(v, t, errs);
-    }
-    /* recurring_interval, its alias, counts only when recurrence is absent,
-     * as pydantic's AliasChoices("recurrence", "recurring_interval") reads
-     * them; an error names the key the client sent. */
-    key = json_object_object_get_ex(body, "recurrence", &v) ? "recurrence"
-        : json_object_object_get_ex(body, "recurring_interval", &v) ? "recurring_interval"
-        : NULL;
-    if (key != NULL) {
-        *present |= TF_RECURRENCE;
-        if (json_object_is_type(v, json_type_null))
-            t->recurrence = RECUR_NONE;
-        else if (!json_object_is_type(v, json_type_string) ||
-                 recurrence_parse(json_object_get_string(v), &t->recurrence) != 0)
-            verr_add(errs, "enum",
-                     "Input should be 'daily', 'weekly', 'monthly', 'yearly' or null",
-                     v, "body", key, -1);
-    }
-    if (json_object_object_get_ex(body, "timezone", &v)) {
-        *present |= TF_TIMEZONE;
-        if (json_object_is_type(v, json_type_null))
-            t->timezone = NULL;
-        else if ((s = check_string(p, v, 0, 0, SIZE_MAX, errs, "timezone", -1)))
-            t->timezone = s;
-    }
-    return (int)(json_object_array_length(errs) - before);
+    if (n > 0)
+        return n;
+    t->title = v[TK_TITLE].s;
+    t->description = str_or_null(&v[TK_DESCRIPTION]);
+    t->completed = (int)v[TK_COMPLETED].i;
+    t->priority = v[TK_PRIORITY].state == IN_SET ? (enum priority)v[TK_PRIORITY].i
+                                                 : PRIORITY_MEDIUM;
+    t->tags = v[TK_TAGS].list;
+    t->ntags = v[TK_TAGS].n;
+    t->has_due = v[TK_DUE_DATE].state == IN_SET;
+    t->due = v[TK_DUE_DATE].i;
+    t->due_offset = v[TK_DUE_DATE].off;
+    t->recurrence = (enum recurrence)v[TK_RECURRENCE].i;
+    t->timezone = str_or_null(&v[TK_TIMEZONE]);
+    return 0;
 }
 
-void task_merge(struct task *t, const struct task *src, unsigned present)
+int task_read_complete(struct pool *p, json_object *body, struct task_patch *pt,
+                       json_object *errs)
+{
+    const struct input_src src = { "body", 0, body, NULL, 0 };
+    struct input_value v;
+    int n = 0;
+
+    memset(pt, 0, sizeof *pt);
+    task_defaults(&pt->set);
+    if (body != NULL)
+        n = input_read(p, &task_fields[TK_COMPLETED], 1, &src, &v, errs);
+    if (body == NULL || v.state == IN_ABSENT) {
+        pt->toggle = 1;
+    } else {
+        pt->present = TF_COMPLETED;
+        pt->set.completed = (int)v.i;
+    }
+    return n;
+}
+
+/* ------------------------------------------------------------- change */
+
+/* Copies the fields of src that present names into t. */
+static void merge(struct task *t, const struct task *src, unsigned present)
 {
     if (present & TF_TITLE)
         t->title = src->title;
@@ -265,7 +185,9 @@ void task_merge(struct task *t, const struct task *src, unsigned present)
         t->timezone = src->timezone;
 }
 
-int task_check(const struct task *t, unsigned present, json_object *errs)
+/* A recurrence needs a due date; the error names the field the patch set
+ * that broke it (the due date, unless the recurrence came with it). */
+static int breaks_rule(const struct task *t, unsigned present, json_object *errs)
 {
     if (t->recurrence == RECUR_NONE || t->has_due)
         return 0;
@@ -279,6 +201,53 @@ int task_check(const struct task *t, unsigned present, json_object *errs)
                  "recurrence", -1);
     return 1;
 }
+
+static int same_tags(const struct task *a, const struct task *b)
+{
+    size_t i;
+
+    if (a->ntags != b->ntags)
+        return 0;
+    for (i = 0; i < a->ntags; i++)
+        if (strcmp(a->tags[i], b->tags[i]) != 0)
+            return 0;
+    return 1;
+}
+
+/* Whether two strings that may be NULL are equal. */
+static int same_str(const char *a, const char *b)
+{
+    return a == NULL || b == NULL ? a == b : strcmp(a, b) == 0;
+}
+
+/* Whether a and b have the same client fields; the offset a due date was
+ * written with is not one (the same instant is the same due date). */
+static int same_task(const struct task *a, const struct task *b)
+{
+    return same_str(a->title, b->title) && same_str(a->description, b->description) &&
+           a->completed == b->completed && a->priority == b->priority &&
+           same_tags(a, b) && a->has_due == b->has_due &&
+           (!a->has_due || a->due == b->due) && a->recurrence == b->recurrence &&
+           same_str(a->timezone, b->timezone);
+}
+
+enum task_outcome task_apply(const struct task *old, const struct task_patch *pt,
+                             struct task *out, json_object *errs)
+{
+    *out = *old;
+    merge(out, &pt->set, pt->present);
+    if (pt->toggle)
+        out->completed = !out->completed;
+    if (breaks_rule(out, pt->present, errs))
+        return TASK_INVALID;
+    if (same_task(old, out))
+        return TASK_SAME;
+    if (out->completed && !old->completed && out->recurrence != RECUR_NONE && !out->spawned)
+        return TASK_NEXT;
+    return TASK_CHANGED;
+}
+
+/* ------------------------------------------------------------ JSON form */
 
 /* A timestamp as a JSON string; ts_format() writes nothing to escape. */
 static void put_time(struct buf *b, int64_t us)

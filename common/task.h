@@ -1,17 +1,22 @@
 /*
- * task: the task record, its JSON form, and the validation of client input.
+ * task: the task record, its input, the rule of a change, and its JSON form.
  *
- * task_parse() is the declared input contract of API.md's task table: it
- * reads the members of a JSON object that are present into a struct task,
- * records which in *present (TF_* bits), and appends a FastAPI validation
- * error to errs for each bad one.  Nothing is coerced.  Strings are trimmed
- * where API.md says so and counted in code points.  recurring_interval,
- * which some front ends send, is read as recurrence when that is absent.  A
- * timezone is checked for its type only: which names exist only the
- * database knows, and a write of one it does not fails (DB_UNKNOWN_ZONE;
- * task_zone_unknown() words the error).  task_check() applies the rules
- * that span fields (a recurrence needs a due date).  Strings a parsed task
- * points to belong to the pool or to the parsed JSON (itself pool-owned).
+ * task_read() reads a body as API.md's task table declares it (the table
+ * is in task.c, read by the input engine, input.h) into a struct
+ * task_patch: the fields present (TF_* bits) and their values, typed.
+ * Nothing is coerced.  Strings are trimmed where API.md says so and counted
+ * in code points.  recurring_interval, which some front ends send, is read
+ * as recurrence when that is absent.  A timezone is checked for its type
+ * only: which names exist only the database knows, and a write of one it
+ * does not fails (DB_UNKNOWN_ZONE; task_zone_unknown() words the error).
+ * task_read_complete() reads the body of PATCH .../complete the same way.
+ * Strings a patch points to belong to the pool or to the parsed JSON (itself
+ * pool-owned).
+ *
+ * task_apply() is the whole decision of a change, and pure: the new state of
+ * a task, whether it breaks the rule that spans fields (a recurrence needs a
+ * due date), whether anything changes, and whether completing it makes its
+ * next occurrence due.  A create applies its body to task_defaults().
  *
  * task_write() appends the task's JSON form to a buffer, the same bytes
  * json-c wrote for it (keys in API.md's order, no spaces, '/' unescaped).
@@ -62,7 +67,7 @@ struct task {
     int due_offset;
     enum recurrence recurrence;
     /* NULL: null.  An IANA name; which names exist only the database
-     * knows (schema/008_calendar.sql), so task_parse() checks the type. */
+     * knows (schema/008_calendar.sql), so task_read() checks the type. */
     const char *timezone;
     int64_t created;
     int64_t updated;
@@ -76,16 +81,45 @@ extern const char *const recurrence_names[];   /* NULL, "daily", ... */
 int priority_parse(const char *s, enum priority *out);     /* 0 / -1 */
 int recurrence_parse(const char *s, enum recurrence *out); /* 0 / -1 */
 
+/*
+ * A change a request asks for: the fields present names (TF_* bits) take
+ * their values from set; toggle flips completed (then TF_COMPLETED is not
+ * present).  Fields present names may still be invalid: task_read() adds
+ * their errors.
+ */
+struct task_patch {
+    unsigned present;
+    int toggle;
+    struct task set;
+};
+
+/* What applying a patch to a task comes to. */
+enum task_outcome {
+    TASK_INVALID,       /* the new state breaks a rule: errors added */
+    TASK_SAME,          /* nothing a client sees changes */
+    TASK_CHANGED,       /* the new state is to be written */
+    TASK_NEXT,          /* and it completes a recurring task: the next
+                         * occurrence is due (not for a create) */
+};
+
 /* A task with API.md's defaults. */
 void task_defaults(struct task *t);
-/* Returns the number of errors added. */
-int task_parse(struct pool *p, json_object *body, struct task *t,
-               unsigned *present, json_object *errs);
-/* Copies the fields of src that present names (TF_* bits) into t: a
- * partial update applied to a stored task.  Strings are shared, not copied. */
-void task_merge(struct task *t, const struct task *src, unsigned present);
-/* Cross-field rules on the final state; present says what the body set. */
-int task_check(const struct task *t, unsigned present, json_object *errs);
+/*
+ * Reads a task body (a JSON value; NULL: none was sent, "missing") into *pt;
+ * returns the number of errors added (a body that is not an object is one).
+ * A field of required (TF_* bits) that is absent is "missing", after the
+ * errors of the fields sent.
+ */
+int task_read(struct pool *p, json_object *body, unsigned required,
+              struct task_patch *pt, json_object *errs);
+/* The body of PATCH .../complete: none, or an object without "completed",
+ * toggles; {"completed": bool} sets it.  Returns the errors added. */
+int task_read_complete(struct pool *p, json_object *body, struct task_patch *pt,
+                       json_object *errs);
+/* old with pt applied, into *out (strings shared, not copied); errors at
+ * ["body", field] for TASK_INVALID, named by what pt set. */
+enum task_outcome task_apply(const struct task *old, const struct task_patch *pt,
+                             struct task *out, json_object *errs);
 void task_write(struct buf *b, const struct task *t);
 /* Adds the validation error of a time zone name the database refused. */
 void task_zone_unknown(json_object *errs, const char *zone);

@@ -3,10 +3,11 @@
  *
  * The first input byte picks the parser; the rest is what a client would
  * send: a request body (JSON syntax, json-c, the task contract), a query
- * string (or an Idempotency-Key), a bearer token, a timestamp, a path for the router, a multipart
- * form body, or a key set (JWKS text, PEM text) as an operator or Better
- * Auth's table provides.  Built and
- * run by `make fuzz` (clang, -fsanitize=fuzzer,address,undefined).
+ * string (or an Idempotency-Key), a bearer token, a timestamp, a path for
+ * the router, a multipart form body (and the OAuth2 form read from it), or
+ * a key set (JWKS text, PEM text) as an operator or Better Auth's table
+ * provides.  Built and run by `make fuzz` (clang,
+ * -fsanitize=fuzzer,address,undefined).
  *
  * Tokens also go to libjwt 1.10 (tests/oracle): a bearer token is checked
  * pinned to HS256, RS256 and ES256, and our signature verdict must be
@@ -31,6 +32,7 @@
 #include <openssl/pem.h>
 
 #include "../oracle/oracle.h"
+#include "../../common/account.h"
 #include "../../common/form.h"
 #include "../../common/idem.h"
 #include "../../common/jwk.h"
@@ -266,16 +268,17 @@ token_doctored(const uint8_t *d, size_t n)
 static void body(struct pool *p, const char *s, size_t n)
 {
     json_object *o, *errs;
-    struct task t;
-    unsigned present;
+    struct task_patch pt;
+    struct task base, t;
     size_t off;
 
     if (json_parse_body(p, s, n, &o, &off) != 0 || o == NULL)
         return;
     errs = verr_new();
-    task_defaults(&t);
-    if (task_parse(p, o, &t, &present, errs) == 0)
-        task_check(&t, present, errs);
+    task_defaults(&base);
+    if (task_read(p, o, TF_TITLE, &pt, errs) == 0)
+        task_apply(&base, &pt, &t, errs);
+    task_read_complete(p, o, &pt, errs);
     json_object_put(errs);
 }
 
@@ -291,6 +294,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct jwt_identity id;
     struct qparam *fields;
     json_object *errs;
+    long n;
     const char *params[ROUTE_PARAMS_MAX];
     size_t lens[ROUTE_PARAMS_MAX];
     char *s, allow[64];
@@ -333,8 +337,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         jwt_keyset_free(set);
         break;
     case 6:
-        form_parse(p, "multipart/form-data; boundary=b", (const char *)data + 1, size - 1,
-                   &fields);
+        n = form_parse(p, "multipart/form-data; boundary=b", (const char *)data + 1,
+                       size - 1, &fields);
+        if (n >= 0) {
+            struct input_src src = { "body", 1, NULL, fields, (size_t)n };
+            struct credentials c;
+
+            errs = verr_new();
+            account_read(p, ACCOUNT_TOKEN, &src, &c, errs);
+            json_object_put(errs);
+        }
         break;
     case 8:
         token_doctored(data + 1, size - 1);

@@ -1,5 +1,6 @@
 /*
- * test_account.c: e-mail and password rules, Argon2id hashes, random tokens.
+ * test_account.c: e-mail and password rules (JSON bodies, the OAuth2 form),
+ * Argon2id hashes, random tokens.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,10 +19,11 @@
 static int parse(const char *body, enum account_use use, struct credentials *c)
 {
     json_object *o = json_tokener_parse(body), *errs = json_object_new_array();
+    struct input_src src = { "body", 0, o, NULL, 0 };
     int n;
 
     assert_non_null(o);
-    n = account_parse(pool, o, use, "email", c, errs);
+    n = account_read(pool, use, &src, c, errs);
     if (c->email)
         c->email = pool_strdup(pool, c->email);
     if (c->password)
@@ -74,6 +76,53 @@ static void register_rules(void **state)
                            " \"name\": 7}", ACCOUNT_REGISTER, &c), 1);
 }
 
+/* The OAuth2 form's fields, as form_parse() gives them; the errors' JSON. */
+static int token_form(const struct qparam *f, size_t n, struct credentials *c,
+                      const char **errs_out)
+{
+    json_object *errs = json_object_new_array();
+    struct input_src src = { "body", 1, NULL, f, n };
+    int k = account_read(pool, ACCOUNT_TOKEN, &src, c, errs);
+
+    *errs_out = pool_strdup(pool, json_object_to_json_string_ext(errs, JSON_C_TO_STRING_PLAIN));
+    json_object_put(errs);
+    return k;
+}
+
+static void token_form_rules(void **state)
+{
+    const struct qparam ok[] = {
+        { "scope", "tasks", 0 }, { "username", "x", 0 }, { "username", " a@b.co ", 0 },
+        { "password", "p", 0 }, { "grant_type", "password", 0 },
+    };
+    const struct qparam bad[] = {
+        { "username", "nope", 0 }, { "grant_type", "client_credentials", 0 },
+        { "password", "p", 0 },
+    };
+    const struct qparam unreadable[] = { { "username", "a@b.co", 1 } };
+    struct credentials c;
+    const char *e;
+
+    (void)state;
+    /* The last username counts, trimmed; unknown fields are ignored. */
+    assert_int_equal(token_form(ok, 5, &c, &e), 0);
+    assert_string_equal(c.email, "a@b.co");
+    assert_int_equal(c.password_len, 1);
+    /* grant_type is checked as it comes; the address after the form. */
+    assert_int_equal(token_form(bad, 3, &c, &e), 2);
+    assert_string_equal(e, "[{\"type\":\"string_pattern_mismatch\",\"loc\":[\"body\",\"grant_type\"],"
+                           "\"msg\":\"String should match pattern '^password$'\","
+                           "\"input\":\"client_credentials\"},"
+                           "{\"type\":\"value_error\",\"loc\":[\"body\",\"username\"],"
+                           "\"msg\":\"value is not a valid email address\",\"input\":\"nope\"}]");
+    /* A field that is not text is not also missing; nor is the password. */
+    assert_int_equal(token_form(unreadable, 1, &c, &e), 1);
+    assert_string_equal(e, "[{\"type\":\"string_unicode\",\"loc\":[\"body\",\"username\"],"
+                           "\"msg\":\"Input should be a valid string\"}]");
+    assert_int_equal(token_form(NULL, 0, &c, &e), 2);
+    assert_non_null(strstr(e, "\"type\":\"missing\",\"loc\":[\"body\",\"username\"]"));
+}
+
 static void argon2id_hashes(void **state)
 {
     char hash[PASSWORD_HASH_MAX];
@@ -110,6 +159,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(emails),
         cmocka_unit_test(register_rules),
+        cmocka_unit_test(token_form_rules),
         cmocka_unit_test(argon2id_hashes),
         cmocka_unit_test(random_tokens),
     };

@@ -1,6 +1,6 @@
 /*
- * test_task.c: the task input contract (types, limits, trimming, nulls) and
- * the task's JSON form.
+ * test_task.c: the task input contract (types, limits, trimming, nulls),
+ * task_apply()'s decisions, and the task's JSON form.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,27 +10,56 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../../common/json.h"
 #include "task.h"
 #include "timestamp.h"
 
 #include "unit_pool.h"
 
-/* Parses body over defaults; returns the error count and the errors' JSON. */
-static int parse(const char *body, struct task *t, unsigned *present,
-                 const char **errs_out)
+/* Reads body into *pt; returns the error count and the errors' JSON. */
+static int read_patch(const char *body, unsigned required, struct task_patch *pt,
+                      const char **errs_out)
 {
     json_object *o = json_tokener_parse(body), *errs = json_object_new_array();
     int n;
 
     assert_non_null(o);
-    task_defaults(t);
-    n = task_parse(pool, o, t, present, errs);
-    if (n == 0)
-        n = task_check(t, *present, errs);
+    /* Parsed strings may point into the JSON, which the pool owns. */
+    json_own(pool, o);
+    n = task_read(pool, o, required, pt, errs);
     *errs_out = pool_strdup(pool, json_object_to_json_string_ext(errs, JSON_C_TO_STRING_PLAIN));
-    /* Parsed strings live in the pool, so the JSON may go now. */
-    json_object_put(o);
     json_object_put(errs);
+    return n;
+}
+
+/* task_apply() with its errors' JSON in *errs_out (NULL: not wanted). */
+static enum task_outcome apply(const struct task *old, const struct task_patch *pt,
+                               struct task *t, const char **errs_out)
+{
+    json_object *errs = json_object_new_array();
+    enum task_outcome oc = task_apply(old, pt, t, errs);
+
+    if (errs_out != NULL)
+        *errs_out = pool_strdup(pool, json_object_to_json_string_ext(errs,
+                                                                     JSON_C_TO_STRING_PLAIN));
+    json_object_put(errs);
+    return oc;
+}
+
+/* Parses body as a create does (over the defaults); returns the error
+ * count and the errors' JSON. */
+static int parse(const char *body, struct task *t, unsigned *present,
+                 const char **errs_out)
+{
+    struct task_patch pt;
+    struct task base;
+    int n = read_patch(body, 0, &pt, errs_out);
+
+    *present = pt.present;
+    *t = pt.set;
+    task_defaults(&base);
+    if (n == 0 && apply(&base, &pt, t, errs_out) == TASK_INVALID)
+        n = 1;
     return n;
 }
 
@@ -222,11 +251,11 @@ static const char *written(const struct task *t)
 
 /* A partial update: the fields the body names change, even to null; the
  * rest, and what the server owns, stay as stored. */
-static void merge_changes_only_present_fields(void **state)
+static void apply_changes_only_present_fields(void **state)
 {
     const char *tags[] = { "home", "x" };
-    struct task stored, in, t;
-    unsigned present;
+    struct task stored, t;
+    struct task_patch pt;
     const char *e;
 
     (void)state;
@@ -245,11 +274,10 @@ static void merge_changes_only_present_fields(void **state)
     stored.version = 3;
     stored.spawned = 1;
 
-    assert_int_equal(parse("{\"title\": \" New \", \"due_date\": null,"
-                           " \"recurrence\": null, \"completed\": true}",
-                           &in, &present, &e), 0);
-    t = stored;
-    task_merge(&t, &in, present);
+    assert_int_equal(read_patch("{\"title\": \" New \", \"due_date\": null,"
+                                " \"recurrence\": null, \"completed\": true}",
+                                0, &pt, &e), 0);
+    assert_int_equal(apply(&stored, &pt, &t, NULL), TASK_CHANGED);
     assert_string_equal(t.title, "New");
     assert_false(t.has_due);
     assert_int_equal(t.recurrence, RECUR_NONE);
@@ -261,10 +289,8 @@ static void merge_changes_only_present_fields(void **state)
     assert_int_equal(t.version, 3);
     assert_true(t.spawned);
 
-    assert_int_equal(parse("{\"description\": null, \"tags\": []}", &in,
-                           &present, &e), 0);
-    t = stored;
-    task_merge(&t, &in, present);
+    assert_int_equal(read_patch("{\"description\": null, \"tags\": []}", 0, &pt, &e), 0);
+    assert_int_equal(apply(&stored, &pt, &t, NULL), TASK_CHANGED);
     assert_null(t.description);
     assert_int_equal(t.ntags, 0);
     assert_string_equal(t.title, "Old");
@@ -272,20 +298,17 @@ static void merge_changes_only_present_fields(void **state)
     assert_int_equal(t.recurrence, RECUR_DAILY);
     assert_string_equal(t.timezone, "Europe/Berlin");
 
-    assert_int_equal(parse("{\"timezone\": null}", &in, &present, &e), 0);
-    assert_int_equal(present, TF_TIMEZONE);
-    t = stored;
-    task_merge(&t, &in, present);
+    assert_int_equal(read_patch("{\"timezone\": null}", 0, &pt, &e), 0);
+    assert_int_equal(pt.present, TF_TIMEZONE);
+    assert_int_equal(apply(&stored, &pt, &t, NULL), TASK_CHANGED);
     assert_null(t.timezone);
-    assert_int_equal(parse("{\"timezone\": \"Asia/Tokyo\"}", &in, &present, &e), 0);
-    t = stored;
-    task_merge(&t, &in, present);
+    assert_int_equal(read_patch("{\"timezone\": \"Asia/Tokyo\"}", 0, &pt, &e), 0);
+    assert_int_equal(apply(&stored, &pt, &t, NULL), TASK_CHANGED);
     assert_string_equal(t.timezone, "Asia/Tokyo");
     assert_string_equal(t.title, "Old");
 
-    assert_int_equal(parse("{}", &in, &present, &e), 0);
-    t = stored;
-    task_merge(&t, &in, present);
+    assert_int_equal(read_patch("{}", 0, &pt, &e), 0);
+    assert_int_equal(apply(&stored, &pt, &t, NULL), TASK_SAME);
     assert_ptr_equal(t.title, stored.title);
     assert_ptr_equal(t.description, stored.description);
     assert_false(t.completed);
@@ -294,6 +317,145 @@ static void merge_changes_only_present_fields(void **state)
     assert_int_equal(t.due, stored.due);
     assert_int_equal(t.recurrence, RECUR_DAILY);
     assert_ptr_equal(t.timezone, stored.timezone);
+}
+
+/* The values a client sees decide whether anything changes: the same
+ * instant written with another offset is the same due date. */
+static void apply_finds_no_change(void **state)
+{
+    const char *tags[] = { "home" };
+    struct task stored, t;
+    struct task_patch pt;
+    const char *e;
+
+    (void)state;
+    task_defaults(&stored);
+    stored.title = "Same";
+    stored.tags = tags;
+    stored.ntags = 1;
+    stored.has_due = 1;
+    stored.due = INT64_C(1796058000000000);
+    assert_int_equal(read_patch("{\"title\": \" Same \", \"tags\": [\"home\", \"home\"],"
+                                " \"due_date\": \"2026-11-30T18:00:00+01:00\","
+                                " \"priority\": \"medium\", \"description\": null}",
+                                0, &pt, &e), 0);
+    assert_int_equal(apply(&stored, &pt, &t, NULL), TASK_SAME);
+    assert_int_equal(read_patch("{\"tags\": [\"home\", \"x\"]}", 0, &pt, &e), 0);
+    assert_int_equal(apply(&stored, &pt, &t, NULL), TASK_CHANGED);
+}
+
+/* A stored task that recurs, with its due date. */
+static void recurring(struct task *t, enum recurrence rec)
+{
+    task_defaults(t);
+    t->title = "Water plants";
+    t->has_due = 1;
+    t->due = INT64_C(1796058000000000);
+    t->recurrence = rec;
+}
+
+/* Completing a recurring task that has not spawned makes its next
+ * occurrence due; nothing else does. */
+static void apply_knows_when_the_next_occurrence_is_due(void **state)
+{
+    struct task stored, t;
+    struct task_patch pt;
+    const char *e;
+
+    (void)state;
+    recurring(&stored, RECUR_WEEKLY);
+    assert_int_equal(task_read_complete(pool, NULL, &pt, NULL), 0);
+    assert_true(pt.toggle);
+    assert_int_equal(apply(&stored, &pt, &t, NULL), TASK_NEXT);
+    assert_true(t.completed);
+    assert_int_equal(read_patch("{\"completed\": true, \"title\": \"Water\"}", 0, &pt, &e), 0);
+    assert_int_equal(apply(&stored, &pt, &t, NULL), TASK_NEXT);
+    assert_string_equal(t.title, "Water");
+    /* Spawned already, done already, or not recurring: only a change. */
+    stored.spawned = 1;
+    assert_int_equal(apply(&stored, &pt, &t, NULL), TASK_CHANGED);
+    stored.spawned = 0;
+    stored.completed = 1;
+    assert_int_equal(apply(&stored, &pt, &t, NULL), TASK_CHANGED);
+    pt.toggle = 0;
+    pt.present = TF_COMPLETED;
+    pt.set.completed = 1;
+    assert_int_equal(apply(&stored, &pt, &t, NULL), TASK_SAME);
+    stored.completed = 0;
+    stored.recurrence = RECUR_NONE;
+    assert_int_equal(apply(&stored, &pt, &t, NULL), TASK_CHANGED);
+}
+
+/* The rule names the field the client got wrong, and the state is refused. */
+static void apply_keeps_a_recurrence_with_its_due_date(void **state)
+{
+    struct task stored, t;
+    struct task_patch pt;
+    const char *e;
+
+    (void)state;
+    recurring(&stored, RECUR_DAILY);
+    assert_int_equal(read_patch("{\"due_date\": null}", 0, &pt, &e), 0);
+    assert_int_equal(apply(&stored, &pt, &t, &e), TASK_INVALID);
+    assert_string_equal(e, "[{\"type\":\"value_error\",\"loc\":[\"body\",\"due_date\"],"
+                           "\"msg\":\"Value error, a recurring task needs a due_date\"}]");
+    assert_int_equal(read_patch("{\"due_date\": null, \"recurrence\": \"weekly\"}", 0, &pt,
+                                &e), 0);
+    assert_int_equal(apply(&stored, &pt, &t, &e), TASK_INVALID);
+    assert_non_null(strstr(e, "\"loc\":[\"body\",\"recurrence\"]"));
+    stored.has_due = 0;
+    stored.recurrence = RECUR_NONE;
+    assert_int_equal(read_patch("{\"recurrence\": \"monthly\"}", 0, &pt, &e), 0);
+    assert_int_equal(apply(&stored, &pt, &t, &e), TASK_INVALID);
+    assert_non_null(strstr(e, "a recurrence needs a due_date"));
+}
+
+/* A create requires its title; its "missing" comes after the errors of the
+ * fields sent, and a body that is not an object is only that. */
+static void required_fields_are_missing_last(void **state)
+{
+    struct task_patch pt;
+    const char *e;
+
+    (void)state;
+    assert_int_equal(read_patch("{\"description\": 5}", TF_TITLE, &pt, &e), 2);
+    assert_string_equal(e, "[{\"type\":\"string_type\",\"loc\":[\"body\",\"description\"],"
+                           "\"msg\":\"Input should be a valid string\",\"input\":5},"
+                           "{\"type\":\"missing\",\"loc\":[\"body\",\"title\"],"
+                           "\"msg\":\"Field required\"}]");
+    assert_int_equal(read_patch("[1]", TF_TITLE, &pt, &e), 1);
+    assert_non_null(strstr(e, "model_attributes_type"));
+    assert_int_equal(read_patch("{\"title\": null}", TF_TITLE, &pt, &e), 1);
+    assert_non_null(strstr(e, "string_type"));
+}
+
+/* PATCH .../complete: no body or no "completed" toggles; a boolean sets. */
+static void complete_body(void **state)
+{
+    json_object *errs = json_object_new_array();
+    json_object *empty = json_own(pool, json_tokener_parse("{\"title\": 5}"));
+    json_object *set = json_own(pool, json_tokener_parse("{\"completed\": false}"));
+    json_object *bad = json_own(pool, json_tokener_parse("{\"completed\": null}"));
+    json_object *list = json_own(pool, json_tokener_parse("[]"));
+    struct task_patch pt;
+
+    (void)state;
+    assert_int_equal(task_read_complete(pool, empty, &pt, errs), 0);
+    assert_true(pt.toggle);
+    assert_int_equal(pt.present, 0);
+    assert_int_equal(task_read_complete(pool, set, &pt, errs), 0);
+    assert_false(pt.toggle);
+    assert_int_equal(pt.present, TF_COMPLETED);
+    assert_false(pt.set.completed);
+    assert_int_equal(task_read_complete(pool, bad, &pt, errs), 1);
+    assert_int_equal(task_read_complete(pool, list, &pt, errs), 1);
+    assert_string_equal(json_object_to_json_string_ext(errs, JSON_C_TO_STRING_PLAIN),
+                        "[{\"type\":\"bool_type\",\"loc\":[\"body\",\"completed\"],"
+                        "\"msg\":\"Input should be a valid boolean\"},"
+                        "{\"type\":\"model_attributes_type\",\"loc\":[\"body\"],"
+                        "\"msg\":\"Input should be a valid dictionary or object to extract "
+                        "fields from\",\"input\":[]}]");
+    json_object_put(errs);
 }
 
 /* The type is checked here; whether the name exists, by the database. */
@@ -397,7 +559,12 @@ int main(void)
         cmocka_unit_test(recurrence_needs_a_due_date),
         cmocka_unit_test(recurrence_values_and_alias),
         cmocka_unit_test(timezone_is_a_string_or_null),
-        cmocka_unit_test(merge_changes_only_present_fields),
+        cmocka_unit_test(apply_changes_only_present_fields),
+        cmocka_unit_test(apply_finds_no_change),
+        cmocka_unit_test(apply_knows_when_the_next_occurrence_is_due),
+        cmocka_unit_test(apply_keeps_a_recurrence_with_its_due_date),
+        cmocka_unit_test(required_fields_are_missing_last),
+        cmocka_unit_test(complete_body),
         cmocka_unit_test(json_form),
         cmocka_unit_test(json_form_matches_json_c),
     };

@@ -18,6 +18,7 @@
 
 #include "../common/idem.h"
 #include "../common/query.h"
+#include "../common/url.h"
 #include "app.h"
 
 #define DETAIL_KEY_BUSY "A request with this Idempotency-Key is still being answered"
@@ -180,7 +181,7 @@ static int reply_write_error(struct req *r, enum db_status st,
 static const char *task_path(struct req *r, const char *user, int64_t id)
 {
     return pool_printf(r->pool, "/api/%s/tasks/%" PRId64,
-                       http_escape(r->pool, user), id);
+                       url_escape(r->pool, user), id);
 }
 
 /* ------------------------------------------------------------- listing */
@@ -219,7 +220,7 @@ int task_list(struct req *r)
     http_header(r, "X-Total-Count", "%" PRId64, total);
     if (more)
         http_header(r, "Link", "</api/%s/tasks?%s>; rel=\"next\"",
-                    http_escape(r->pool, q.user_id),
+                    url_escape(r->pool, q.user_id),
                     query_with_cursor(r->pool, r->query,
                                       query_cursor(r->pool, &q, &tasks[n - 1])));
     return http_json_buf(r, 200);

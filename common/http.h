@@ -39,12 +39,6 @@ typedef const char *(*http_param_fn)(void *ctx, const char *name);
 /* Reads up to n body bytes into buf; returns the count, 0 at the end. */
 typedef long (*http_read_fn)(void *ctx, char *buf, size_t n);
 
-struct qparam {
-    const char *name;
-    const char *value;
-    int nul;                    /* the value had a %00, left out of value */
-};
-
 struct req {
     struct pool *pool;
     const struct config *cfg;
@@ -99,17 +93,6 @@ int http_text(struct req *r, int status, const char *type, const char *body);
 
 /* The CGI response bytes: pool-owned, length in *len. */
 char *http_render(struct req *r, size_t *len);
-
-/* Splits a query string (or a form body) into decoded name/value pairs, as
- * Python's parse_qsl does: '+' is a space, a bad %-escape stays as it is.
- * A value with a %00 has nul set; a name with one is left out. */
-size_t http_query_parse(struct pool *p, const char *query, struct qparam **out);
-/* Percent-decodes n bytes of a path; NULL on a bad escape or a NUL byte. */
-char *http_unescape(struct pool *p, const char *s, size_t n);
-/* Percent-encodes every byte but RFC 3986's unreserved ones. */
-char *http_escape(struct pool *p, const char *s);
-/* Writes c as "%XX" at o; returns the position after it. */
-char *http_pct(char *o, unsigned char c);
 
 /* Whether content_type is application/json or application/<x>+json. */
 int http_is_json(const char *content_type);

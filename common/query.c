@@ -11,10 +11,10 @@
 #include <string.h>
 #include <strings.h>
 
-#include "http.h"
 #include "json.h"
 #include "jwt.h"
 #include "timestamp.h"
+#include "url.h"
 #include "utf8.h"
 
 /* One choice of an enumerated parameter. */
@@ -227,7 +227,7 @@ int task_query_parse(struct pool *p, const char *raw, struct task_query *q,
 
     memset(q, 0, sizeof *q);
     q->limit = QUERY_LIMIT_DEFAULT;
-    n = http_query_parse(p, raw, &v);
+    n = url_query_split(p, raw, &v);
     cap = strlen(raw) + 1;
     q->tags = pool_alloc(p, cap * sizeof *q->tags);
 
@@ -335,7 +335,7 @@ char *query_with_cursor(struct pool *p, const char *raw, const char *cursor)
                  isxdigit((unsigned char)s[i + 2])))
                 *o++ = (char)c;
             else
-                o = http_pct(o, c);
+                o = url_pct(o, c);
         }
         *o++ = '&';
     }

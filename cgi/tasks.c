@@ -60,7 +60,7 @@ static int task_id(struct req *r, int64_t *id)
     json_object *errs = verr_new();
 
     if (parse_task_id(r, id, errs) != 0) {
-        reply_invalid(r, errs);
+        http_invalid(r, errs);
         return -1;
     }
     json_object_put(errs);
@@ -163,7 +163,7 @@ static int reply_task(struct req *r, int status, const struct task *t)
 /*
  * Answers a write that failed: 422 at ["body", "timezone"] when the
  * database does not know in's time zone (the one field only it can check;
- * the failed statement changed nothing), else as reply_db_error().
+ * the failed statement changed nothing), else as http_db_error().
  */
 static int reply_write_error(struct req *r, enum db_status st,
                              const struct task *in)
@@ -171,10 +171,10 @@ static int reply_write_error(struct req *r, enum db_status st,
     json_object *errs;
 
     if (st != DB_UNKNOWN_ZONE)
-        return reply_db_error(r, st);
+        return http_db_error(r, st);
     errs = verr_new();
     task_zone_unknown(errs, in->timezone);
-    return reply_invalid(r, errs);
+    return http_invalid(r, errs);
 }
 
 /* The path of a task, with the user id escaped. */
@@ -203,12 +203,12 @@ int task_list(struct req *r)
     int more = 0;
 
     if (task_query_parse(r->pool, r->query, &q, errs) > 0)
-        return reply_invalid(r, errs);
+        return http_invalid(r, errs);
     json_object_put(errs);
     q.user_id = r->param[0];
     st = db_task_list(r->db, r->pool, &q, &tasks, &n, &total, &more);
     if (st != DB_OK)
-        return reply_db_error(r, st);
+        return http_db_error(r, st);
     b = http_body(r);
     buf_putc(b, '[');
     for (i = 0; i < n; i++) {
@@ -241,7 +241,7 @@ int task_get(struct req *r)
     if (st == DB_NOT_FOUND)
         return http_error(r, 404, DETAIL_TASK_NOT_FOUND);
     if (st != DB_OK)
-        return reply_db_error(r, st);
+        return http_db_error(r, st);
     if (r->if_none_match && etag_match(r->if_none_match, etag(r, &t), 1)) {
         http_header(r, "ETag", "%s", etag(r, &t));
         return http_empty(r, 304);
@@ -277,7 +277,7 @@ static int task_create_keyed(struct req *r, struct task *t)
         errs = verr_new();
         verr_add_str(errs, "value_error", DETAIL_KEY_REUSED, k.key, "header",
                      IDEM_HEADER);
-        return reply_invalid(r, errs);
+        return http_invalid(r, errs);
     }
     if (state == IDEM_DONE) {
         http_header_lines(r, ans.headers);
@@ -293,7 +293,7 @@ static int task_create_keyed(struct req *r, struct task *t)
     ans.body_len = r->resp->len;
     if ((st = db_idem_store(r->db, r->pool, &k, &ans)) != DB_OK) {
         r->headers->len = 0;
-        return reply_db_error(r, st);
+        return http_db_error(r, st);
     }
     return r->status;
 }
@@ -313,7 +313,7 @@ int task_create(struct req *r)
     size_t before;
     int ok;
 
-    body = req_json(r, 0, &ok);
+    body = http_req_json(r, 0, &ok);
     if (!ok)
         return r->status;
     task_defaults(&t);
@@ -330,7 +330,7 @@ int task_create(struct req *r)
     if (json_object_array_length(errs) == before)
         task_check(&t, present, errs);
     if (json_object_array_length(errs) > 0)
-        return reply_invalid(r, errs);
+        return http_invalid(r, errs);
     json_object_put(errs);
 
     t.user_id = r->param[0];
@@ -409,7 +409,7 @@ static int change_task_tx(struct req *r, int64_t id, const struct task *in,
     if (toggle)
         t.completed = !t.completed;
     if (task_check(&t, present, errs) > 0) {
-        status = reply_invalid(r, errs);
+        status = http_invalid(r, errs);
         errs = NULL;
         goto out;
     }
@@ -477,7 +477,7 @@ static int change_task(struct req *r, int64_t id, const struct task *in,
         t.completed = !t.completed;
     errs = verr_new();
     if (task_check(&t, present, errs) > 0)
-        return reply_invalid(r, errs);
+        return http_invalid(r, errs);
     json_object_put(errs);
     if (same_task(&old, &t))
         return reply_task(r, 200, &old);
@@ -510,7 +510,7 @@ int task_update(struct req *r)
 
     /* Not JSON: 400 alone.  Else validate before touching the database, as
      * FastAPI would: the path's errors and the body's together. */
-    body = req_json(r, 0, &ok);
+    body = http_req_json(r, 0, &ok);
     if (!ok)
         return r->status;
     errs = verr_new();
@@ -519,7 +519,7 @@ int task_update(struct req *r)
     if (body == NULL)
         verr_add(errs, "missing", "Field required", NULL, "body", NULL, -1);
     if (body == NULL || task_parse(r->pool, body, &in, &present, errs) > 0 || bad_id)
-        return reply_invalid(r, errs);
+        return http_invalid(r, errs);
     json_object_put(errs);
     return change_task(r, id, &in, present, 0);
 }
@@ -536,7 +536,7 @@ int task_complete(struct req *r)
     int64_t id;
     int ok;
 
-    body = req_json(r, 0, &ok);
+    body = http_req_json(r, 0, &ok);
     if (!ok)
         return r->status;
     /* The path's errors and the body's together, as FastAPI reports them. */
@@ -549,7 +549,7 @@ int task_complete(struct req *r)
         verr_add(errs, "bool_type", "Input should be a valid boolean", v,
                  "body", "completed", -1);
     if (json_object_array_length(errs) > 0)
-        return reply_invalid(r, errs);
+        return http_invalid(r, errs);
     json_object_put(errs);
     task_defaults(&in);
     if (body == NULL || !json_object_object_get_ex(body, "completed", &v))
@@ -583,7 +583,7 @@ int task_delete(struct req *r)
     if (st == DB_NOT_FOUND)
         return http_error(r, 404, DETAIL_TASK_NOT_FOUND);
     if (st != DB_OK)
-        return reply_db_error(r, st);
+        return http_db_error(r, st);
     if (!deleted)
         return http_error(r, 412, DETAIL_PRECONDITION);
     return http_empty(r, 204);

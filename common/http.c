@@ -160,6 +160,17 @@ int http_req_read(struct req *r, struct pool *p, http_param_fn param,
     return 0;
 }
 
+json_object *http_req_json(struct req *r, int required, int *ok)
+{
+    json_object *o, *errs;
+    int status = json_read_body(r->pool, r->body, r->body_len, required, &o, &errs);
+
+    *ok = status == 0;
+    if (status != 0)
+        http_json(r, status, verr_body(errs));
+    return o;
+}
+
 void http_header(struct req *r, const char *name, const char *fmt, ...)
 {
     struct buf *h;
@@ -228,6 +239,31 @@ int http_error(struct req *r, int status, const char *detail)
     buf_json_str(b, detail);
     buf_putc(b, '}');
     return http_json_buf(r, status);
+}
+
+int http_unauthorized(struct req *r, const char *detail, int token_sent)
+{
+    http_header(r, "WWW-Authenticate", "%s",
+                token_sent ? "Bearer error=\"invalid_token\"" : "Bearer");
+    return http_error(r, 401, detail);
+}
+
+int http_invalid(struct req *r, json_object *errs)
+{
+    return http_json(r, 422, verr_body(errs));
+}
+
+int http_db_error(struct req *r, enum db_status st)
+{
+    if (st == DB_REVOKED)
+        return http_unauthorized(r, DETAIL_INVALID_TOKEN, 1);
+    if (st == DB_TIMEOUT)
+        return http_error(r, 504, DETAIL_TIMEOUT);
+    if (st == DB_UNAVAILABLE) {
+        http_header(r, "Retry-After", "5");
+        return http_error(r, 503, DETAIL_UNAVAILABLE);
+    }
+    return http_error(r, 500, DETAIL_INTERNAL);
 }
 
 int http_empty(struct req *r, int status)

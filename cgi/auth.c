@@ -99,7 +99,7 @@ static int issue(struct req *r, int status, const struct user *u, const char *si
     if (st == DB_OK)
         st = db_refresh_insert(r->db, hash, sid, expires);
     if (st != DB_OK) {
-        reply_db_error(r, st);
+        http_db_error(r, st);
         return -1;
     }
     if ((access = access_token(r, u, sid, jti, now)) == NULL) {
@@ -126,13 +126,13 @@ static int issue_tx(struct req *r, int status, const struct user *u)
     enum db_status st = db_begin(r->db);
 
     if (st != DB_OK)
-        return reply_db_error(r, st);
+        return http_db_error(r, st);
     if (issue(r, status, u, NULL) != 0) {
         db_rollback(r->db);
         return r->status;
     }
     if ((st = db_commit(r->db)) != DB_OK)
-        return reply_db_error(r, st);
+        return http_db_error(r, st);
     return status;
 }
 
@@ -162,7 +162,7 @@ static int login(struct req *r, const struct credentials *c)
     st = db_login_attempt(r->db, r->pool, c->email, LOGIN_FAILURES_MAX, &allowed,
                           &retry, &attempt);
     if (st != DB_OK)
-        return reply_db_error(r, st);
+        return http_db_error(r, st);
     if (!allowed) {
         log_warn("auth: login throttled");
         http_header(r, "Retry-After", "%ld", retry > 0 ? retry : 1);
@@ -170,7 +170,7 @@ static int login(struct req *r, const struct credentials *c)
     }
     st = db_user_by_email(r->db, r->pool, c->email, &u);
     if (st != DB_OK && st != DB_NOT_FOUND)
-        return reply_db_error(r, st);
+        return http_db_error(r, st);
     if (st == DB_OK && u.password_hash != NULL) {
         ok = password_verify(u.password_hash, c->password, c->password_len);
     } else {
@@ -184,7 +184,7 @@ static int login(struct req *r, const struct credentials *c)
     /* A success takes back its own attempt, and forgets no failure: API.md
      * counts every failure of the window. */
     if (attempt != NULL && (st = db_login_succeeded(r->db, c->email, attempt)) != DB_OK)
-        return reply_db_error(r, st);
+        return http_db_error(r, st);
     /* Hashes made with older parameters are replaced while we have the password. */
     if (password_needs_rehash(u.password_hash) &&
         password_hash(c->password, c->password_len, hash) == 0)
@@ -199,7 +199,7 @@ static int read_credentials(struct req *r, enum account_use use,
     json_object *errs = verr_new();
 
     if (account_read(r->pool, use, src, c, errs) > 0) {
-        reply_invalid(r, errs);
+        http_invalid(r, errs);
         return -1;
     }
     json_object_put(errs);
@@ -212,7 +212,7 @@ static int body_credentials(struct req *r, enum account_use use, struct credenti
     struct input_src src = { "body", 0, NULL, NULL, 0 };
     int ok;
 
-    if ((src.json = req_json(r, 1, &ok)) == NULL)
+    if ((src.json = http_req_json(r, 1, &ok)) == NULL)
         return -1;
     return read_credentials(r, use, &src, c);
 }
@@ -243,7 +243,7 @@ int auth_register(struct req *r)
     if (st == DB_CONFLICT)
         return http_error(r, 409, DETAIL_EMAIL_TAKEN);
     if (st != DB_OK)
-        return reply_db_error(r, st);
+        return http_db_error(r, st);
     return issue_tx(r, 201, &u);
 }
 
@@ -298,7 +298,7 @@ int auth_refresh(struct req *r)
     enum db_status st;
     int ok, status;
 
-    if ((body = req_json(r, 1, &ok)) == NULL)
+    if ((body = http_req_json(r, 1, &ok)) == NULL)
         return r->status;
     if (!json_object_is_type(body, json_type_object) ||
         !json_object_object_get_ex(body, "refresh_token", &v) ||
@@ -313,11 +313,11 @@ int auth_refresh(struct req *r)
         else
             verr_add(errs, "string_type", "Input should be a valid string", v,
                      "body", "refresh_token", -1);
-        return reply_invalid(r, errs);
+        return http_invalid(r, errs);
     }
     token_hash(json_object_get_string(v), hash);
     if ((st = db_begin(r->db)) != DB_OK)
-        return reply_db_error(r, st);
+        return http_db_error(r, st);
     st = db_refresh_take(r->db, r->pool, hash, &rt);
     if (st == DB_NOT_FOUND || (st == DB_OK && (rt.expired || rt.revoked))) {
         status = bad_refresh(r);
@@ -329,7 +329,7 @@ int auth_refresh(struct req *r)
         st = db_session_revoke(r->db, rt.session_id);
         if (st == DB_OK)
             st = db_commit(r->db);
-        status = st == DB_OK ? bad_refresh(r) : reply_db_error(r, st);
+        status = st == DB_OK ? bad_refresh(r) : http_db_error(r, st);
         goto out;
     }
     if (st == DB_OK)
@@ -337,7 +337,7 @@ int auth_refresh(struct req *r)
     if (st == DB_OK)
         st = db_user_get(r->db, r->pool, rt.user_id, &u);
     if (st != DB_OK) {
-        status = reply_db_error(r, st);
+        status = http_db_error(r, st);
         goto out;
     }
     if (issue(r, 200, &u, rt.session_id) != 0) {
@@ -345,7 +345,7 @@ int auth_refresh(struct req *r)
         goto out;
     }
     st = db_commit(r->db);
-    status = st == DB_OK ? 200 : reply_db_error(r, st);
+    status = st == DB_OK ? 200 : http_db_error(r, st);
 out:
     db_rollback(r->db);
     return status;
@@ -364,7 +364,7 @@ int auth_logout(struct req *r)
         st = db_session_revoke(r->db, id->sid);
     if (st == DB_OK && id->jti[0] != '\0')
         st = db_token_revoke(r->db, id->jti, id->exp);
-    return st == DB_OK ? http_empty(r, 204) : reply_db_error(r, st);
+    return st == DB_OK ? http_empty(r, 204) : http_db_error(r, st);
 }
 
 /*
@@ -379,7 +379,7 @@ int auth_me(struct req *r)
     if (st == DB_OK)
         st = db_user_get(r->db, r->pool, r->ident->user, &u);
     if (st != DB_OK)
-        return reply_db_error(r, st);
+        return http_db_error(r, st);
     if (r->ident->admin)
         u.role = "admin";
     return http_json(r, 200, user_json(&u));

@@ -18,6 +18,7 @@
 
 #include "../common/idem.h"
 #include "../common/query.h"
+#include "../common/url.h"
 #include "app.h"
 
 #define DETAIL_KEY_BUSY "A request with this Idempotency-Key is still being answered"
@@ -59,7 +60,7 @@ static int task_id(struct req *r, int64_t *id)
     json_object *errs = verr_new();
 
     if (parse_task_id(r, id, errs) != 0) {
-        reply_invalid(r, errs);
+        http_invalid(r, errs);
         return -1;
     }
     json_object_put(errs);
@@ -162,7 +163,7 @@ static int reply_task(struct req *r, int status, const struct task *t)
 /*
  * Answers a write that failed: 422 at ["body", "timezone"] when the
  * database does not know in's time zone (the one field only it can check;
- * the failed statement changed nothing), else as reply_db_error().
+ * the failed statement changed nothing), else as http_db_error().
  */
 static int reply_write_error(struct req *r, enum db_status st,
                              const struct task *in)
@@ -170,17 +171,17 @@ static int reply_write_error(struct req *r, enum db_status st,
     json_object *errs;
 
     if (st != DB_UNKNOWN_ZONE)
-        return reply_db_error(r, st);
+        return http_db_error(r, st);
     errs = verr_new();
     task_zone_unknown(errs, in->timezone);
-    return reply_invalid(r, errs);
+    return http_invalid(r, errs);
 }
 
 /* The path of a task, with the user id escaped. */
 static const char *task_path(struct req *r, const char *user, int64_t id)
 {
     return pool_printf(r->pool, "/api/%s/tasks/%" PRId64,
-                       http_escape(r->pool, user), id);
+                       url_escape(r->pool, user), id);
 }
 
 /* ------------------------------------------------------------- listing */
@@ -202,12 +203,12 @@ int task_list(struct req *r)
     int more = 0;
 
     if (task_query_parse(r->pool, r->query, &q, errs) > 0)
-        return reply_invalid(r, errs);
+        return http_invalid(r, errs);
     json_object_put(errs);
     q.user_id = r->param[0];
     st = db_task_list(r->db, r->pool, &q, &tasks, &n, &total, &more);
     if (st != DB_OK)
-        return reply_db_error(r, st);
+        return http_db_error(r, st);
     b = http_body(r);
     buf_putc(b, '[');
     for (i = 0; i < n; i++) {
@@ -219,7 +220,7 @@ int task_list(struct req *r)
     http_header(r, "X-Total-Count", "%" PRId64, total);
     if (more)
         http_header(r, "Link", "</api/%s/tasks?%s>; rel=\"next\"",
-                    http_escape(r->pool, q.user_id),
+                    url_escape(r->pool, q.user_id),
                     query_with_cursor(r->pool, r->query,
                                       query_cursor(r->pool, &q, &tasks[n - 1])));
     return http_json_buf(r, 200);
@@ -240,7 +241,7 @@ int task_get(struct req *r)
     if (st == DB_NOT_FOUND)
         return http_error(r, 404, DETAIL_TASK_NOT_FOUND);
     if (st != DB_OK)
-        return reply_db_error(r, st);
+        return http_db_error(r, st);
     if (r->if_none_match && etag_match(r->if_none_match, etag(r, &t), 1)) {
         http_header(r, "ETag", "%s", etag(r, &t));
         return http_empty(r, 304);
@@ -276,7 +277,7 @@ static int task_create_keyed(struct req *r, struct task *t)
         errs = verr_new();
         verr_add_str(errs, "value_error", DETAIL_KEY_REUSED, k.key, "header",
                      IDEM_HEADER);
-        return reply_invalid(r, errs);
+        return http_invalid(r, errs);
     }
     if (state == IDEM_DONE) {
         http_header_lines(r, ans.headers);
@@ -292,7 +293,7 @@ static int task_create_keyed(struct req *r, struct task *t)
     ans.body_len = r->resp->len;
     if ((st = db_idem_store(r->db, r->pool, &k, &ans)) != DB_OK) {
         r->headers->len = 0;
-        return reply_db_error(r, st);
+        return http_db_error(r, st);
     }
     return r->status;
 }
@@ -311,7 +312,7 @@ int task_create(struct req *r)
     enum db_status st;
     int ok;
 
-    body = req_json(r, 0, &ok);
+    body = http_req_json(r, 0, &ok);
     if (!ok)
         return r->status;
     errs = verr_new();
@@ -322,7 +323,7 @@ int task_create(struct req *r)
     if (task_read(r->pool, body, TF_TITLE, &pt, errs) == 0)
         task_apply(&base, &pt, &t, errs);
     if (json_object_array_length(errs) > 0)
-        return reply_invalid(r, errs);
+        return http_invalid(r, errs);
     json_object_put(errs);
 
     t.user_id = r->param[0];
@@ -360,7 +361,7 @@ static int decide(struct req *r, const struct task *old, const struct task_patch
     errs = verr_new();
     *oc = task_apply(old, pt, t, errs);
     if (*oc == TASK_INVALID)
-        return reply_invalid(r, errs);
+        return http_invalid(r, errs);
     json_object_put(errs);
     return *oc == TASK_SAME ? reply_task(r, 200, old) : 0;
 }
@@ -453,13 +454,13 @@ int task_update(struct req *r)
 
     /* Not JSON: 400 alone.  Else validate before touching the database, as
      * FastAPI would: the path's errors and the body's together. */
-    body = req_json(r, 0, &ok);
+    body = http_req_json(r, 0, &ok);
     if (!ok)
         return r->status;
     errs = verr_new();
     bad_id = parse_task_id(r, &id, errs) != 0;
     if (task_read(r->pool, body, 0, &pt, errs) > 0 || bad_id)
-        return reply_invalid(r, errs);
+        return http_invalid(r, errs);
     json_object_put(errs);
     return change_task(r, id, &pt);
 }
@@ -475,14 +476,14 @@ int task_complete(struct req *r)
     int64_t id;
     int ok, bad_id;
 
-    body = req_json(r, 0, &ok);
+    body = http_req_json(r, 0, &ok);
     if (!ok)
         return r->status;
     /* The path's errors and the body's together, as FastAPI reports them. */
     errs = verr_new();
     bad_id = parse_task_id(r, &id, errs) != 0;
     if (task_read_complete(r->pool, body, &pt, errs) > 0 || bad_id)
-        return reply_invalid(r, errs);
+        return http_invalid(r, errs);
     json_object_put(errs);
     return change_task(r, id, &pt);
 }
@@ -512,7 +513,7 @@ int task_delete(struct req *r)
     if (st == DB_NOT_FOUND)
         return http_error(r, 404, DETAIL_TASK_NOT_FOUND);
     if (st != DB_OK)
-        return reply_db_error(r, st);
+        return http_db_error(r, st);
     if (!deleted)
         return http_error(r, 412, DETAIL_PRECONDITION);
     return http_empty(r, 204);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "http.h"
 #include "pool.h"
 
 #define BOUNDARY_MAX 70         /* RFC 2046 5.1.1 */
@@ -145,7 +146,7 @@ static long multipart(struct pool *p, const char *ct, const char *body, size_t l
 }
 
 /* A copy of len bytes of body with each raw NUL written as %00, which
- * http_query_parse flags, rather than ending the text there. */
+ * url_query_split flags, rather than ending the text there. */
 static const char *nul_escaped(struct pool *p, const char *body, size_t len)
 {
     char *out = pool_alloc(p, 3 * len + 1), *o = out;
@@ -170,5 +171,5 @@ long form_parse(struct pool *p, const char *ct, const char *body, size_t len,
         return multipart(p, ct, body, len, out);
     if (memchr(body, '\0', len) != NULL)
         body = nul_escaped(p, body, len);
-    return (long)http_query_parse(p, body, out);
+    return (long)url_query_split(p, body, out);
 }

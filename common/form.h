@@ -1,9 +1,9 @@
 /*
  * form: the fields of an HTML form body, as FastAPI's Form() reads them:
- * application/x-www-form-urlencoded (a query string, http_query_parse) or
+ * application/x-www-form-urlencoded (a query string, url_query_split) or
  * multipart/form-data (RFC 7578), which browsers send for a FormData.
  *
- * Fields come out as struct qparam (http.h), in order, owned by the pool,
+ * Fields come out as struct qparam (url.h), in order, owned by the pool,
  * for input_read() (input.h) to read as a declared input.  A multipart
  * part's bytes are its value (a file part's too); a value holding a NUL
  * byte has nul set and is cut there.
@@ -13,7 +13,7 @@
 
 #include <stddef.h>
 
-#include "http.h"
+#include "url.h"
 
 enum form_type { FORM_NONE, FORM_URLENCODED, FORM_MULTIPART };
 

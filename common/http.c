@@ -4,6 +4,7 @@
 #include "http.h"
 
 #include "json.h"
+#include "url.h"
 
 #include <json-c/json.h>
 #include <stdarg.h>
@@ -35,115 +36,6 @@ static const char *reason(int status)
     case 504: return "Gateway Timeout";
     default: return status >= 500 ? "Internal Server Error" : "Unknown";
     }
-}
-
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c |= 0x20;
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
-/*
- * Percent-decodes n bytes of s.  For a path (query 0): NULL on a bad escape
- * or %00.  For a query string or form (query 1), as Python's unquote_plus
- * reads them: '+' is a space, a bad escape stays as it is, and a %00 sets
- * *nul (the C string cannot hold it; the byte is left out).
- */
-static char *unescape(struct pool *p, const char *s, size_t n, int query, int *nul)
-{
-    char *out = pool_alloc(p, n + 1), *o = out;
-    size_t i;
-    int hi, lo;
-
-    for (i = 0; i < n; i++) {
-        if (s[i] == '%' && i + 2 < n &&
-            (hi = hexval((unsigned char)s[i + 1])) >= 0 &&
-            (lo = hexval((unsigned char)s[i + 2])) >= 0) {
-            if (hi == 0 && lo == 0) {
-                if (!query)
-                    return NULL;
-                *nul = 1;
-            } else {
-                *o++ = (char)(hi << 4 | lo);
-            }
-            i += 2;
-        } else if (s[i] == '%' && !query) {
-            return NULL;
-        } else if (s[i] == '+' && query) {
-            *o++ = ' ';
-        } else {
-            *o++ = s[i];
-        }
-    }
-    *o = '\0';
-    return out;
-}
-
-char *http_unescape(struct pool *p, const char *s, size_t n)
-{
-    return unescape(p, s, n, 0, NULL);
-}
-
-char *http_pct(char *o, unsigned char c)
-{
-    static const char hex[] = "0123456789ABCDEF";
-
-    o[0] = '%';
-    o[1] = hex[c >> 4];
-    o[2] = hex[c & 15];
-    return o + 3;
-}
-
-char *http_escape(struct pool *p, const char *s)
-{
-    char *out = pool_alloc(p, strlen(s) * 3 + 1), *o = out;
-    unsigned char c;
-
-    for (; *s != '\0'; s++) {
-        c = (unsigned char)*s;
-        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-            (c >= '0' && c <= '9') || strchr("-._~", c) != NULL)
-            *o++ = (char)c;
-        else
-            o = http_pct(o, c);
-    }
-    *o = '\0';
-    return out;
-}
-
-size_t http_query_parse(struct pool *p, const char *query, struct qparam **out)
-{
-    size_t n = 1, k = 0, len;
-    const char *s, *amp, *eq;
-    struct qparam *v;
-    char *name;
-    int nul;
-
-    for (s = query; *s != '\0'; s++)
-        n += *s == '&';
-    v = pool_alloc(p, n * sizeof *v);
-    for (s = query; *s != '\0'; s = *amp ? amp + 1 : amp) {
-        amp = s + strcspn(s, "&");
-        len = (size_t)(amp - s);
-        if (len == 0)
-            continue;
-        eq = memchr(s, '=', len);
-        nul = 0;
-        name = unescape(p, s, eq ? (size_t)(eq - s) : len, 1, &nul);
-        if (nul || name[0] == '\0')
-            continue;           /* no parameter has such a name */
-        v[k].name = name;
-        v[k].nul = 0;
-        v[k].value = eq ? unescape(p, eq + 1, (size_t)(amp - eq - 1), 1, &v[k].nul)
-                        : pool_strdup(p, "");
-        k++;
-    }
-    *out = v;
-    return k;
 }
 
 const char *http_media_type(const char *ct, size_t *n)
@@ -212,7 +104,7 @@ static const char *request_path(struct req *r, http_param_fn param, void *ctx)
         uri = param(ctx, "REQUEST_URI");
         if (uri == NULL)
             uri = "/";
-        path = http_unescape(r->pool, uri, strcspn(uri, "?"));
+        path = url_unescape(r->pool, uri, strcspn(uri, "?"));
         if (path == NULL)
             path = pool_strdup(r->pool, "/\x01invalid");
     }
@@ -266,6 +158,17 @@ int http_req_read(struct req *r, struct pool *p, http_param_fn param,
     }
     r->body[r->body_len] = '\0';
     return 0;
+}
+
+json_object *http_req_json(struct req *r, int required, int *ok)
+{
+    json_object *o, *errs;
+    int status = json_read_body(r->pool, r->body, r->body_len, required, &o, &errs);
+
+    *ok = status == 0;
+    if (status != 0)
+        http_json(r, status, verr_body(errs));
+    return o;
 }
 
 void http_header(struct req *r, const char *name, const char *fmt, ...)
@@ -336,6 +239,31 @@ int http_error(struct req *r, int status, const char *detail)
     buf_json_str(b, detail);
     buf_putc(b, '}');
     return http_json_buf(r, status);
+}
+
+int http_unauthorized(struct req *r, const char *detail, int token_sent)
+{
+    http_header(r, "WWW-Authenticate", "%s",
+                token_sent ? "Bearer error=\"invalid_token\"" : "Bearer");
+    return http_error(r, 401, detail);
+}
+
+int http_invalid(struct req *r, json_object *errs)
+{
+    return http_json(r, 422, verr_body(errs));
+}
+
+int http_db_error(struct req *r, enum db_status st)
+{
+    if (st == DB_REVOKED)
+        return http_unauthorized(r, DETAIL_INVALID_TOKEN, 1);
+    if (st == DB_TIMEOUT)
+        return http_error(r, 504, DETAIL_TIMEOUT);
+    if (st == DB_UNAVAILABLE) {
+        http_header(r, "Retry-After", "5");
+        return http_error(r, 503, DETAIL_UNAVAILABLE);
+    }
+    return http_error(r, 500, DETAIL_INTERNAL);
 }
 
 int http_empty(struct req *r, int status)

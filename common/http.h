@@ -4,13 +4,15 @@
  * The caller (FastCGI loop or plain CGI) fills a struct req with
  * http_req_read(), giving it a parameter lookup and a body reader; the body
  * is read up to HTTP_BODY_MAX + 1 bytes whatever CONTENT_LENGTH claims, and
- * body_too_large says when there was more.  Handlers answer with
- * http_json(), http_error() or http_empty(), add headers with http_header(),
- * and return the status.  A handler on the hot path writes its JSON straight
- * into the response buffer that http_body() returns and answers with
- * http_json_buf(); http_json() is for the rare json-c tree (it is written
- * into the same buffer at once).  http_render() turns the answer into CGI
- * response bytes (Status line, headers, body) in one buffer.
+ * body_too_large says when there was more; http_req_json() reads that body
+ * as JSON.  Every response is written by an http_*() function: handlers
+ * answer with http_json(), http_error(), http_invalid(), http_db_error() or
+ * http_empty(), add headers with http_header(), and return the status.  A
+ * handler on the hot path writes its JSON straight into the response buffer
+ * that http_body() returns and answers with http_json_buf(); http_json() is
+ * for the rare json-c tree (it is written into the same buffer at once).
+ * http_render() turns the answer into CGI response bytes (Status line,
+ * headers, body) in one buffer.
  *
  * Everything hanging off a struct req (strings, the response body, route
  * parameters) belongs to r->pool and is released by pool_reset().
@@ -22,6 +24,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "db.h"
 #include "jwt.h"
 #include "pool.h"
 
@@ -29,7 +32,6 @@
 #define HTTP_REQUEST_ID_MAX 128
 
 struct json_object;
-struct db;
 struct config;
 struct keyring;
 struct scoreboard;
@@ -38,12 +40,6 @@ struct scoreboard;
 typedef const char *(*http_param_fn)(void *ctx, const char *name);
 /* Reads up to n body bytes into buf; returns the count, 0 at the end. */
 typedef long (*http_read_fn)(void *ctx, char *buf, size_t n);
-
-struct qparam {
-    const char *name;
-    const char *value;
-    int nul;                    /* the value had a %00, left out of value */
-};
 
 struct req {
     struct pool *pool;
@@ -80,6 +76,14 @@ struct req {
 int http_req_read(struct req *r, struct pool *p, http_param_fn param,
                   http_read_fn readfn, void *ctx);
 
+/*
+ * The request's JSON body (json_read_body()): the value (NULL: no body)
+ * with *ok set, or NULL with *ok clear once it has answered 400 for text
+ * that is not JSON, or 422 when a body is required and there is none (or
+ * it is null).  The value belongs to the pool.
+ */
+struct json_object *http_req_json(struct req *r, int required, int *ok);
+
 void http_header(struct req *r, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Appends header lines as r->headers holds them ("Name: value\r\n" each):
@@ -93,23 +97,20 @@ int http_json_buf(struct req *r, int status);
  * takes ownership of body and releases it at once. */
 int http_json(struct req *r, int status, struct json_object *body);
 int http_error(struct req *r, int status, const char *detail);
+/* 401 with its Bearer challenge; token_sent adds error="invalid_token". */
+int http_unauthorized(struct req *r, const char *detail, int token_sent);
+/* Answers 422 with the validation errors errs (taken). */
+int http_invalid(struct req *r, struct json_object *errs);
+/* Answers a failed database call: 401 for a revoked token, 504 for a
+ * timeout, 503 (with Retry-After) when the database cannot be reached, else
+ * 500. */
+int http_db_error(struct req *r, enum db_status st);
 int http_empty(struct req *r, int status);
 /* A body in another format; type and body must outlive the request. */
 int http_text(struct req *r, int status, const char *type, const char *body);
 
 /* The CGI response bytes: pool-owned, length in *len. */
 char *http_render(struct req *r, size_t *len);
-
-/* Splits a query string (or a form body) into decoded name/value pairs, as
- * Python's parse_qsl does: '+' is a space, a bad %-escape stays as it is.
- * A value with a %00 has nul set; a name with one is left out. */
-size_t http_query_parse(struct pool *p, const char *query, struct qparam **out);
-/* Percent-decodes n bytes of a path; NULL on a bad escape or a NUL byte. */
-char *http_unescape(struct pool *p, const char *s, size_t n);
-/* Percent-encodes every byte but RFC 3986's unreserved ones. */
-char *http_escape(struct pool *p, const char *s);
-/* Writes c as "%XX" at o; returns the position after it. */
-char *http_pct(char *o, unsigned char c);
 
 /* Whether content_type is application/json or application/<x>+json. */
 int http_is_json(const char *content_type);

@@ -405,7 +405,7 @@ void input_src_query(struct pool *p, const char *where, const char *raw,
     src->where = where;
     src->pairs = 1;
     src->json = NULL;
-    src->nparams = http_query_parse(p, raw, &params);
+    src->nparams = url_query_split(p, raw, &params);
     src->params = params;
 }
 

@@ -5,7 +5,7 @@
  * query string) is an array of struct input_field rows, as kcgi's kvalid
  * tables declare a form: name and alias, type, flags, limits.  input_read()
  * reads the rows from one source, a JSON object body or the name/value pairs
- * of a form or query string (struct qparam, http.h), into one struct
+ * of a form or query string (struct qparam, url.h), into one struct
  * input_value per row, and appends FastAPI's validation error for each bad
  * value to errs, with loc [where, name] ([where, name, index] for a list's
  * item) and the value sent as input.  Nothing is coerced from JSON; a form
@@ -35,7 +35,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "http.h"
+#include "url.h"
 #include "pool.h"
 
 enum input_type {
@@ -110,7 +110,7 @@ struct input_src {
 };
 
 /* A source of the pairs of a query string or form body raw (http.h's
- * http_query_parse: decoded, in the pool). */
+ * url_query_split: decoded, in the pool). */
 void input_src_query(struct pool *p, const char *where, const char *raw,
                      struct input_src *src);
 

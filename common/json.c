@@ -259,6 +259,38 @@ int json_parse_body(struct pool *p, const char *s, size_t n,
     return 0;
 }
 
+int json_read_body(struct pool *p, const char *s, size_t n, int required,
+                   json_object **out, json_object **errs)
+{
+    size_t off = 0;
+    int rc = 0;
+
+    *out = NULL;
+    *errs = NULL;
+    if (n > 0)
+        rc = json_parse_body(p, s, n, out, &off);
+    if (rc < 0) {
+        *errs = verr_new();
+        verr_add(*errs, "json_invalid", "JSON decode error", NULL, "body", NULL,
+                 (int)off);
+        return 400;
+    }
+    if (rc > 0) {
+        /* A key holding U+0000, as a string value holding it: 422. */
+        *errs = verr_new();
+        verr_add(*errs, "string_unicode",
+                 "Input should be a valid string: an object key holds U+0000",
+                 NULL, "body", NULL, -1);
+        return 422;
+    }
+    if (*out == NULL && required) {
+        *errs = verr_new();
+        verr_add(*errs, "missing", "Field required", NULL, "body", NULL, -1);
+        return 422;
+    }
+    return 0;
+}
+
 json_object *verr_new(void)
 {
     return json_object_new_array();

@@ -2,8 +2,10 @@
  * json: the JSON helpers the handlers share, over json-c.
  *
  * json_parse_body() parses a request body strictly (RFC 8259, valid UTF-8)
- * and ties the result to the pool.  verr_*() build FastAPI's
- * validation error array: each item is {"type", "loc", "msg", "input"}.
+ * and ties the result to the pool; json_read_body() adds what FastAPI makes
+ * of the outcome (the status and its errors), which http_req_json() answers
+ * with.  verr_*() build FastAPI's validation error array: each item is
+ * {"type", "loc", "msg", "input"}.
  * json_str() reads a string member as bytes and length.
  */
 #ifndef TODO_JSON_H
@@ -27,6 +29,15 @@ json_object *json_own(struct pool *p, json_object *o);
  */
 int json_parse_body(struct pool *p, const char *s, size_t n, json_object **out,
                     size_t *offset);
+/*
+ * Reads a request body as a handler takes it: 0 with *out set (NULL when
+ * there is no body, or it is null and not required), or the status FastAPI
+ * answers with its error array in *errs (the caller owns it): 400 for text
+ * that is not JSON, 422 for a key holding U+0000 or a required body that is
+ * missing.  *out belongs to the pool.
+ */
+int json_read_body(struct pool *p, const char *s, size_t n, int required,
+                   json_object **out, json_object **errs);
 /* Whether s[0..n) is one JSON value (RFC 8259); else *offset is set. */
 int json_syntax_ok(const char *s, size_t n, size_t *offset);
 

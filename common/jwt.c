@@ -33,7 +33,7 @@
 #define JWT_TOKEN_MAX 8192      /* longer tokens are refused unread */
 #define JWT_PART_MAX (JWT_TOKEN_MAX / 4 * 3)
 
-/* ---- algorithms --------------------------------------------------------- */
+/* ----------------------------------------------------------- algorithms */
 
 static const struct {
     const char *name;
@@ -47,11 +47,10 @@ static const struct {
     { "EdDSA", JWT_EDDSA },
 };
 
-#define NALGS (sizeof(algs) / sizeof(algs[0]))
+#define NALGS (sizeof algs / sizeof algs[0])
 
 /* Takes a name and its length; returns its enum jwt_alg, or 0 if unknown. */
-static unsigned
-alg_find(const char *s, size_t n)
+static unsigned alg_find(const char *s, size_t n)
 {
     size_t i;
 
@@ -63,8 +62,7 @@ alg_find(const char *s, size_t n)
 
 /* Takes an enum jwt_alg; returns its name, or NULL if it is not exactly one
  * supported algorithm. */
-static const char *
-alg_name(unsigned alg)
+static const char *alg_name(unsigned alg)
 {
     size_t i;
 
@@ -76,8 +74,7 @@ alg_name(unsigned alg)
 
 /* Takes an enum jwt_alg; returns OpenSSL's digest for its HMAC, or NULL if
  * it is not an HS* algorithm. */
-static const EVP_MD *
-hmac_md(unsigned alg)
+static const EVP_MD *hmac_md(unsigned alg)
 {
     switch (alg) {
     case JWT_HS256:
@@ -95,8 +92,7 @@ hmac_md(unsigned alg)
  * stores their bitmask in *mask.  Returns 0, or -1 for an empty list or an
  * unknown name, with *bad (when bad is not NULL) pointing at the offending
  * name inside list (at list itself when the list is empty). */
-int
-jwt_algs_parse(const char *list, unsigned *mask, const char **bad)
+int jwt_algs_parse(const char *list, unsigned *mask, const char **bad)
 {
     const char *s = list, *sep = ", \t";
     unsigned m = 0, a;
@@ -128,15 +124,14 @@ out:
     return rc;
 }
 
-/* ---- base64url ---------------------------------------------------------- */
+/* ------------------------------------------------------------ base64url */
 
 static const char b64[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 /* Takes a character; returns its 6-bit value, or -1 if outside the
  * base64url alphabet. */
-static int
-b64_val(unsigned char c)
+static int b64_val(unsigned char c)
 {
     if (c >= 'A' && c <= 'Z')
         return c - 'A';
@@ -155,9 +150,8 @@ b64_val(unsigned char c)
  * size cap; stores the decoded length in *outlen.  Returns 0, or -1 on a
  * character outside the alphabet, a length of 4k+1, non-zero unused bits,
  * or output that would not fit. */
-int
-jwt_b64url_decode(const char *s, size_t n, unsigned char *out, size_t cap,
-                  size_t *outlen)
+int jwt_b64url_decode(const char *s, size_t n, unsigned char *out, size_t cap,
+                      size_t *outlen)
 {
     uint32_t acc = 0;
     size_t i, o = 0;
@@ -186,8 +180,7 @@ out:
 
 /* Takes n bytes at in; writes their unpadded base64url encoding and a NUL
  * at out, which must hold (n + 2) / 3 * 4 + 1 bytes.  Returns the length. */
-size_t
-jwt_b64url_encode(const unsigned char *in, size_t n, char *out)
+size_t jwt_b64url_encode(const unsigned char *in, size_t n, char *out)
 {
     size_t i, o = 0;
     uint32_t v;
@@ -213,12 +206,11 @@ jwt_b64url_encode(const unsigned char *in, size_t n, char *out)
     return o;
 }
 
-/* ---- JSON helpers ------------------------------------------------------- */
+/* --------------------------------------------------------- JSON helpers */
 
 /* Takes n bytes of JSON text; returns the JSON object they hold (caller
  * puts it), or NULL if they are not exactly one valid JSON object. */
-static struct json_object *
-parse_object(const unsigned char *s, size_t n)
+static struct json_object *parse_object(const unsigned char *s, size_t n)
 {
     struct json_tokener *tok;
     struct json_object *o = NULL;
@@ -239,8 +231,7 @@ parse_object(const unsigned char *s, size_t n)
 
 /* Takes a JSON value and a C string; returns 1 if the value is a JSON string
  * equal to it byte for byte (an embedded NUL never matches), else 0. */
-static int
-str_eq(struct json_object *v, const char *s)
+static int str_eq(struct json_object *v, const char *s)
 {
     size_t n = strlen(s);
 
@@ -251,8 +242,7 @@ str_eq(struct json_object *v, const char *s)
 
 /* Takes a JSON value; returns 1 if it is a string of at most max bytes of
  * valid UTF-8 (no overlong forms, no surrogates) with no NUL byte, else 0. */
-static int
-str_ok(struct json_object *v, size_t max)
+static int str_ok(struct json_object *v, size_t max)
 {
     const char *s;
     size_t n;
@@ -266,8 +256,7 @@ str_ok(struct json_object *v, size_t max)
 
 /* Takes a JSON value; stores it in *d and returns 0 if it is a finite
  * number (integer or double; booleans and strings are not), else -1. */
-static int
-num_get(struct json_object *v, double *d)
+static int num_get(struct json_object *v, double *d)
 {
     if (json_object_is_type(v, json_type_int)) {
         *d = (double)json_object_get_int64(v);
@@ -280,14 +269,13 @@ num_get(struct json_object *v, double *d)
     return -1;
 }
 
-/* ---- claims ------------------------------------------------------------- */
+/* --------------------------------------------------------------- claims */
 
 /* Takes the policy and the payload; copies the user id into out->user.
  * Returns 0, or -1 if the user claim is missing, not a string, empty,
  * longer than JWT_USER_MAX, holds a NUL, or the fallbacks disagree. */
-static int
-claim_user(const struct jwt_policy *p, struct json_object *pl,
-           struct jwt_identity *out)
+static int claim_user(const struct jwt_policy *p, struct json_object *pl,
+                      struct jwt_identity *out)
 {
     static const char *const names[] = { "sub", "user_id", "userId", "id" };
     struct json_object *v, *u = NULL;
@@ -298,7 +286,7 @@ claim_user(const struct jwt_policy *p, struct json_object *pl,
         if (!json_object_object_get_ex(pl, p->user_claim, &u))
             goto out;
     } else {
-        for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        for (i = 0; i < sizeof names / sizeof names[0]; i++) {
             if (!json_object_object_get_ex(pl, names[i], &v))
                 continue;
             if (!json_object_is_type(v, json_type_string))
@@ -320,8 +308,7 @@ out:
 
 /* Takes the audience and the "aud" claim (may be NULL); returns 1 if the
  * claim is that string or an array containing it, else 0. */
-static int
-claim_aud(const char *aud, struct json_object *v)
+static int claim_aud(const char *aud, struct json_object *v)
 {
     size_t i, n;
 
@@ -338,9 +325,9 @@ claim_aud(const char *aud, struct json_object *v)
 
 /* Takes the policy, the verified payload and now; fills out.  Returns
  * JWT_OK, JWT_EXPIRED when only exp failed, or JWT_INVALID. */
-static enum jwt_status
-claims_check(const struct jwt_policy *p, struct json_object *pl, time_t now,
-             struct jwt_identity *out)
+static enum jwt_status claims_check(const struct jwt_policy *p,
+                                    struct json_object *pl, time_t now,
+                                    struct jwt_identity *out)
 {
     const char *role = p->role_claim != NULL ? p->role_claim : "role";
     double lw = p->leeway > 0 ? (double)p->leeway : 0, exp, t;
@@ -397,16 +384,15 @@ out:
     return rc;
 }
 
-/* ---- verify and mint ---------------------------------------------------- */
+/* ------------------------------------------------------ verify and mint */
 
 /* Takes the policy, an HS* algorithm, the signed bytes and the decoded
  * signature; returns 0 if the signature is the HMAC of msg under the
  * policy's secret (compared in constant time), else -1, also when no
  * secret is configured. */
-static int
-verify_hmac(const struct jwt_policy *p, unsigned alg,
-            const unsigned char *msg, size_t msglen,
-            const unsigned char *sig, size_t siglen)
+static int verify_hmac(const struct jwt_policy *p, unsigned alg,
+                       const unsigned char *msg, size_t msglen,
+                       const unsigned char *sig, size_t siglen)
 {
     unsigned char mac[EVP_MAX_MD_SIZE];
     const EVP_MD *md = hmac_md(alg);
@@ -422,7 +408,7 @@ verify_hmac(const struct jwt_policy *p, unsigned alg,
     if (siglen == maclen && CRYPTO_memcmp(sig, mac, maclen) == 0)
         rc = 0;
 out:
-    OPENSSL_cleanse(mac, sizeof(mac));
+    OPENSSL_cleanse(mac, sizeof mac);
     return rc;
 }
 
@@ -432,9 +418,8 @@ out:
  * key-set algorithm's kid names no key of that type; JWT_INVALID
  * otherwise.  *out is zeroed unless the answer is JWT_OK or JWT_EXPIRED.
  * Allocates nothing that outlives the call. */
-enum jwt_status
-jwt_verify(const struct jwt_policy *p, const char *token, time_t now,
-           struct jwt_identity *out)
+enum jwt_status jwt_verify(const struct jwt_policy *p, const char *token,
+                           time_t now, struct jwt_identity *out)
 {
     unsigned char buf[JWT_PART_MAX], sig[JWT_SIG_MAX];
     struct json_object *hdr = NULL, *pl = NULL, *v, *kid = NULL;
@@ -445,7 +430,7 @@ jwt_verify(const struct jwt_policy *p, const char *token, time_t now,
     enum jwt_status rc = JWT_INVALID, st;
 
     if (out != NULL)
-        memset(out, 0, sizeof(*out));
+        memset(out, 0, sizeof *out);
     if (p == NULL || token == NULL || out == NULL)
         goto out;
     if ((len = strnlen(token, JWT_TOKEN_MAX + 1)) > JWT_TOKEN_MAX)
@@ -457,7 +442,7 @@ jwt_verify(const struct jwt_policy *p, const char *token, time_t now,
     msglen = (size_t)(d2 - token);
 
     /* Header: the algorithm is ours to allow, never the token's to pick. */
-    if (jwt_b64url_decode(token, (size_t)(d1 - token), buf, sizeof(buf), &n) != 0 ||
+    if (jwt_b64url_decode(token, (size_t)(d1 - token), buf, sizeof buf, &n) != 0 ||
         (hdr = parse_object(buf, n)) == NULL)
         goto out;
     if (!json_object_object_get_ex(hdr, "alg", &v) ||
@@ -478,7 +463,7 @@ jwt_verify(const struct jwt_policy *p, const char *token, time_t now,
 
     /* Signature over "header.payload", before any claim is read. */
     if (jwt_b64url_decode(d2 + 1, len - (size_t)(d2 + 1 - token), sig,
-                          sizeof(sig), &siglen) != 0)
+                          sizeof sig, &siglen) != 0)
         goto out;
     /*
      * Algorithm confusion (RFC 8725 2.1): the token's alg picks the kind
@@ -507,13 +492,13 @@ jwt_verify(const struct jwt_policy *p, const char *token, time_t now,
         goto out;
     }
 
-    if (jwt_b64url_decode(d1 + 1, (size_t)(d2 - d1 - 1), buf, sizeof(buf), &n) != 0 ||
+    if (jwt_b64url_decode(d1 + 1, (size_t)(d2 - d1 - 1), buf, sizeof buf, &n) != 0 ||
         (pl = parse_object(buf, n)) == NULL)
         goto out;
     rc = claims_check(p, pl, now, out);
 out:
     if (rc != JWT_OK && rc != JWT_EXPIRED && out != NULL)
-        memset(out, 0, sizeof(*out));
+        memset(out, 0, sizeof *out);
     json_object_put(hdr);
     json_object_put(pl);
     return rc;
@@ -522,9 +507,8 @@ out:
 /* Takes an algorithm (exactly one of enum jwt_alg), a secret of len bytes
  * and the claims (a JSON object, only read).  Returns a malloc'd token the
  * caller frees, or NULL on bad arguments or out of memory. */
-char *
-jwt_mint(enum jwt_alg alg, const unsigned char *secret, size_t len,
-         struct json_object *claims)
+char *jwt_mint(enum jwt_alg alg, const unsigned char *secret, size_t len,
+               struct json_object *claims)
 {
     unsigned char mac[EVP_MAX_MD_SIZE];
     char hdr[64], *tok = NULL, *r = NULL;
@@ -540,7 +524,7 @@ jwt_mint(enum jwt_alg alg, const unsigned char *secret, size_t len,
     if ((pl = json_object_to_json_string_ext(claims, JSON_C_TO_STRING_PLAIN)) == NULL)
         goto out;
     plen = strlen(pl);
-    hlen = (size_t)snprintf(hdr, sizeof(hdr), "{\"alg\":\"%s\",\"typ\":\"JWT\"}", name);
+    hlen = (size_t)snprintf(hdr, sizeof hdr, "{\"alg\":\"%s\",\"typ\":\"JWT\"}", name);
     if (plen > SIZE_MAX / 2)
         goto out;
     cap = (hlen + 2) / 3 * 4 + 1 + (plen + 2) / 3 * 4 + 1 +
@@ -558,7 +542,7 @@ jwt_mint(enum jwt_alg alg, const unsigned char *secret, size_t len,
     r = tok;
     tok = NULL;
 out:
-    OPENSSL_cleanse(mac, sizeof(mac));
+    OPENSSL_cleanse(mac, sizeof mac);
     free(tok);
     return r;
 }

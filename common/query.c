@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http.h"
+#include "url.h"
 #include "input.h"
 #include "json.h"
 #include "jwt.h"
@@ -217,7 +217,7 @@ char *query_with_cursor(struct pool *p, const char *raw, const char *cursor)
                  isxdigit((unsigned char)s[i + 2])))
                 *o++ = (char)c;
             else
-                o = http_pct(o, c);
+                o = url_pct(o, c);
         }
         *o++ = '&';
     }

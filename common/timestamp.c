@@ -19,18 +19,16 @@
 #define US_MIN  (DAY_MIN * US_DAY)
 #define US_MAX  ((DAY_MAX + 1) * US_DAY - 1)
 
-/* ---- calendar arithmetic ------------------------------------------------ */
+/* -------------------------------------------------- calendar arithmetic */
 
 /* Takes a proleptic Gregorian year; returns 1 if it is a leap year. */
-static int
-leap(int64_t y)
+static int leap(int64_t y)
 {
     return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 }
 
 /* Takes a year and a month 1..12; returns the number of days in it. */
-static int
-mdays(int64_t y, int m)
+static int mdays(int64_t y, int m)
 {
     static const int n[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
 
@@ -38,8 +36,7 @@ mdays(int64_t y, int m)
 }
 
 /* Takes a valid civil date; returns its day number (0 is 1970-01-01). */
-static int64_t
-days_from_civil(int64_t y, int m, int d)
+static int64_t days_from_civil(int64_t y, int m, int d)
 {
     int64_t era, yoe, doy, doe;
 
@@ -52,8 +49,7 @@ days_from_civil(int64_t y, int m, int d)
 }
 
 /* Takes a day number; stores the civil date it names in *y, *m, *d. */
-static void
-civil_from_days(int64_t z, int64_t *y, int *m, int *d)
+static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
 {
     int64_t era, doe, yoe, doy, mp;
 
@@ -70,8 +66,7 @@ civil_from_days(int64_t z, int64_t *y, int *m, int *d)
 
 /* Takes microseconds; stores the floor of the day number in *day and the
  * microseconds since that midnight in *rem (always 0 <= *rem < US_DAY). */
-static void
-split(int64_t us, int64_t *day, int64_t *rem)
+static void split(int64_t us, int64_t *day, int64_t *rem)
 {
     *day = us / US_DAY;
     *rem = us % US_DAY;
@@ -81,12 +76,11 @@ split(int64_t us, int64_t *day, int64_t *rem)
     }
 }
 
-/* ---- parsing ------------------------------------------------------------ */
+/* -------------------------------------------------------------- parsing */
 
 /* Takes a string and a count n; reads exactly n decimal digits into *v.
  * Returns 0, or -1 if any of the n characters is not a digit. */
-static int
-digits(const char *s, int n, int *v)
+static int digits(const char *s, int n, int *v)
 {
     int i, r = 0;
 
@@ -103,8 +97,7 @@ digits(const char *s, int n, int *v)
  * epoch (UTC) in *out_us and, when off_s is not NULL, the offset it was
  * written with in seconds east of UTC in *off_s.  Returns 0, or -1 if
  * malformed or out of range. */
-int
-ts_parse_offset(const char *s, int64_t *out_us, int *off_s)
+int ts_parse_offset(const char *s, int64_t *out_us, int *off_s)
 {
     int y, mo, d, h = 0, mi = 0, sec = 0, oh = 0, om = 0, n, has_sec, rc = -1;
     int64_t frac = 0, off = 0, us;
@@ -175,18 +168,16 @@ out:
     return rc;
 }
 
-int
-ts_parse(const char *s, int64_t *out_us)
+int ts_parse(const char *s, int64_t *out_us)
 {
     return ts_parse_offset(s, out_us, NULL);
 }
 
-/* ---- formatting and clocks ---------------------------------------------- */
+/* ------------------------------------------------ formatting and clocks */
 
 /* Takes a number v and a width n; writes v as n zero-padded digits at p.
  * Returns the position after them. */
-static char *
-put(char *p, int64_t v, int n)
+static char *put(char *p, int64_t v, int n)
 {
     int i;
 
@@ -199,8 +190,7 @@ put(char *p, int64_t v, int n)
 
 /* Takes microseconds since the epoch; writes "YYYY-MM-DDTHH:MM:SS[.ffffff]Z"
  * into buf.  Values outside years 1..9999 are clamped to that range. */
-void
-ts_format(int64_t us, char buf[TS_BUFSZ])
+void ts_format(int64_t us, char buf[TS_BUFSZ])
 {
     int64_t day, rem, y;
     int m, d;
@@ -233,8 +223,7 @@ ts_format(int64_t us, char buf[TS_BUFSZ])
 
 /* Returns the wall clock in microseconds since the epoch (0 if the clock
  * cannot be read, which CLOCK_REALTIME never fails to do on Linux). */
-int64_t
-ts_now(void)
+int64_t ts_now(void)
 {
     struct timespec t;
 

@@ -1,7 +1,8 @@
 /*
  * test_http.c: the response bytes a handler's answer turns into: a JSON
  * body written into the response buffer, a json-c tree, an error, a text
- * body and no body all leave through http_render().
+ * body and no body all leave through http_render(); so do the answers to a
+ * failed database call and to a body that is not JSON.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 
 #include "http.h"
+#include "../../common/json.h"
 
 #include "unit_pool.h"
 
@@ -98,12 +100,54 @@ static void text_and_empty(void **state)
     assert_string_equal(render(r), "Status: 204 No Content\r\nX-Request-ID: rid-1\r\n\r\n");
 }
 
+static void database_failures_and_bad_bodies(void **state)
+{
+    struct req *r = new_req();
+    json_object *errs;
+    int ok = 1;
+
+    (void)state;
+    http_db_error(r, DB_UNAVAILABLE);
+    assert_string_equal(render(r),
+                        "Status: 503 Service Unavailable\r\nX-Request-ID: rid-1\r\n"
+                        "Retry-After: 5\r\n"
+                        "Content-Type: application/json\r\nContent-Length: 32\r\n\r\n"
+                        "{\"detail\":\"Service unavailable\"}");
+    r = new_req();
+    assert_int_equal(http_db_error(r, DB_REVOKED), 401);
+    assert_string_equal(r->headers->data,
+                        "WWW-Authenticate: Bearer error=\"invalid_token\"\r\n");
+    assert_int_equal(http_db_error(new_req(), DB_TIMEOUT), 504);
+    assert_int_equal(http_db_error(new_req(), DB_ERROR), 500);
+
+    r = new_req();
+    r->body = "[1,";
+    r->body_len = 3;
+    assert_null(http_req_json(r, 0, &ok));
+    assert_false(ok);
+    assert_string_equal(render(r),
+                        "Status: 400 Bad Request\r\nX-Request-ID: rid-1\r\n"
+                        "Content-Type: application/json\r\nContent-Length: 79\r\n\r\n"
+                        "{\"detail\":[{\"type\":\"json_invalid\",\"loc\":[\"body\",3],"
+                        "\"msg\":\"JSON decode error\"}]}");
+    r = new_req();
+    r->body = "";
+    assert_null(http_req_json(r, 0, &ok));
+    assert_true(ok);
+    errs = verr_new();
+    verr_add(errs, "missing", "Field required", NULL, "body", NULL, -1);
+    assert_int_equal(http_invalid(r, errs), 422);
+    assert_string_equal(r->resp->data, "{\"detail\":[{\"type\":\"missing\",\"loc\":[\"body\"],"
+                                       "\"msg\":\"Field required\"}]}");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(body_written_into_the_buffer),
         cmocka_unit_test(trees_and_errors_take_the_same_path),
         cmocka_unit_test(text_and_empty),
+        cmocka_unit_test(database_failures_and_bad_bodies),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -125,6 +125,40 @@ static void validation_errors_have_fastapi_shape(void **state)
     json_object_put(in);
 }
 
+static const char *text(json_object *errs)
+{
+    return json_object_to_json_string_ext(errs, JSON_C_TO_STRING_PLAIN);
+}
+
+static void bodies_as_handlers_take_them(void **state)
+{
+    struct pool *p = pool_new();
+    json_object *o, *errs;
+
+    (void)state;
+    assert_int_equal(json_read_body(p, "{}", 2, 1, &o, &errs), 0);
+    assert_true(json_object_is_type(o, json_type_object));
+    assert_null(errs);
+    /* No body, or null: a value only a required body misses. */
+    assert_int_equal(json_read_body(p, "", 0, 0, &o, &errs), 0);
+    assert_null(o);
+    assert_int_equal(json_read_body(p, "null", 4, 1, &o, &errs), 422);
+    assert_string_equal(text(errs), "[{\"type\":\"missing\",\"loc\":[\"body\"],"
+                                    "\"msg\":\"Field required\"}]");
+    json_object_put(errs);
+    assert_int_equal(json_read_body(p, "{\"a\":}", 6, 0, &o, &errs), 400);
+    assert_null(o);
+    assert_string_equal(text(errs), "[{\"type\":\"json_invalid\",\"loc\":[\"body\",5],"
+                                    "\"msg\":\"JSON decode error\"}]");
+    json_object_put(errs);
+    assert_int_equal(json_read_body(p, "{\"t\\u0000\": 1}", 14, 0, &o, &errs), 422);
+    assert_string_equal(text(errs), "[{\"type\":\"string_unicode\",\"loc\":[\"body\"],"
+                                    "\"msg\":\"Input should be a valid string: "
+                                    "an object key holds U+0000\"}]");
+    json_object_put(errs);
+    pool_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -134,6 +168,7 @@ int main(void)
         cmocka_unit_test(refuses_deep_nesting),
         cmocka_unit_test(parses_into_the_pool),
         cmocka_unit_test(validation_errors_have_fastapi_shape),
+        cmocka_unit_test(bodies_as_handlers_take_them),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -32,22 +32,21 @@ static const struct jwt_policy base = {
     .role_claim = "role",
 };
 
-/* ---- helpers ------------------------------------------------------------ */
+/* -------------------------------------------------------------- helpers */
 
 #include "unit_token.h"
 
 /* Takes header and payload JSON text and a digest; returns the token
  * "b64(hdr).b64(payload).b64(HMAC(secret))" (caller frees).  A NULL md
  * leaves the signature segment empty. */
-static char *
-craft_md(const char *hdr, const char *pl, const EVP_MD *md, const char *secret)
+static char *craft_md(const char *hdr, const char *pl, const EVP_MD *md,
+                      const char *secret)
 {
     return hmac_token(hdr, pl, md, secret, strlen(secret));
 }
 
 /* Takes a header and a payload; returns an HS256 token signed with SECRET. */
-static char *
-craft(const char *hdr, const char *pl)
+static char *craft(const char *hdr, const char *pl)
 {
     return craft_md(hdr, pl, EVP_sha256(), SECRET);
 }
@@ -56,8 +55,7 @@ craft(const char *hdr, const char *pl)
  * may hold characters base64url forbids); returns it with a valid HS256
  * signature appended (caller frees).  Decoding, not the signature, must
  * then be what rejects it. */
-static char *
-sign_raw(const char *hp)
+static char *sign_raw(const char *hp)
 {
     unsigned char mac[EVP_MAX_MD_SIZE];
     unsigned maclen = 0;
@@ -76,8 +74,7 @@ sign_raw(const char *hp)
 }
 
 /* Takes claims as JSON text; returns a token jwt_mint signed with SECRET. */
-static char *
-mint_alg(enum jwt_alg alg, const char *claims)
+static char *mint_alg(enum jwt_alg alg, const char *claims)
 {
     struct json_object *o = json_tokener_parse(claims);
     char *t;
@@ -89,30 +86,28 @@ mint_alg(enum jwt_alg alg, const char *claims)
     return t;
 }
 
-static char *
-mint(const char *claims)
+static char *mint(const char *claims)
 {
     return mint_alg(JWT_HS256, claims);
 }
 
 /* Takes a policy and a token (freed here); returns what jwt_verify says,
  * checking that *out is zeroed unless the answer is JWT_OK or JWT_EXPIRED. */
-static enum jwt_status
-verify_id(const struct jwt_policy *p, char *tok, struct jwt_identity *out)
+static enum jwt_status verify_id(const struct jwt_policy *p, char *tok,
+                                 struct jwt_identity *out)
 {
     static const struct jwt_identity zero;
     enum jwt_status st;
 
-    memset(out, 0x5a, sizeof(*out));
+    memset(out, 0x5a, sizeof *out);
     st = jwt_verify(p, tok, NOW, out);
     if (st != JWT_OK && st != JWT_EXPIRED)
-        assert_memory_equal(out, &zero, sizeof(zero));
+        assert_memory_equal(out, &zero, sizeof zero);
     free(tok);
     return st;
 }
 
-static enum jwt_status
-verify(const struct jwt_policy *p, char *tok)
+static enum jwt_status verify(const struct jwt_policy *p, char *tok)
 {
     struct jwt_identity id;
 
@@ -124,22 +119,20 @@ verify(const struct jwt_policy *p, char *tok)
 static enum jwt_status check(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));
 
-static enum jwt_status
-check(const char *fmt, ...)
+static enum jwt_status check(const char *fmt, ...)
 {
     char buf[2048];
     va_list ap;
 
     va_start(ap, fmt);
-    vsnprintf(buf, sizeof(buf), fmt, ap);
+    vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
     return verify(&base, mint(buf));
 }
 
-/* ---- the happy path ----------------------------------------------------- */
+/* ------------------------------------------------------- the happy path */
 
-static void
-test_mint_verify(void **state)
+static void test_mint_verify(void **state)
 {
     struct jwt_identity id;
     struct jwt_policy p = base;
@@ -170,8 +163,7 @@ test_mint_verify(void **state)
     assert_int_equal(id.exp, 1700000001);
 }
 
-static void
-test_mint_args(void **state)
+static void test_mint_args(void **state)
 {
     struct json_object *o = json_tokener_parse("{\"sub\":\"a\"}");
     struct json_object *arr = json_tokener_parse("[1]");
@@ -209,8 +201,7 @@ static const char py384[] =
     "ZG8taXNzdWVyIiwiYXVkIjpbIm90aGVyIiwidG9kby1hcGkiXSwiZXhwIjo0MTAyNDQ0ODAwfQ"
     ".exy05kOPjeOwLcNRZwG3L76SNxTUPbRPZ21PG9-dfrbzZdvoYZNhyLSdt5U1ngk6";
 
-static void
-test_pyjwt(void **state)
+static void test_pyjwt(void **state)
 {
     struct jwt_policy p = base;
     struct jwt_identity id;
@@ -239,10 +230,9 @@ test_pyjwt(void **state)
     assert_int_equal(jwt_verify(&base, py256, NOW, &id), JWT_INVALID);
 }
 
-/* ---- algorithm and signature -------------------------------------------- */
+/* ---------------------------------------------- algorithm and signature */
 
-static void
-test_alg_none(void **state)
+static void test_alg_none(void **state)
 {
     static const char pl[] = "{\"sub\":\"alice\",\"exp\":1700003600}";
     struct jwt_policy p = base;
@@ -260,8 +250,7 @@ test_alg_none(void **state)
     assert_int_equal(verify(&p, craft(HS256_HDR, pl)), JWT_OK);
 }
 
-static void
-test_alg_not_allowed(void **state)
+static void test_alg_not_allowed(void **state)
 {
     static const char pl[] = "{\"sub\":\"alice\",\"exp\":1700003600}";
 
@@ -277,8 +266,7 @@ test_alg_not_allowed(void **state)
                      JWT_INVALID);
 }
 
-static void
-test_header_shape(void **state)
+static void test_header_shape(void **state)
 {
     static const char pl[] = "{\"sub\":\"alice\",\"exp\":1700003600}";
 
@@ -308,8 +296,7 @@ test_header_shape(void **state)
                      "{'sub':'alice','exp':1700003600}")), JWT_INVALID);
 }
 
-static void
-test_wrong_secret(void **state)
+static void test_wrong_secret(void **state)
 {
     static const char pl[] = "{\"sub\":\"alice\",\"exp\":1700003600}";
     struct jwt_policy p = base;
@@ -327,8 +314,7 @@ test_wrong_secret(void **state)
     assert_int_equal(verify(&p, mint(pl)), JWT_INVALID);
 }
 
-static void
-test_tampered(void **state)
+static void test_tampered(void **state)
 {
     char *t = mint("{\"sub\":\"alice\",\"exp\":1700003600}");
     char *u;
@@ -357,23 +343,21 @@ test_tampered(void **state)
     free(t);
 }
 
-/* ---- encoding and shape ------------------------------------------------- */
+/* --------------------------------------------------- encoding and shape */
 
 /* Takes a valid token, a prefix and a suffix; returns the status of
  * prefix + token + suffix. */
-static enum jwt_status
-mangle(const char *tok, const char *pre, const char *suf)
+static enum jwt_status mangle(const char *tok, const char *pre, const char *suf)
 {
     char buf[1024];
 
-    snprintf(buf, sizeof(buf), "%s%s%s", pre, tok, suf);
+    snprintf(buf, sizeof buf, "%s%s%s", pre, tok, suf);
     return verify(&base, strdup(buf));
 }
 
 /* Claim strings are as strict as request bodies: bytes that are not UTF-8
  * (an overlong form, a lone surrogate) make the token invalid, even signed. */
-static void
-test_claims_that_are_not_utf8(void **state)
+static void test_claims_that_are_not_utf8(void **state)
 {
     static const char *const bad[] = {
         "{\"sub\":\"alic\xc1\xa5\",\"exp\":1700003600}",
@@ -391,8 +375,7 @@ test_claims_that_are_not_utf8(void **state)
                      JWT_OK);
 }
 
-static void
-test_bad_base64(void **state)
+static void test_bad_base64(void **state)
 {
     char *t = mint("{\"sub\":\"alice\",\"exp\":1700003600}");
     char *u, *h, *p, buf[512];
@@ -422,26 +405,26 @@ test_bad_base64(void **state)
     h = b64url("{\"alg\":\"HS256\" }", 16);
     p = b64url("{\"sub\":\"alice\",\"exp\":1700003600}", 32);
     assert_int_equal(strlen(h), 22);
-    snprintf(buf, sizeof(buf), "%s.%s", h, p);
+    snprintf(buf, sizeof buf, "%s.%s", h, p);
     assert_int_equal(verify(&base, sign_raw(buf)), JWT_OK);
-    snprintf(buf, sizeof(buf), "%s==.%s", h, p);
+    snprintf(buf, sizeof buf, "%s==.%s", h, p);
     assert_int_equal(verify(&base, sign_raw(buf)), JWT_INVALID);
-    snprintf(buf, sizeof(buf), "%s=.%s", h, p);
+    snprintf(buf, sizeof buf, "%s=.%s", h, p);
     assert_int_equal(verify(&base, sign_raw(buf)), JWT_INVALID);
     free(p);
     /* A 33-byte payload is 44 characters; one more 'A' adds only unused
      * (zero) bits, and the length 4k+1 alone must refuse it. */
     p = b64url("{\"sub\":\"alice\",\"exp\":1700003600 }", 33);
     assert_int_equal(strlen(p), 44);
-    snprintf(buf, sizeof(buf), "%s.%s", h, p);
+    snprintf(buf, sizeof buf, "%s.%s", h, p);
     assert_int_equal(verify(&base, sign_raw(buf)), JWT_OK);
-    snprintf(buf, sizeof(buf), "%s.%sA", h, p);
+    snprintf(buf, sizeof buf, "%s.%sA", h, p);
     assert_int_equal(verify(&base, sign_raw(buf)), JWT_INVALID);
-    snprintf(buf, sizeof(buf), "%s.%s", h, p);
+    snprintf(buf, sizeof buf, "%s.%s", h, p);
     buf[21] = (char)(buf[21] + 1);                    /* non-canonical */
     assert_int_equal(verify(&base, sign_raw(buf)), JWT_INVALID);
     /* '+' and '/' are standard base64, not base64url. */
-    snprintf(buf, sizeof(buf), "%s.%s", h, p);
+    snprintf(buf, sizeof buf, "%s.%s", h, p);
     buf[5] = '+';
     assert_int_equal(verify(&base, sign_raw(buf)), JWT_INVALID);
     buf[5] = '/';
@@ -453,8 +436,7 @@ test_bad_base64(void **state)
     free(t);
 }
 
-static void
-test_segments(void **state)
+static void test_segments(void **state)
 {
     char *t = mint("{\"sub\":\"alice\",\"exp\":1700003600}");
     char buf[1024];
@@ -462,7 +444,7 @@ test_segments(void **state)
 
     (void)state;
     /* Two segments: drop the signature and its dot. */
-    snprintf(buf, sizeof(buf), "%.*s", (int)(strrchr(t, '.') - t), t);
+    snprintf(buf, sizeof buf, "%.*s", (int)(strrchr(t, '.') - t), t);
     assert_int_equal(verify(&base, strdup(buf)), JWT_INVALID);
     /* Four segments. */
     assert_int_equal(mangle(t, "", ".AAAA"), JWT_INVALID);
@@ -478,8 +460,7 @@ test_segments(void **state)
     free(t);
 }
 
-static void
-test_length_cap(void **state)
+static void test_length_cap(void **state)
 {
     char *big = malloc(8200), claims[8300];
 
@@ -488,22 +469,21 @@ test_length_cap(void **state)
     /* About 7.9 KiB once encoded: accepted. */
     memset(big, 'x', 5800);
     big[5800] = '\0';
-    snprintf(claims, sizeof(claims), "{\"sub\":\"a\",\"exp\":1700003600,"
+    snprintf(claims, sizeof claims, "{\"sub\":\"a\",\"exp\":1700003600,"
              "\"pad\":\"%s\"}", big);
     assert_int_equal(verify(&base, mint(claims)), JWT_OK);
     /* About 8.3 KiB: refused before anything is decoded. */
     memset(big, 'x', 6200);
     big[6200] = '\0';
-    snprintf(claims, sizeof(claims), "{\"sub\":\"a\",\"exp\":1700003600,"
+    snprintf(claims, sizeof claims, "{\"sub\":\"a\",\"exp\":1700003600,"
              "\"pad\":\"%s\"}", big);
     assert_int_equal(verify(&base, mint(claims)), JWT_INVALID);
     free(big);
 }
 
-/* ---- time claims -------------------------------------------------------- */
+/* ---------------------------------------------------------- time claims */
 
-static void
-test_exp(void **state)
+static void test_exp(void **state)
 {
     struct jwt_identity id;
 
@@ -547,8 +527,7 @@ test_exp(void **state)
     assert_int_equal(id.exp, 1000);
 }
 
-static void
-test_exp_leeway_zero(void **state)
+static void test_exp_leeway_zero(void **state)
 {
     struct jwt_policy p = base;
 
@@ -562,8 +541,7 @@ test_exp_leeway_zero(void **state)
                                      "\"nbf\":1700000001}")), JWT_INVALID);
 }
 
-static void
-test_nbf_iat(void **state)
+static void test_nbf_iat(void **state)
 {
     (void)state;
     assert_int_equal(check("{\"sub\":\"a\",\"exp\":%ld,\"nbf\":%ld}",
@@ -591,10 +569,9 @@ test_nbf_iat(void **state)
                            (long)NOW - 3600, (long)NOW + 3600), JWT_INVALID);
 }
 
-/* ---- issuer and audience ------------------------------------------------ */
+/* -------------------------------------------------- issuer and audience */
 
-static void
-test_iss(void **state)
+static void test_iss(void **state)
 {
     struct jwt_policy p = base;
 
@@ -627,8 +604,7 @@ test_iss(void **state)
                      JWT_EXPIRED);
 }
 
-static void
-test_aud(void **state)
+static void test_aud(void **state)
 {
     struct jwt_policy p = base;
 
@@ -656,17 +632,16 @@ test_aud(void **state)
                                      "\"aud\":\"other\"}")), JWT_INVALID);
 }
 
-/* ---- user, role, jti ---------------------------------------------------- */
+/* ------------------------------------------------------ user, role, jti */
 
 /* Takes claims (exp is added) and the expected user; checks both the status
  * and the user id copied out. */
-static void
-user_is(const struct jwt_policy *p, const char *claims, const char *want)
+static void user_is(const struct jwt_policy *p, const char *claims, const char *want)
 {
     struct jwt_identity id;
     char buf[1024];
 
-    snprintf(buf, sizeof(buf), "{\"exp\":1700003600,%s}", claims);
+    snprintf(buf, sizeof buf, "{\"exp\":1700003600,%s}", claims);
     if (want == NULL) {
         assert_int_equal(verify_id(p, mint(buf), &id), JWT_INVALID);
         return;
@@ -675,8 +650,7 @@ user_is(const struct jwt_policy *p, const char *claims, const char *want)
     assert_string_equal(id.user, want);
 }
 
-static void
-test_user_fallbacks(void **state)
+static void test_user_fallbacks(void **state)
 {
     (void)state;
     user_is(&base, "\"sub\":\"s1\"", "s1");
@@ -700,8 +674,7 @@ test_user_fallbacks(void **state)
     user_is(&base, "\"ID\":\"alice\",\"Sub\":\"alice\"", NULL);
 }
 
-static void
-test_user_claim_mode(void **state)
+static void test_user_claim_mode(void **state)
 {
     struct jwt_policy p = base;
 
@@ -718,8 +691,7 @@ test_user_claim_mode(void **state)
     user_is(&p, "\"user_id\":\"u\"", NULL);
 }
 
-static void
-test_user_bounds(void **state)
+static void test_user_bounds(void **state)
 {
     char u[300], claims[400], want[300];
 
@@ -733,12 +705,12 @@ test_user_bounds(void **state)
 
     memset(u, 'u', 255);
     u[255] = '\0';
-    snprintf(claims, sizeof(claims), "\"sub\":\"%s\"", u);
+    snprintf(claims, sizeof claims, "\"sub\":\"%s\"", u);
     memcpy(want, u, 256);
     user_is(&base, claims, want);
     u[255] = 'u';
     u[256] = '\0';
-    snprintf(claims, sizeof(claims), "\"sub\":\"%s\"", u);
+    snprintf(claims, sizeof claims, "\"sub\":\"%s\"", u);
     user_is(&base, claims, NULL);
     /* 128 two-byte characters: 128 characters but 256 bytes. */
     claims[0] = '\0';
@@ -749,8 +721,7 @@ test_user_bounds(void **state)
     user_is(&base, claims, NULL);
 }
 
-static void
-test_admin(void **state)
+static void test_admin(void **state)
 {
     struct jwt_identity id;
     struct jwt_policy p = base;
@@ -777,8 +748,8 @@ test_admin(void **state)
     size_t i;
 
     (void)state;
-    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        snprintf(buf, sizeof(buf), "{\"sub\":\"a\",\"exp\":1700003600,%s}",
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        snprintf(buf, sizeof buf, "{\"sub\":\"a\",\"exp\":1700003600,%s}",
                  cases[i].role);
         assert_int_equal(verify_id(&base, mint(buf), &id), JWT_OK);
         assert_int_equal(id.admin, cases[i].admin);
@@ -798,8 +769,7 @@ test_admin(void **state)
     assert_int_equal(id.admin, 1);
 }
 
-static void
-test_jti(void **state)
+static void test_jti(void **state)
 {
     struct jwt_identity id;
     char j[300], buf[512];
@@ -810,12 +780,12 @@ test_jti(void **state)
     assert_string_equal(id.jti, "0b6f-11ee");
     memset(j, 'j', 255);
     j[255] = '\0';
-    snprintf(buf, sizeof(buf), "{\"sub\":\"a\",\"exp\":1700003600,\"jti\":\"%s\"}", j);
+    snprintf(buf, sizeof buf, "{\"sub\":\"a\",\"exp\":1700003600,\"jti\":\"%s\"}", j);
     assert_int_equal(verify_id(&base, mint(buf), &id), JWT_OK);
     assert_string_equal(id.jti, j);
     j[255] = 'j';
     j[256] = '\0';
-    snprintf(buf, sizeof(buf), "{\"sub\":\"a\",\"exp\":1700003600,\"jti\":\"%s\"}", j);
+    snprintf(buf, sizeof buf, "{\"sub\":\"a\",\"exp\":1700003600,\"jti\":\"%s\"}", j);
     assert_int_equal(verify(&base, mint(buf)), JWT_INVALID);
     assert_int_equal(check("{\"sub\":\"a\",\"exp\":1700003600,\"jti\":7}"),
                      JWT_INVALID);
@@ -825,8 +795,7 @@ test_jti(void **state)
                      JWT_INVALID);
 }
 
-static void
-test_sid(void **state)
+static void test_sid(void **state)
 {
     struct jwt_identity id;
     char j[300], buf[512];
@@ -845,12 +814,12 @@ test_sid(void **state)
     assert_string_equal(id.sid, "s-old");
     memset(j, 's', 255);
     j[255] = '\0';
-    snprintf(buf, sizeof(buf), "{\"sub\":\"a\",\"exp\":1700003600,\"sid\":\"%s\"}", j);
+    snprintf(buf, sizeof buf, "{\"sub\":\"a\",\"exp\":1700003600,\"sid\":\"%s\"}", j);
     assert_int_equal(verify_id(&base, mint(buf), &id), JWT_OK);
     assert_string_equal(id.sid, j);
     j[255] = 's';
     j[256] = '\0';
-    snprintf(buf, sizeof(buf), "{\"sub\":\"a\",\"exp\":1700003600,\"sid\":\"%s\"}", j);
+    snprintf(buf, sizeof buf, "{\"sub\":\"a\",\"exp\":1700003600,\"sid\":\"%s\"}", j);
     assert_int_equal(verify(&base, mint(buf)), JWT_INVALID);
     assert_int_equal(check("{\"sub\":\"a\",\"exp\":1700003600,\"sid\":7}"),
                      JWT_INVALID);
@@ -865,10 +834,9 @@ test_sid(void **state)
                      JWT_INVALID);
 }
 
-/* ---- kid and the key-set algorithms without a key set -------------------- */
+/* --------------------- kid and the key-set algorithms without a key set */
 
-static void
-test_kid_and_keyless(void **state)
+static void test_kid_and_keyless(void **state)
 {
     static const char pl[] = "{\"sub\":\"alice\",\"exp\":1700003600}";
     struct json_object *o = json_tokener_parse(pl);
@@ -909,10 +877,9 @@ test_kid_and_keyless(void **state)
     json_object_put(o);
 }
 
-/* ---- ordering: expiry is reported only on an otherwise good token ------- */
+/* --------- ordering: expiry is reported only on an otherwise good token */
 
-static void
-test_expired_and_invalid(void **state)
+static void test_expired_and_invalid(void **state)
 {
     static const char pl[] = "{\"sub\":\"a\",\"exp\":1000}";
     char *t;
@@ -934,10 +901,9 @@ test_expired_and_invalid(void **state)
     assert_int_equal(check("{\"sub\":\"a\",\"exp\":1000,\"jti\":[]}"), JWT_INVALID);
 }
 
-/* ---- jwt_algs_parse ----------------------------------------------------- */
+/* ------------------------------------------------------- jwt_algs_parse */
 
-static void
-test_algs_parse(void **state)
+static void test_algs_parse(void **state)
 {
     const char *bad = NULL, *s;
     unsigned m = 0;
@@ -982,8 +948,7 @@ test_algs_parse(void **state)
     assert_int_equal(m, 99);
 }
 
-int
-main(void)
+int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_mint_verify),

@@ -21,8 +21,7 @@
 
 /* Takes a string; returns what ts_parse made of it, failing the test if
  * it refused the string. */
-static int64_t
-parse_ok(const char *s)
+static int64_t parse_ok(const char *s)
 {
     int64_t us = -42;
 
@@ -33,8 +32,7 @@ parse_ok(const char *s)
 
 /* Takes a string; fails the test unless ts_parse refuses it and leaves the
  * output untouched. */
-static void
-parse_bad(const char *s)
+static void parse_bad(const char *s)
 {
     int64_t us = -42;
 
@@ -44,20 +42,18 @@ parse_bad(const char *s)
 }
 
 /* Takes microseconds and the expected text; fails unless they match. */
-static void
-format_is(int64_t us, const char *want)
+static void format_is(int64_t us, const char *want)
 {
     char buf[TS_BUFSZ];
 
-    memset(buf, 'x', sizeof(buf));
+    memset(buf, 'x', sizeof buf);
     ts_format(us, buf);
     assert_string_equal(buf, want);
 }
 
-/* ---- parse -------------------------------------------------------------- */
+/* ---------------------------------------------------------------- parse */
 
-static void
-test_parse_zulu(void **state)
+static void test_parse_zulu(void **state)
 {
     (void)state;
     assert_int_equal(parse_ok("2026-02-14T12:30:00Z"), T0);
@@ -69,8 +65,7 @@ test_parse_zulu(void **state)
     assert_int_equal(parse_ok("1970-01-01T00:00:00Z"), 0);
 }
 
-static void
-test_parse_offsets(void **state)
+static void test_parse_offsets(void **state)
 {
     (void)state;
     /* 12:30 at +05:30 is 07:00 UTC; 04:30 at -08:00 is 12:30 UTC. */
@@ -84,8 +79,7 @@ test_parse_offsets(void **state)
                      T0 - (23 * 3600 + 59 * 60) * SEC);
 }
 
-static void
-test_parse_fraction(void **state)
+static void test_parse_fraction(void **state)
 {
     (void)state;
     assert_int_equal(parse_ok("2026-02-14T12:30:00.5Z"), T0 + 500000);
@@ -102,8 +96,7 @@ test_parse_fraction(void **state)
     assert_int_equal(parse_ok("2026-02-14T12:30:00.0"), T0);
 }
 
-static void
-test_parse_bare_date(void **state)
+static void test_parse_bare_date(void **state)
 {
     (void)state;
     assert_int_equal(parse_ok("2026-02-14"), T0 - (12 * 3600 + 30 * 60) * SEC);
@@ -113,8 +106,7 @@ test_parse_bare_date(void **state)
     assert_int_equal(parse_ok("1969-12-31T23:59:59Z"), -SEC);
 }
 
-static void
-test_parse_rejects(void **state)
+static void test_parse_rejects(void **state)
 {
     (void)state;
     parse_bad("2026-02-30T00:00:00Z");
@@ -165,8 +157,7 @@ test_parse_rejects(void **state)
 
 /* The forms pydantic also reads: no seconds (a browser's datetime-local),
  * and an offset without its colon. */
-static void
-test_parse_pydantic_forms(void **state)
+static void test_parse_pydantic_forms(void **state)
 {
     int off = 1;
     int64_t us;
@@ -182,8 +173,7 @@ test_parse_pydantic_forms(void **state)
     assert_int_equal(off, -5 * 3600);
 }
 
-static void
-test_parse_leap(void **state)
+static void test_parse_leap(void **state)
 {
     (void)state;
     assert_int_equal(parse_ok("2028-02-29T00:00:00Z"),
@@ -197,10 +187,9 @@ test_parse_leap(void **state)
     assert_int_equal(parse_ok("1900-03-01"), parse_ok("1900-02-28") + DAY);
 }
 
-/* ---- format ------------------------------------------------------------- */
+/* --------------------------------------------------------------- format */
 
-static void
-test_format(void **state)
+static void test_format(void **state)
 {
     (void)state;
     format_is(0, "1970-01-01T00:00:00Z");
@@ -217,8 +206,7 @@ test_format(void **state)
     format_is(INT64_C(951782400000000), "2000-02-29T00:00:00Z");
 }
 
-static void
-test_round_trip(void **state)
+static void test_round_trip(void **state)
 {
     static const char *const s[] = {
         "2026-02-14T12:30:00Z", "2026-02-14T12:30:00.123456Z",
@@ -231,7 +219,7 @@ test_round_trip(void **state)
     size_t i;
 
     (void)state;
-    for (i = 0; i < sizeof(s) / sizeof(s[0]); i++) {
+    for (i = 0; i < sizeof s / sizeof s[0]; i++) {
         us = parse_ok(s[i]);
         ts_format(us, buf);
         assert_string_equal(buf, s[i]);
@@ -246,11 +234,10 @@ test_round_trip(void **state)
     }
 }
 
-/* ---- the offset given -------------------------------------------------- */
+/* ----------------------------------------------------- the offset given */
 
 /* Takes a timestamp and the offset it must report, in seconds east. */
-static void
-offset_is(const char *s, int want)
+static void offset_is(const char *s, int want)
 {
     int64_t us = 0;
     int off = 12345;
@@ -260,8 +247,7 @@ offset_is(const char *s, int want)
     assert_int_equal(us, parse_ok(s));
 }
 
-static void
-test_parse_offset_given(void **state)
+static void test_parse_offset_given(void **state)
 {
     int64_t us = -42;
     int off = -42;
@@ -287,8 +273,7 @@ test_parse_offset_given(void **state)
     assert_int_equal(off, -42);
 }
 
-static void
-test_now(void **state)
+static void test_now(void **state)
 {
     int64_t a, b;
 
@@ -300,8 +285,7 @@ test_now(void **state)
     assert_true(b >= a);
 }
 
-int
-main(void)
+int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_zulu),

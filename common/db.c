@@ -1,6 +1,6 @@
 /*
- * db.c: the worker's PostgreSQL connection, running statements, transactions
- * and migrations.  The SQL of each table lives in db_<table>.c.
+ * db.c: the worker's PostgreSQL connection, running statements, transactions,
+ * housekeeping and migrations.  The SQL of each table lives in db_<table>.c.
  */
 #include "db_priv.h"
 
@@ -593,6 +593,44 @@ void db_rollback(struct db *db)
     if (db->in_tx && db->conn != NULL)
         PQclear(PQexec(db->conn, "ROLLBACK"));
     db->in_tx = 0;
+}
+
+/* --------------------------------------------------------- housekeeping */
+
+/*
+ * Up to 500 rows of each kind that can no longer matter: revoked access
+ * tokens an hour past their expiry (the leeway is far shorter), sessions and
+ * refresh tokens a day past theirs (an access token outlives its session by
+ * at most its own lifetime), login failures out of the window, deleted
+ * tasks' traces a day old (db_task.c), answers stored for idempotency keys
+ * 24 hours old (db_idem.c).  Rows another worker is deleting are skipped.
+ */
+#define EXPIRED(table, key, cond)                                          \
+    "DELETE FROM " table " WHERE " key " IN (SELECT " key " FROM " table   \
+    " WHERE " cond " LIMIT 500 FOR UPDATE SKIP LOCKED) RETURNING 1"
+static struct db_stmt housekeep = {
+    "housekeep",
+    "WITH r AS (" EXPIRED("revoked_tokens", "jti", "expires_at < now() - interval '1 hour'") "),"
+    " f AS (" EXPIRED("refresh_tokens", "token_hash", "expires_at < now() - interval '1 day'") "),"
+    " s AS (" EXPIRED("sessions", "id", "expires_at < now() - interval '1 day'") "),"
+    " l AS (" EXPIRED("login_failures", "ctid", "failed_at < now() - interval '15 minutes'") "),"
+    " d AS (" EXPIRED("deleted_tasks", "id", "deleted_at < now() - interval '1 day'") "),"
+    " i AS (" EXPIRED("idempotency_keys", "ctid", "created_at < now() - interval '24 hours'") ")"
+    " SELECT (SELECT count(*) FROM r) + (SELECT count(*) FROM f)"
+    " + (SELECT count(*) FROM s) + (SELECT count(*) FROM l) + (SELECT count(*) FROM d)"
+    " + (SELECT count(*) FROM i)", 1, 0,
+};
+
+enum db_status db_housekeep(struct db *db, long *removed)
+{
+    enum db_status st;
+    PGresult *res = db_run(db, NULL, &housekeep, 0, NULL, PGRES_TUPLES_OK, &st);
+
+    if (res == NULL)
+        return st;
+    *removed = (long)db_i64(PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return DB_OK;
 }
 
 /* ----------------------------------------------------------- migrations */

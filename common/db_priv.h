@@ -11,8 +11,11 @@
 #define TODO_DB_PRIV_H
 
 #include <libpq-fe.h>
+#include <stdint.h>
 
 #include "db.h"
+#include "pool.h"
+#include "task.h"
 
 struct db_stmt {
     const char *name;       /* prepared statement name, unique */

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db_auth.h"
 #include "file.h"
 #include "jwk.h"
 #include "log.h"

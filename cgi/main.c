@@ -43,7 +43,7 @@ static char **environ0;
 static int check_keys(struct config *c, char *err, size_t errlen)
 {
     struct keyring *k = keyring_new(&c->jwt, c->explicit_algs, c->public_key_file,
-                                    c->jwks_file, TABLE_OFF, 60, err, errlen);
+                                    c->jwks_file, JWKS_TABLE_OFF, 60, err, errlen);
 
     keyring_free(k);
     return k != NULL ? 0 : -1;

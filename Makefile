@@ -127,8 +127,9 @@ lint: $(NODE_STAMP)
 
 # API tests through nginx, then the browser tests on the same stack, then the
 # fault tests of a scaled-out set-up beside it (tests/ha: under a minute of
-# the 3 to 4 the whole takes).
-api: $(ASAN_BIN) $(NODE_STAMP)
+# the 3 to 4 the whole takes).  test_db (the connection's C tests) runs there
+# against the stack's database.
+api: $(ASAN_BIN) build/asan/test_db $(NODE_STAMP)
 	@PYTHON=$(PYTHON) TODO_BIN=$(CURDIR)/$(ASAN_BIN) BROWSER_TESTS=1 HA_TESTS=1 tests/run-api.sh
 
 test: deps

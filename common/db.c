@@ -22,8 +22,8 @@ struct db {
     int prepare;
     long timeout_ms;
     PGconn *conn;
-    unsigned long gen;      /* bumped on every new connection */
-    int in_tx;
+    uint64_t *prepared;     /* bit s->id set: s is prepared on conn */
+    size_t nwords;          /* of prepared */
     int64_t next_try;       /* monotonic ms before which we do not reconnect */
     int64_t last_used;      /* monotonic ms when a statement last came back */
     int guard_on;           /* db_guard() set a check no statement took yet */
@@ -38,6 +38,10 @@ static struct db_stmt stmt_commit = { "commit", "COMMIT", 0, 0 };
 static struct db_stmt stmt_local_timeout = {
     "local_timeout", "SELECT set_config('statement_timeout', $1, true)", 1, 0
 };
+
+/* Statements are numbered on first use, for the whole process: a number
+ * is the statement's bit in each connection's prepared set. */
+static unsigned nstmts;
 
 /* ---------------------------------------------------------- connection */
 
@@ -86,6 +90,7 @@ void db_close(struct db *db)
     if (db == NULL)
         return;
     PQfinish(db->conn);
+    free(db->prepared);
     free(db->conninfo);
     free(db);
 }
@@ -129,6 +134,24 @@ static PGconn *connect_now(const char *conninfo)
     return PQconnectdbParams(keys, vals, 1);
 }
 
+/* Whether a transaction is open (failed or not), as the server last said:
+ * libpq keeps that, so it is read there, never copied.  No connection, no
+ * transaction. */
+static int in_tx(const struct db *db)
+{
+    PGTransactionStatusType t = PQtransactionStatus(db->conn);
+
+    return t == PQTRANS_INTRANS || t == PQTRANS_INERROR;
+}
+
+/* Closes a connection that cannot be trusted any more; the next statement
+ * opens another. */
+static void drop(struct db *db)
+{
+    PQfinish(db->conn);
+    db->conn = NULL;
+}
+
 /*
  * Whether an open connection is still up.  One the server closed while it
  * sat idle (a restart, pg_terminate_backend, a serverless idle timeout) has
@@ -141,7 +164,7 @@ static int still_up(struct db *db)
     struct pollfd p = { PQsocket(db->conn), POLLIN, 0 };
     int reads;
 
-    if (db->in_tx)
+    if (in_tx(db))
         return PQstatus(db->conn) == CONNECTION_OK;
     /* The message comes first, the EOF on a later read. */
     for (reads = 0; reads < 4 && PQstatus(db->conn) == CONNECTION_OK &&
@@ -180,7 +203,6 @@ static enum db_status ensure_conn(struct db *db, int check)
     if ((ts_mono() / 1000) < db->next_try)
         return DB_UNAVAILABLE;
     PQfinish(db->conn);
-    db->in_tx = 0;
     db->conn = connect_now(db->conninfo);
     if (PQstatus(db->conn) != CONNECTION_OK) {
         log_warn("db: cannot connect: %s", pq_msg(db->conn));
@@ -191,12 +213,12 @@ static enum db_status ensure_conn(struct db *db, int check)
         goto fail;
     }
     PQsetNoticeProcessor(db->conn, notice, NULL);
-    db->gen++;
+    if (db->prepared != NULL)
+        memset(db->prepared, 0, db->nwords * sizeof *db->prepared);
     log_info("db: connected");
     return DB_OK;
 fail:
-    PQfinish(db->conn);
-    db->conn = NULL;
+    drop(db);
     db->next_try = (ts_mono() / 1000) + DB_RETRY_MS;
     return DB_UNAVAILABLE;
 }
@@ -244,13 +266,29 @@ static int is_read_only(PGresult *res)
     return state != NULL && strcmp(state, "25006") == 0;
 }
 
+/* Records that s is prepared on this connection. */
+static void mark_prepared(struct db *db, const struct db_stmt *s)
+{
+    size_t w = s->id / 64, n = w + 8;
+
+    if (w >= db->nwords) {
+        if ((db->prepared = realloc(db->prepared, n * sizeof *db->prepared)) == NULL)
+            die_oom();
+        memset(db->prepared + db->nwords, 0, (n - db->nwords) * sizeof *db->prepared);
+        db->nwords = n;
+    }
+    db->prepared[w] |= UINT64_C(1) << s->id % 64;
+}
+
 /* Prepares s on this connection unless it already is; 0 or -1. */
 static int prepare(struct db *db, struct db_stmt *s, int n)
 {
     PGresult *res;
     int ok;
 
-    if (s->gen == db->gen)
+    if (s->id == 0)
+        s->id = ++nstmts;
+    if (s->id / 64 < db->nwords && (db->prepared[s->id / 64] >> s->id % 64 & 1))
         return 0;
     res = PQprepare(db->conn, s->name, s->sql, n, NULL);
     ok = PQresultStatus(res) == PGRES_COMMAND_OK;
@@ -259,7 +297,7 @@ static int prepare(struct db *db, struct db_stmt *s, int n)
                   PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) ?: pq_msg(db->conn));
     PQclear(res);
     if (ok)
-        s->gen = db->gen;
+        mark_prepared(db, s);
     return ok ? 0 : -1;
 }
 
@@ -345,8 +383,7 @@ static PGresult *send_pipeline(struct db *db, struct db_stmt *s, int n,
     if (!PQexitPipelineMode(c) && PQstatus(c) == CONNECTION_OK) {
         /* Results left unread: the connection cannot be trusted. */
         log_error("db: a pipeline did not end: %s", pq_msg(c));
-        PQfinish(c);
-        db->conn = NULL;
+        drop(db);
         *guard = 0;
         PQclear(res);
         return NULL;
@@ -354,97 +391,134 @@ static PGresult *send_pipeline(struct db *db, struct db_stmt *s, int n,
     return res;
 }
 
-/* Whether the connection is inside a transaction (failed or not), as the
- * server last said. */
-static int tx_open(PGconn *c)
-{
-    PGTransactionStatusType t = PQtransactionStatus(c);
-
-    return t == PQTRANS_INTRANS || t == PQTRANS_INERROR;
-}
+/* What one send of a statement came to (send_once()). */
+enum sent {
+    SENT_OK,            /* the result wanted came back */
+    SENT_FAILED,        /* another answer, or no connection to send on */
+    SENT_LOST_BEFORE,   /* the connection was lost before the statement went */
+    SENT_LOST_AFTER,    /* ... or after: it may have run */
+};
 
 /*
- * db_run(), with ends (PIPE_*) sent in the same round trip.  A statement
- * sent with either is never sent again: the transaction it belongs to is
- * gone with the connection.
+ * What a statement that failed means (classify()), logged; res is cleared.
+ * A write refused by a server that only reads drops the connection: a
+ * primary that became a standby (a failover) kept it open, and the next
+ * connection finds the new primary.
  */
-static PGresult *run(struct db *db, struct pool *p, struct db_stmt *s, int n,
-                     const char *const *vals, ExecStatusType want, int ends,
-                     enum db_status *st)
+static enum db_status failed(struct db *db, const struct db_stmt *s, PGresult *res)
 {
-    PGresult *res = NULL;
-    int attempt, sent, named, guarded, timed, guard = 0;
-    int binary = (s->flags & DB_BINARY) != 0;
+    enum db_status st = classify(res);
 
-    /* Inside a transaction, or to open one, the check goes alone first. */
-    if (db->guard_on && (db->in_tx || s == &stmt_begin) &&
-        (*st = db_guard_check(db)) != DB_OK)
-        return NULL;
-    for (attempt = 0; attempt < 2; attempt++) {
-        if (ensure_conn(db, !(s->flags & DB_IDEMPOTENT)) != DB_OK) {
-            *st = DB_UNAVAILABLE;
-            return NULL;
-        }
-        /* Lost while preparing, the statement never ran: any may go again. */
-        named = db->prepare && !(s->flags & DB_REPLAN);
-        guarded = db->guard_on;
-        timed = !db->prepare && db->timeout_ms > 0 && !db->in_tx;
-        sent = (!named || prepare(db, s, n) == 0) &&
-               (!guarded || !db->prepare || prepare(db, &db_guard_stmt, 2) == 0);
-        if (sent && (guarded || timed || ends))
-            res = send_pipeline(db, s, n, vals, named, binary, timed, ends, &guard);
-        else if (sent && !named)
-            res = PQexecParams(db->conn, s->sql, n, NULL, vals, NULL, NULL, binary);
-        else if (sent)
-            res = PQexecPrepared(db->conn, s->name, n, vals, NULL, NULL, binary);
-        db->last_used = ts_mono() / 1000;
-        if (sent && ends && db->conn != NULL)
-            db->in_tx = tx_open(db->conn);
-        if (guard != 0)
-            db->guard_on = 0;
-        if (guard < 0) {
-            log_warn("auth: revoked token");
-            PQclear(res);
-            *st = DB_REVOKED;
-            return NULL;
-        }
-        if (res != NULL && PQresultStatus(res) == want) {
-            *st = DB_OK;
-            return p ? pool_defer(p, clear, res) : res;
-        }
-        if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK) {
-            log_warn("db: connection lost: %s", pq_msg(db->conn));
-            PQclear(res);
-            res = NULL;
-            PQfinish(db->conn);
-            db->conn = NULL;
-            if (db->in_tx || ends || (sent && !(s->flags & DB_IDEMPOTENT))) {
-                db->in_tx = 0;
-                *st = DB_UNAVAILABLE;
-                return NULL;
-            }
-            continue;
-        }
-        break;
-    }
-    *st = classify(res);
     if (is_read_only(res)) {
-        /* A primary that became a standby (a failover) kept this connection
-         * open: drop it, and the next one finds the new primary. */
         log_warn("db: %s refused: the server takes no writes (a standby?); reconnecting",
                  s->name);
-        PQclear(res);
-        PQfinish(db->conn);
-        db->conn = NULL;
-        db->in_tx = 0;
-        return NULL;
-    }
-    if (*st != DB_CONFLICT && *st != DB_REVOKED && *st != DB_UNKNOWN_ZONE)
+        drop(db);
+    } else if (st != DB_CONFLICT && st != DB_REVOKED && st != DB_UNKNOWN_ZONE) {
         log_error("db: %s failed: %s %s", s->name,
                   res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) ?: "" : "",
                   res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) ?: ""
                       : pq_msg(db->conn));
+    }
     PQclear(res);
+    return st;
+}
+
+/*
+ * One send-and-wait of s: opens the connection when needed, prepares s (and
+ * the revocation check) on it, sends s with what goes in its round trip
+ * (send_pipeline: ends, the time limit, the check) and waits for the
+ * answer.  SENT_OK puts the result in *res; SENT_FAILED sets *st.  A
+ * connection found lost is dropped.
+ */
+static enum sent send_once(struct db *db, struct db_stmt *s, int n,
+                           const char *const *vals, ExecStatusType want, int ends,
+                           PGresult **res, enum db_status *st)
+{
+    int named = db->prepare && !(s->flags & DB_REPLAN);
+    int binary = (s->flags & DB_BINARY) != 0;
+    int guarded = db->guard_on, timed, guard = 0;
+    PGresult *r;
+
+    if (ensure_conn(db, !(s->flags & DB_IDEMPOTENT)) != DB_OK) {
+        *st = DB_UNAVAILABLE;
+        return SENT_FAILED;
+    }
+    timed = !db->prepare && db->timeout_ms > 0 && !in_tx(db);
+    if ((named && prepare(db, s, n) != 0) ||
+        (guarded && db->prepare && prepare(db, &db_guard_stmt, 2) != 0)) {
+        if (db_is_up(db)) {
+            *st = failed(db, s, NULL);
+            return SENT_FAILED;
+        }
+        log_warn("db: connection lost: %s", pq_msg(db->conn));
+        drop(db);
+        return SENT_LOST_BEFORE;
+    }
+    if (guarded || timed || ends)
+        r = send_pipeline(db, s, n, vals, named, binary, timed, ends, &guard);
+    else if (named)
+        r = PQexecPrepared(db->conn, s->name, n, vals, NULL, NULL, binary);
+    else
+        r = PQexecParams(db->conn, s->sql, n, NULL, vals, NULL, NULL, binary);
+    db->last_used = ts_mono() / 1000;
+    if (guard != 0)
+        db->guard_on = 0;
+    if (guard < 0) {
+        log_warn("auth: revoked token");
+        PQclear(r);
+        *st = DB_REVOKED;
+        return SENT_FAILED;
+    }
+    if (r != NULL && PQresultStatus(r) == want) {
+        *res = r;
+        return SENT_OK;
+    }
+    if (db_is_up(db)) {
+        *st = failed(db, s, r);
+        return SENT_FAILED;
+    }
+    if (db->conn != NULL)       /* else send_pipeline() said why */
+        log_warn("db: connection lost: %s", pq_msg(db->conn));
+    PQclear(r);
+    drop(db);
+    return SENT_LOST_AFTER;
+}
+
+/*
+ * Whether s, its connection lost, may go again on a new one: never when a
+ * transaction was open (it went with the connection) or BEGIN or COMMIT
+ * rides with s; and once s went out, only when running it twice does no
+ * harm (DB_IDEMPOTENT): a write that may have committed is never re-sent.
+ */
+static int may_resend(const struct db_stmt *s, int ends, int was_in_tx, enum sent o)
+{
+    return !was_in_tx && !ends && (o == SENT_LOST_BEFORE || (s->flags & DB_IDEMPOTENT));
+}
+
+/* db_run(), with ends (PIPE_*) sent in the same round trip; sent again at
+ * most once, when may_resend() allows. */
+static PGresult *run(struct db *db, struct pool *p, struct db_stmt *s, int n,
+                     const char *const *vals, ExecStatusType want, int ends,
+                     enum db_status *st)
+{
+    int was_in_tx = in_tx(db), tries = 0;
+    PGresult *res = NULL;
+    enum sent o;
+
+    /* Inside a transaction, or to open one, the check goes alone first. */
+    if (db->guard_on && (was_in_tx || s == &stmt_begin) &&
+        (*st = db_guard_check(db)) != DB_OK)
+        return NULL;
+    do
+        o = send_once(db, s, n, vals, want, ends, &res, st);
+    while ((o == SENT_LOST_BEFORE || o == SENT_LOST_AFTER) && tries++ == 0 &&
+           may_resend(s, ends, was_in_tx, o));
+    if (o == SENT_OK) {
+        *st = DB_OK;
+        return p ? pool_defer(p, clear, res) : res;
+    }
+    if (o != SENT_FAILED)
+        *st = DB_UNAVAILABLE;
     return NULL;
 }
 
@@ -574,25 +648,18 @@ enum db_status db_ping(struct db *db)
 
 enum db_status db_begin(struct db *db)
 {
-    enum db_status st = db_cmd(db, &stmt_begin, 0, NULL);
-
-    db->in_tx = st == DB_OK;
-    return st;
+    return db_cmd(db, &stmt_begin, 0, NULL);
 }
 
 enum db_status db_commit(struct db *db)
 {
-    enum db_status st = db_cmd(db, &stmt_commit, 0, NULL);
-
-    db->in_tx = 0;
-    return st;
+    return db_cmd(db, &stmt_commit, 0, NULL);
 }
 
 void db_rollback(struct db *db)
 {
-    if (db->in_tx && db->conn != NULL)
+    if (in_tx(db))
         PQclear(PQexec(db->conn, "ROLLBACK"));
-    db->in_tx = 0;
 }
 
 /* --------------------------------------------------------- housekeeping */

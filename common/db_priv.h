@@ -20,8 +20,9 @@
 struct db_stmt {
     const char *name;       /* prepared statement name, unique */
     const char *sql;
-    int flags;              /* DB_IDEMPOTENT, DB_REPLAN */
-    unsigned long gen;      /* connection it was prepared on; 0: none */
+    int flags;              /* DB_IDEMPOTENT, DB_REPLAN, DB_BINARY */
+    unsigned id;            /* its bit in each connection's set of prepared
+                             * statements, given on first use; 0: none yet */
 };
 
 /* Safe to send again on a new connection (1, as the tables write it). */

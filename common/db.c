@@ -1,11 +1,10 @@
 /*
- * db.c: the worker's PostgreSQL connection, running statements, transactions,
- * housekeeping and migrations.  The SQL of each table lives in db_<table>.c.
+ * db.c: the worker's PostgreSQL connection, running statements, transactions
+ * and housekeeping.  The SQL of each table lives in db_<table>.c, the
+ * migrations in db_migrate.c.
  */
 #include "db_priv.h"
 
-#include <dirent.h>
-#include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <stdio.h>
@@ -13,7 +12,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "file.h"
 #include "log.h"
 #include "timestamp.h"
 
@@ -98,7 +96,7 @@ void db_close(struct db *db)
 /* libpq's message for the log, as one line: when libpq tried several
  * addresses (localhost as ::1, then 127.0.0.1), each has a line, and the
  * last is often the one that says what went wrong. */
-static const char *pq_msg(PGconn *conn)
+const char *db_pq_msg(PGconn *conn)
 {
     static char buf[1024];
     const char *m = conn ? PQerrorMessage(conn) : "out of memory";
@@ -124,7 +122,7 @@ static const char *pq_msg(PGconn *conn)
  * never used.  PostgreSQL 14 and later report what libpq needs with the
  * connection, so this costs no round trip.
  */
-static PGconn *connect_now(const char *conninfo)
+PGconn *db_connect_now(const char *conninfo)
 {
     const char *const keys[] = { "connect_timeout", "application_name",
                                  "target_session_attrs", "dbname", NULL };
@@ -172,7 +170,7 @@ static int still_up(struct db *db)
         PQconsumeInput(db->conn);
     if (PQstatus(db->conn) == CONNECTION_OK)
         return 1;
-    log_warn("db: connection lost: %s", pq_msg(db->conn));
+    log_warn("db: connection lost: %s", db_pq_msg(db->conn));
     return 0;
 }
 
@@ -203,13 +201,13 @@ static enum db_status ensure_conn(struct db *db, int check)
     if ((ts_mono() / 1000) < db->next_try)
         return DB_UNAVAILABLE;
     PQfinish(db->conn);
-    db->conn = connect_now(db->conninfo);
+    db->conn = db_connect_now(db->conninfo);
     if (PQstatus(db->conn) != CONNECTION_OK) {
-        log_warn("db: cannot connect: %s", pq_msg(db->conn));
+        log_warn("db: cannot connect: %s", db_pq_msg(db->conn));
         goto fail;
     }
     if (set_timeout(db) != 0) {
-        log_warn("db: cannot set statement_timeout: %s", pq_msg(db->conn));
+        log_warn("db: cannot set statement_timeout: %s", db_pq_msg(db->conn));
         goto fail;
     }
     PQsetNoticeProcessor(db->conn, notice, NULL);
@@ -294,7 +292,7 @@ static int prepare(struct db *db, struct db_stmt *s, int n)
     ok = PQresultStatus(res) == PGRES_COMMAND_OK;
     if (!ok)
         log_error("db: cannot prepare %s: %s", s->name,
-                  PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) ?: pq_msg(db->conn));
+                  PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) ?: db_pq_msg(db->conn));
     PQclear(res);
     if (ok)
         mark_prepared(db, s);
@@ -382,7 +380,7 @@ static PGresult *send_pipeline(struct db *db, struct db_stmt *s, int n,
     }
     if (!PQexitPipelineMode(c) && PQstatus(c) == CONNECTION_OK) {
         /* Results left unread: the connection cannot be trusted. */
-        log_error("db: a pipeline did not end: %s", pq_msg(c));
+        log_error("db: a pipeline did not end: %s", db_pq_msg(c));
         drop(db);
         *guard = 0;
         PQclear(res);
@@ -417,7 +415,7 @@ static enum db_status failed(struct db *db, const struct db_stmt *s, PGresult *r
         log_error("db: %s failed: %s %s", s->name,
                   res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) ?: "" : "",
                   res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) ?: ""
-                      : pq_msg(db->conn));
+                      : db_pq_msg(db->conn));
     }
     PQclear(res);
     return st;
@@ -450,7 +448,7 @@ static enum sent send_once(struct db *db, struct db_stmt *s, int n,
             *st = failed(db, s, NULL);
             return SENT_FAILED;
         }
-        log_warn("db: connection lost: %s", pq_msg(db->conn));
+        log_warn("db: connection lost: %s", db_pq_msg(db->conn));
         drop(db);
         return SENT_LOST_BEFORE;
     }
@@ -478,7 +476,7 @@ static enum sent send_once(struct db *db, struct db_stmt *s, int n,
         return SENT_FAILED;
     }
     if (db->conn != NULL)       /* else send_pipeline() said why */
-        log_warn("db: connection lost: %s", pq_msg(db->conn));
+        log_warn("db: connection lost: %s", db_pq_msg(db->conn));
     PQclear(r);
     drop(db);
     return SENT_LOST_AFTER;
@@ -698,121 +696,4 @@ enum db_status db_housekeep(struct db *db, long *removed)
     *removed = (long)db_i64(PQgetvalue(res, 0, 0));
     PQclear(res);
     return DB_OK;
-}
-
-/* ----------------------------------------------------------- migrations */
-
-#define MIGRATION_MAX (16u << 20)     /* bytes of one schema file */
-
-static int is_migration(const struct dirent *d)
-{
-    size_t n = strlen(d->d_name);
-
-    return n > 8 && d->d_name[0] >= '0' && d->d_name[0] <= '9' &&
-           d->d_name[1] >= '0' && d->d_name[1] <= '9' &&
-           d->d_name[2] >= '0' && d->d_name[2] <= '9' && d->d_name[3] == '_' &&
-           strcmp(d->d_name + n - 4, ".sql") == 0;
-}
-
-/* Runs a command with parameters; 0 when it returned want. */
-static int exec_ok(PGconn *c, const char *q, int n, const char *const *v,
-                   ExecStatusType want)
-{
-    PGresult *res = PQexecParams(c, q, n, NULL, v, NULL, NULL, 0);
-    int ok = PQresultStatus(res) == want;
-
-    if (!ok)
-        fprintf(stderr, "migrate: %s", PQresultErrorMessage(res));
-    PQclear(res);
-    return ok ? 0 : -1;
-}
-
-/* Applies one file in its own transaction; 1 applied, 0 already, -1 error. */
-static int apply_one(PGconn *c, const char *dir, const char *name)
-{
-    const char *v[] = { name };
-    char path[4096], *text;
-    PGresult *res;
-    int done, rc = -1;
-
-    res = PQexecParams(c, "SELECT 1 FROM schema_migrations WHERE version = $1",
-                       1, NULL, v, NULL, NULL, 0);
-    done = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1;
-    PQclear(res);
-    if (done)
-        return 0;
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    if ((text = file_read(path, MIGRATION_MAX, NULL)) == NULL) {
-        fprintf(stderr, "migrate: cannot read %s: %s\n", path, strerror(errno));
-        return -1;
-    }
-    printf("migrate: applying %s\n", name);
-    fflush(stdout);
-    if (exec_ok(c, "BEGIN", 0, NULL, PGRES_COMMAND_OK) != 0)
-        goto out;
-    res = PQexec(c, text);
-    if (PQresultStatus(res) != PGRES_COMMAND_OK &&
-        PQresultStatus(res) != PGRES_TUPLES_OK) {
-        fprintf(stderr, "migrate: %s: %s", name, PQresultErrorMessage(res));
-        PQclear(res);
-        PQclear(PQexec(c, "ROLLBACK"));
-        goto out;
-    }
-    PQclear(res);
-    if (exec_ok(c, "INSERT INTO schema_migrations (version) VALUES ($1)", 1, v,
-                PGRES_COMMAND_OK) != 0 ||
-        exec_ok(c, "COMMIT", 0, NULL, PGRES_COMMAND_OK) != 0) {
-        PQclear(PQexec(c, "ROLLBACK"));
-        goto out;
-    }
-    rc = 1;
-out:
-    free(text);
-    return rc;
-}
-
-/* "relation already exists, skipping" is not news to the operator. */
-static void quiet(void *arg, const char *msg)
-{
-    (void)arg;
-    (void)msg;
-}
-
-int db_migrate(const char *conninfo, const char *dir)
-{
-    struct dirent **names = NULL;
-    PGconn *c = connect_now(conninfo);
-    int n = -1, i, applied = 0, r, rc = -1;
-
-    if (PQstatus(c) != CONNECTION_OK) {
-        fprintf(stderr, "migrate: cannot connect: %s\n", pq_msg(c));
-        goto out;
-    }
-    PQsetNoticeProcessor(c, quiet, NULL);
-    /* One migrator at a time, however many start together. */
-    if (exec_ok(c, "SELECT pg_advisory_lock(7415)", 0, NULL, PGRES_TUPLES_OK) ||
-        exec_ok(c, "CREATE TABLE IF NOT EXISTS schema_migrations ("
-                   " version text PRIMARY KEY,"
-                   " applied_at timestamptz NOT NULL DEFAULT now())",
-                0, NULL, PGRES_COMMAND_OK))
-        goto out;
-    n = scandir(dir, &names, is_migration, alphasort);
-    if (n < 0) {
-        fprintf(stderr, "migrate: cannot read %s: %s\n", dir, strerror(errno));
-        goto out;
-    }
-    for (i = 0; i < n; i++) {
-        r = apply_one(c, dir, names[i]->d_name);
-        if (r < 0)
-            goto out;
-        applied += r;
-    }
-    printf("migrate: %d applied, %d up to date\n", applied, n - applied);
-    rc = 0;
-out:
-    for (i = 0; i < n; i++)
-        free(names[i]);
-    free(names);
-    PQfinish(c);
-    return rc;
 }

@@ -72,7 +72,8 @@ enum db_status db_guard_check(struct db *db);
  * *removed: how many rows went. */
 enum db_status db_housekeep(struct db *db, long *removed);
 
-/* Applies dir's NNN_*.sql files not yet applied; progress on stdout. */
+/* Applies dir's NNN_*.sql files not yet applied, on a connection of its own;
+ * progress on stdout (db_migrate.c). */
 int db_migrate(const char *conninfo, const char *dir);
 
 #endif

@@ -76,6 +76,10 @@ extern struct db_stmt db_guard_stmt;
 
 /* The open connection, for what db_run() does not do (EXPLAIN). */
 PGconn *db_conn(struct db *db);
+/* A new connection to conninfo (read-write: see db.c), NULL only when out
+ * of memory; and libpq's message about c as one line (a static buffer). */
+PGconn *db_connect_now(const char *conninfo);
+const char *db_pq_msg(PGconn *c);
 
 int64_t db_i64(const char *s);
 /* Binary results: a big-endian integer; a timestamp as Unix microseconds. */

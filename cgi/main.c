@@ -1,7 +1,7 @@
 /*
  * main.c: reads the options and starts the process mode they ask for; the
- * requests themselves are worker.c's, supervising workers master.c's, the one-shot
- * commands commands.c's.
+ * requests themselves are worker.c's, supervising the workers is master.c's,
+ * the one-shot commands are commands.c's.
  *
  *   todo-fcgi                      fd 0 is a listening socket (spawn-fcgi,
  *                                  systemd's StandardInput=socket), or fd 3

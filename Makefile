@@ -143,7 +143,7 @@ test-ha: deps $(ASAN_BIN)
 	@PYTHON=$(PYTHON) TODO_BIN=$(CURDIR)/$(ASAN_BIN) STATE_DIR=$(CURDIR)/build/test-ha-stack \
 		API_TESTS=0 HA_TESTS=1 tests/run-api.sh
 
-valgrind: deps $(BIN)
+valgrind: deps $(BIN) build/asan/test_db
 	@PYTHON=$(PYTHON) TODO_BIN=$(CURDIR)/$(BIN) \
 		WORKER_WRAPPER="valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite" \
 		tests/run-api.sh

@@ -389,12 +389,12 @@ static PGresult *send_pipeline(struct db *db, struct db_stmt *s, int n,
     return res;
 }
 
-/* What one send of a statement came to (send_once()). */
-enum sent {
-    SENT_OK,            /* the result wanted came back */
-    SENT_FAILED,        /* another answer, or no connection to send on */
-    SENT_LOST_BEFORE,   /* the connection was lost before the statement went */
-    SENT_LOST_AFTER,    /* ... or after: it may have run */
+/* What one send-and-wait of a statement came to (send_once()). */
+enum send_result {
+    SEND_OK,            /* the result wanted came back */
+    SEND_FAILED,        /* another answer, or no connection to send on */
+    SEND_LOST_BEFORE,   /* the connection was lost before the statement went */
+    SEND_LOST_AFTER,    /* ... or after: it may have run */
 };
 
 /*
@@ -425,12 +425,12 @@ static enum db_status failed(struct db *db, const struct db_stmt *s, PGresult *r
  * One send-and-wait of s: opens the connection when needed, prepares s (and
  * the revocation check) on it, sends s with what goes in its round trip
  * (send_pipeline: ends, the time limit, the check) and waits for the
- * answer.  SENT_OK puts the result in *res; SENT_FAILED sets *st.  A
+ * answer.  SEND_OK puts the result in *res; SEND_FAILED sets *st.  A
  * connection found lost is dropped.
  */
-static enum sent send_once(struct db *db, struct db_stmt *s, int n,
-                           const char *const *vals, ExecStatusType want, int ends,
-                           PGresult **res, enum db_status *st)
+static enum send_result send_once(struct db *db, struct db_stmt *s, int n,
+                                  const char *const *vals, ExecStatusType want,
+                                  int ends, PGresult **res, enum db_status *st)
 {
     int named = db->prepare && !(s->flags & DB_REPLAN);
     int binary = (s->flags & DB_BINARY) != 0;
@@ -439,18 +439,18 @@ static enum sent send_once(struct db *db, struct db_stmt *s, int n,
 
     if (ensure_conn(db, !(s->flags & DB_IDEMPOTENT)) != DB_OK) {
         *st = DB_UNAVAILABLE;
-        return SENT_FAILED;
+        return SEND_FAILED;
     }
     timed = !db->prepare && db->timeout_ms > 0 && !in_tx(db);
     if ((named && prepare(db, s, n) != 0) ||
         (guarded && db->prepare && prepare(db, &db_guard_stmt, 2) != 0)) {
         if (db_is_up(db)) {
             *st = failed(db, s, NULL);
-            return SENT_FAILED;
+            return SEND_FAILED;
         }
         log_warn("db: connection lost: %s", db_pq_msg(db->conn));
         drop(db);
-        return SENT_LOST_BEFORE;
+        return SEND_LOST_BEFORE;
     }
     if (guarded || timed || ends)
         r = send_pipeline(db, s, n, vals, named, binary, timed, ends, &guard);
@@ -465,21 +465,21 @@ static enum sent send_once(struct db *db, struct db_stmt *s, int n,
         log_warn("auth: revoked token");
         PQclear(r);
         *st = DB_REVOKED;
-        return SENT_FAILED;
+        return SEND_FAILED;
     }
     if (r != NULL && PQresultStatus(r) == want) {
         *res = r;
-        return SENT_OK;
+        return SEND_OK;
     }
     if (db_is_up(db)) {
         *st = failed(db, s, r);
-        return SENT_FAILED;
+        return SEND_FAILED;
     }
     if (db->conn != NULL)       /* else send_pipeline() said why */
         log_warn("db: connection lost: %s", db_pq_msg(db->conn));
     PQclear(r);
     drop(db);
-    return SENT_LOST_AFTER;
+    return SEND_LOST_AFTER;
 }
 
 /*
@@ -488,9 +488,10 @@ static enum sent send_once(struct db *db, struct db_stmt *s, int n,
  * rides with s; and once s went out, only when running it twice does no
  * harm (DB_IDEMPOTENT): a write that may have committed is never re-sent.
  */
-static int may_resend(const struct db_stmt *s, int ends, int was_in_tx, enum sent o)
+static int may_resend(const struct db_stmt *s, int ends, int was_in_tx,
+                      enum send_result o)
 {
-    return !was_in_tx && !ends && (o == SENT_LOST_BEFORE || (s->flags & DB_IDEMPOTENT));
+    return !was_in_tx && !ends && (o == SEND_LOST_BEFORE || (s->flags & DB_IDEMPOTENT));
 }
 
 /* db_run(), with ends (PIPE_*) sent in the same round trip; sent again at
@@ -501,7 +502,7 @@ static PGresult *run(struct db *db, struct pool *p, struct db_stmt *s, int n,
 {
     int was_in_tx = in_tx(db), tries = 0;
     PGresult *res = NULL;
-    enum sent o;
+    enum send_result o;
 
     /* Inside a transaction, or to open one, the check goes alone first. */
     if (db->guard_on && (was_in_tx || s == &stmt_begin) &&
@@ -509,13 +510,13 @@ static PGresult *run(struct db *db, struct pool *p, struct db_stmt *s, int n,
         return NULL;
     do
         o = send_once(db, s, n, vals, want, ends, &res, st);
-    while ((o == SENT_LOST_BEFORE || o == SENT_LOST_AFTER) && tries++ == 0 &&
+    while ((o == SEND_LOST_BEFORE || o == SEND_LOST_AFTER) && tries++ == 0 &&
            may_resend(s, ends, was_in_tx, o));
-    if (o == SENT_OK) {
+    if (o == SEND_OK) {
         *st = DB_OK;
         return p ? pool_defer(p, clear, res) : res;
     }
-    if (o != SENT_FAILED)
+    if (o != SEND_FAILED)
         *st = DB_UNAVAILABLE;
     return NULL;
 }

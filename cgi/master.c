@@ -3,7 +3,7 @@
  *
  * The master is one loop around sigtimedwait(): every signal it cares about
  * stays blocked and is taken synchronously, so no state is touched from a
- * signal handler.  Each pass reaps children, keeps the number of workers,
+ * signal handler.  Each pass reaps children, keeps o->workers running,
  * advances a rolling reload, and runs the watchdog.
  */
 #include "master.h"

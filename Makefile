@@ -26,17 +26,22 @@ SAN := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize
 
 -include Makefile.local
 
+# common/ is the library (the database part included) the tests link; access/
+# (keys and the bearer-token check) stands on it; cgi/ (the program) on both.
 SRC_COMMON := $(wildcard common/*.c)
+SRC_ACCESS := $(wildcard access/*.c)
 SRC_CGI := $(wildcard cgi/*.c)
-HDRS := $(wildcard common/*.h cgi/*.h)
+HDRS := $(wildcard common/*.h access/*.h cgi/*.h)
 UNIT := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 
 BIN := build/todo-fcgi
 ASAN_BIN := build/asan/todo-fcgi
 # Objects of each build: build/obj (release) and build/asan/obj (sanitizers).
 OBJ_COMMON := $(patsubst %.c,build/obj/%.o,$(SRC_COMMON))
+OBJ_ACCESS := $(patsubst %.c,build/obj/%.o,$(SRC_ACCESS))
 OBJ_CGI := $(patsubst %.c,build/obj/%.o,$(SRC_CGI))
 ASAN_COMMON := $(patsubst %.c,build/asan/obj/%.o,$(SRC_COMMON))
+ASAN_ACCESS := $(patsubst %.c,build/asan/obj/%.o,$(SRC_ACCESS))
 ASAN_CGI := $(patsubst %.c,build/asan/obj/%.o,$(SRC_CGI))
 
 .SECONDARY:
@@ -73,10 +78,10 @@ build/asan/obj/%.o: %.c $(HDRS)
 # The unit tests' own shared headers (fixtures, token helpers).
 $(patsubst %,build/asan/obj/tests/unit/%.o,$(UNIT)): $(wildcard tests/unit/*.h)
 
-$(BIN): $(OBJ_COMMON) $(OBJ_CGI)
+$(BIN): $(OBJ_COMMON) $(OBJ_ACCESS) $(OBJ_CGI)
 	$(CC) $(ALL_CFLAGS) $(HARDEN_LDFLAGS) $^ -o $@ $(PKG_LIBS)
 
-$(ASAN_BIN): $(ASAN_COMMON) $(ASAN_CGI)
+$(ASAN_BIN): $(ASAN_COMMON) $(ASAN_ACCESS) $(ASAN_CGI)
 	$(CC) $(SAN) $^ -o $@ $(PKG_LIBS)
 
 build/asan/test_%: build/asan/obj/tests/unit/test_%.o $(ASAN_COMMON)
@@ -122,8 +127,9 @@ lint: $(NODE_STAMP)
 
 # API tests through nginx, then the browser tests on the same stack, then the
 # fault tests of a scaled-out set-up beside it (tests/ha: under a minute of
-# the 3 to 4 the whole takes).
-api: $(ASAN_BIN) $(NODE_STAMP)
+# the 3 to 4 the whole takes).  test_db (the connection's C tests) runs there
+# against the stack's database.
+api: $(ASAN_BIN) build/asan/test_db $(NODE_STAMP)
 	@PYTHON=$(PYTHON) TODO_BIN=$(CURDIR)/$(ASAN_BIN) BROWSER_TESTS=1 HA_TESTS=1 tests/run-api.sh
 
 test: deps
@@ -137,7 +143,7 @@ test-ha: deps $(ASAN_BIN)
 	@PYTHON=$(PYTHON) TODO_BIN=$(CURDIR)/$(ASAN_BIN) STATE_DIR=$(CURDIR)/build/test-ha-stack \
 		API_TESTS=0 HA_TESTS=1 tests/run-api.sh
 
-valgrind: deps $(BIN)
+valgrind: deps $(BIN) build/asan/test_db
 	@PYTHON=$(PYTHON) TODO_BIN=$(CURDIR)/$(BIN) \
 		WORKER_WRAPPER="valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite" \
 		tests/run-api.sh

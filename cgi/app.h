@@ -15,14 +15,6 @@
 
 int dispatch(struct req *r);
 
-/* The old name of http_db_error(), for authenticate() (routes.c) alone:
- * its call is renamed, and this goes, when the token check leaves
- * routes.c (issue 13); until then that function is not edited here. */
-static inline int reply_db_error(struct req *r, enum db_status st)
-{
-    return http_db_error(r, st);
-}
-
 int svc_health(struct req *r);
 int svc_ready(struct req *r);
 int svc_status(struct req *r);

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "../common/account.h"
+#include "../common/db_auth.h"
 #include "../common/form.h"
 #include "../common/password.h"
 #include "../common/timestamp.h"

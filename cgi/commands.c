@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "../common/db.h"
+#include "../common/db_list.h"
 #include "../common/json.h"
 #include "../common/jwt.h"
 #include "../common/pool.h"

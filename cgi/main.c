@@ -1,7 +1,7 @@
 /*
  * main.c: reads the options and starts the process mode they ask for; the
- * requests themselves are worker.c's, the pool master.c's, the one-shot
- * commands commands.c's.
+ * requests themselves are worker.c's, supervising the workers is master.c's,
+ * the one-shot commands are commands.c's.
  *
  *   todo-fcgi                      fd 0 is a listening socket (spawn-fcgi,
  *                                  systemd's StandardInput=socket), or fd 3
@@ -43,7 +43,7 @@ static char **environ0;
 static int check_keys(struct config *c, char *err, size_t errlen)
 {
     struct keyring *k = keyring_new(&c->jwt, c->explicit_algs, c->public_key_file,
-                                    c->jwks_file, TABLE_OFF, 60, err, errlen);
+                                    c->jwks_file, JWKS_TABLE_OFF, 60, err, errlen);
 
     keyring_free(k);
     return k != NULL ? 0 : -1;
@@ -59,8 +59,9 @@ static struct sb_slot *alone(struct app *a)
     return &a->sb->slot[0];
 }
 
-/* A child of the master (master.h's worker_fn). */
-static int pool_worker(void *arg, struct sb_slot *slot)
+/* Serves FastCGI as one worker: a child of the master (master.h's
+ * worker_fn), or the only process. */
+static int serve_fastcgi(void *arg, struct sb_slot *slot)
 {
     struct app *a = arg;
     char err[256];
@@ -80,7 +81,7 @@ static int pool_worker(void *arg, struct sb_slot *slot)
  * as it was at start, the env file read again, and the configuration
  * checked; on any error the running one stays.
  */
-static int pool_reload(void *arg, long *request_timeout)
+static int reload_config(void *arg, long *request_timeout)
 {
     struct app *a = arg;
     struct config c;
@@ -122,7 +123,7 @@ static int systemd_socket(void)
     return !ours ? -1 : one ? 3 : -2;
 }
 
-/* A copy of the environment's entries, for pool_reload(). */
+/* A copy of the environment's entries, for reload_config(). */
 static char **environ_copy(void)
 {
     size_t n = 0, i;
@@ -268,9 +269,9 @@ int main(int argc, char **argv)
             fprintf(stderr, "todo-fcgi: cannot map the scoreboard\n");
             return 1;
         }
-        rc = master_run(&mo, a.sb, pool_worker, pool_reload, &a);
+        rc = master_run(&mo, a.sb, serve_fastcgi, reload_config, &a);
     } else {
-        rc = pool_worker(&a, alone(&a));
+        rc = serve_fastcgi(&a, alone(&a));
     }
     scoreboard_free(a.sb);
     return rc;

@@ -3,7 +3,7 @@
  *
  * The master is one loop around sigtimedwait(): every signal it cares about
  * stays blocked and is taken synchronously, so no state is touched from a
- * signal handler.  Each pass reaps children, keeps the pool at its size,
+ * signal handler.  Each pass reaps children, keeps o->workers running,
  * advances a rolling reload, and runs the watchdog.
  */
 #include "master.h"
@@ -26,7 +26,7 @@
 #define QUICK_DEATH_MS 2000     /* dying sooner than this counts as a crash loop */
 #define WATCHDOG_GRACE_S 2     /* beyond request_timeout: statement_timeout's turn */
 
-struct pool_state {
+struct master {
     const struct master_opts *o;
     struct scoreboard *sb;
     worker_fn work;
@@ -36,8 +36,7 @@ struct pool_state {
     long request_timeout;       /* seconds, as the last (re)load set it */
     pid_t fresh;                /* the new worker of a rolling reload */
     unsigned fails;             /* consecutive quick deaths */
-    int64_t next_start;         /* ms: no spawning before (back-off) */
-    int64_t spawned_ms[SCOREBOARD_MAX];
+    int64_t next_start;         /* ms: no worker starts before (back-off) */
 };
 
 static struct sb_slot *slot_of(struct scoreboard *sb, pid_t pid)
@@ -51,18 +50,18 @@ static struct sb_slot *slot_of(struct scoreboard *sb, pid_t pid)
 }
 
 /* Starts a worker in slot i; 0, or -1 when fork failed. */
-static int spawn(struct pool_state *ps, unsigned i)
+static int start_worker(struct master *m, unsigned i)
 {
-    struct sb_slot *s = &ps->sb->slot[i];
-    pid_t pid, master;
+    struct sb_slot *s = &m->sb->slot[i];
+    pid_t pid, parent;
 
     /* The slot is ready before the child runs, which may write to it at once. */
     memset(s, 0, sizeof *s);
-    s->generation = ps->gen;
+    s->generation = m->gen;
     s->started = ts_now();
     slot_set(s, SLOT_STARTING);
     fflush(NULL);
-    master = getpid();
+    parent = getpid();
     pid = fork();
     if (pid < 0) {
         log_error("master: fork failed: %s", strerror(errno));
@@ -72,17 +71,16 @@ static int spawn(struct pool_state *ps, unsigned i)
     if (pid == 0) {
         /* A worker whose master is gone (killed) stops as if told to. */
         prctl(PR_SET_PDEATHSIG, SIGTERM);
-        if (getppid() != master)
+        if (getppid() != parent)
             exit(0);
         signal(SIGTERM, SIG_DFL);
         signal(SIGINT, SIG_DFL);
         signal(SIGHUP, SIG_IGN);
         signal(SIGCHLD, SIG_DFL);
-        sigprocmask(SIG_SETMASK, &ps->orig, NULL);
-        exit(ps->work(ps->arg, s));
+        sigprocmask(SIG_SETMASK, &m->orig, NULL);
+        exit(m->work(m->arg, s));
     }
     s->pid = pid;
-    ps->spawned_ms[i] = (ts_mono() / 1000);
     return 0;
 }
 
@@ -90,18 +88,18 @@ static int spawn(struct pool_state *ps, unsigned i)
  * Workers that serve (not told to stop), and among them those of an older
  * generation; with all, stopping ones count too.
  */
-static unsigned count(struct pool_state *ps, unsigned *old, int all)
+static unsigned count(struct master *m, unsigned *old, int all)
 {
     unsigned i, n = 0;
 
     *old = 0;
-    for (i = 0; i < ps->sb->nslots; i++) {
-        struct sb_slot *s = &ps->sb->slot[i];
+    for (i = 0; i < m->sb->nslots; i++) {
+        struct sb_slot *s = &m->sb->slot[i];
 
         if (s->pid == 0 || (!all && s->state == SLOT_STOPPING))
             continue;
         n++;
-        if (s->generation != ps->gen && s->state != SLOT_STOPPING)
+        if (s->generation != m->gen && s->state != SLOT_STOPPING)
             (*old)++;
     }
     return n;
@@ -128,17 +126,15 @@ static void stop_worker(struct sb_slot *s)
 }
 
 /* Collects every exited child and decides how it counts. */
-static void reap(struct pool_state *ps, int stopping)
+static void reap(struct master *m, int stopping)
 {
     struct sb_slot *s;
     int status, asked, quick;
     pid_t pid;
-    unsigned i;
 
     while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-        if ((s = slot_of(ps->sb, pid)) == NULL)
+        if ((s = slot_of(m->sb, pid)) == NULL)
             continue;
-        i = (unsigned)(s - ps->sb->slot);
         /* A worker leaving on purpose marks its slot and exits 0 (or is
          * ended by our SIGTERM before it could catch it); a crash or a
          * failure while leaving still counts. */
@@ -146,70 +142,71 @@ static void reap(struct pool_state *ps, int stopping)
                 (s->state == SLOT_STOPPING &&
                  ((WIFEXITED(status) && WEXITSTATUS(status) == 0) ||
                   (WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM)));
-        __atomic_add_fetch(&ps->sb->retired, s->requests, __ATOMIC_RELAXED);
+        __atomic_add_fetch(&m->sb->retired, s->requests, __ATOMIC_RELAXED);
         if (asked) {
             /* Told to go, or recycled itself (--max-requests): nothing to count. */
         } else {
-            ps->sb->restarts++;
-            quick = (ts_mono() / 1000) - ps->spawned_ms[i] < QUICK_DEATH_MS;
-            ps->fails = quick ? ps->fails + 1 : 0;
-            if (ps->fails > 0) {
-                int64_t delay = (int64_t)BACKOFF_MIN_MS << (ps->fails > 7 ? 7 : ps->fails - 1);
+            m->sb->restarts++;
+            /* The slot's start time, the one the status report shows. */
+            quick = ts_now() - s->started < QUICK_DEATH_MS * 1000;
+            m->fails = quick ? m->fails + 1 : 0;
+            if (m->fails > 0) {
+                int64_t delay = (int64_t)BACKOFF_MIN_MS << (m->fails > 7 ? 7 : m->fails - 1);
 
-                ps->next_start = (ts_mono() / 1000) + (delay > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : delay);
+                m->next_start = (ts_mono() / 1000) + (delay > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : delay);
             }
             if (WIFSIGNALED(status))
                 log_error("master: worker %d killed by signal %d", (int)pid, WTERMSIG(status));
             else
                 log_error("master: worker %d exited with %d", (int)pid, WEXITSTATUS(status));
         }
-        if (pid == ps->fresh)
-            ps->fresh = 0;
+        if (pid == m->fresh)
+            m->fresh = 0;
         memset(s, 0, sizeof *s);
     }
 }
 
-/* Keeps the pool at size, and moves a rolling reload one step on. */
-static void tend(struct pool_state *ps)
+/* Keeps o->workers serving, and moves a rolling reload one step on. */
+static void tend(struct master *m)
 {
-    unsigned i, old, live = count(ps, &old, 0);
+    unsigned i, old, live = count(m, &old, 0);
     struct sb_slot *fresh;
     int k;
 
     if (old > 0) {
         /* Rolling: start one new worker, retire one old one once it accepts. */
-        if (ps->fresh == 0 && live <= ps->o->workers &&
-            (ts_mono() / 1000) >= ps->next_start &&     /* the crash back-off */
-            (k = free_slot(ps->sb)) >= 0 && spawn(ps, (unsigned)k) == 0)
-            ps->fresh = ps->sb->slot[k].pid;
-        fresh = ps->fresh ? slot_of(ps->sb, ps->fresh) : NULL;
+        if (m->fresh == 0 && live <= m->o->workers &&
+            (ts_mono() / 1000) >= m->next_start &&     /* the crash back-off */
+            (k = free_slot(m->sb)) >= 0 && start_worker(m, (unsigned)k) == 0)
+            m->fresh = m->sb->slot[k].pid;
+        fresh = m->fresh ? slot_of(m->sb, m->fresh) : NULL;
         if (fresh != NULL && (fresh->state == SLOT_IDLE || fresh->state == SLOT_BUSY)) {
-            for (i = 0; i < ps->sb->nslots; i++) {
-                struct sb_slot *s = &ps->sb->slot[i];
+            for (i = 0; i < m->sb->nslots; i++) {
+                struct sb_slot *s = &m->sb->slot[i];
 
-                if (s->pid != 0 && s->generation != ps->gen && s->state != SLOT_STOPPING) {
+                if (s->pid != 0 && s->generation != m->gen && s->state != SLOT_STOPPING) {
                     stop_worker(s);
                     break;
                 }
             }
-            ps->fresh = 0;
+            m->fresh = 0;
         }
         return;
     }
-    while (live < ps->o->workers && (ts_mono() / 1000) >= ps->next_start &&
-           (k = free_slot(ps->sb)) >= 0 && spawn(ps, (unsigned)k) == 0)
+    while (live < m->o->workers && (ts_mono() / 1000) >= m->next_start &&
+           (k = free_slot(m->sb)) >= 0 && start_worker(m, (unsigned)k) == 0)
         live++;
 }
 
 /* Kills a worker stuck on one request well past the request time limit. */
-static void watchdog(struct pool_state *ps)
+static void watchdog(struct master *m)
 {
-    int64_t limit = (int64_t)(ps->request_timeout + WATCHDOG_GRACE_S) * 1000000;
+    int64_t limit = (int64_t)(m->request_timeout + WATCHDOG_GRACE_S) * 1000000;
     int64_t now = ts_mono(), since;
     unsigned i;
 
-    for (i = 0; i < ps->sb->nslots; i++) {
-        struct sb_slot *s = &ps->sb->slot[i];
+    for (i = 0; i < m->sb->nslots; i++) {
+        struct sb_slot *s = &m->sb->slot[i];
 
         since = __atomic_load_n(&s->busy_since, __ATOMIC_RELAXED);
         if (s->pid != 0 && since != 0 && now - since > limit) {
@@ -224,7 +221,7 @@ static void watchdog(struct pool_state *ps)
 int master_run(const struct master_opts *o, struct scoreboard *sb,
                worker_fn work, reload_fn reload, void *arg)
 {
-    struct pool_state ps = { .o = o, .sb = sb, .work = work, .arg = arg, .gen = 1,
+    struct master m = { .o = o, .sb = sb, .work = work, .arg = arg, .gen = 1,
                              .request_timeout = o->request_timeout };
     struct timespec tick = { 0, 100 * 1000000 };
     int64_t deadline = 0;
@@ -237,13 +234,13 @@ int master_run(const struct master_opts *o, struct scoreboard *sb,
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGHUP);
-    sigprocmask(SIG_BLOCK, &set, &ps.orig);
+    sigprocmask(SIG_BLOCK, &set, &m.orig);
     log_info("master %d: %u workers", (int)getpid(), o->workers);
 
     for (;;) {
-        reap(&ps, stopping);
+        reap(&m, stopping);
         if (stopping) {
-            if (count(&ps, &old, 1) == 0)
+            if (count(&m, &old, 1) == 0)
                 break;
             if ((ts_mono() / 1000) > deadline) {
                 log_warn("master: shutdown timeout; killing the remaining workers");
@@ -253,13 +250,13 @@ int master_run(const struct master_opts *o, struct scoreboard *sb,
                 deadline = INT64_MAX;
             }
         } else {
-            tend(&ps);
-            watchdog(&ps);
+            tend(&m);
+            watchdog(&m);
         }
         sig = sigtimedwait(&set, NULL, &tick);
         if (sig == SIGHUP && !stopping) {
-            if (reload(arg, &ps.request_timeout) == 0) {
-                ps.gen++;
+            if (reload(arg, &m.request_timeout) == 0) {
+                m.gen++;
                 log_info("master: configuration reloaded; replacing workers");
             } else {
                 log_error("master: reload failed; the workers keep the running configuration");

@@ -1,5 +1,5 @@
 /*
- * master.h: the prefork master (`--workers N`), as php-fpm runs a pool.
+ * master.h: the prefork master (`--workers N`), as php-fpm runs its workers.
  *
  * master_run() forks o->workers workers that share the listening socket and
  * supervises them until SIGTERM or SIGINT:

@@ -2,16 +2,15 @@
  * routes.c: the route table, and the checks every route shares.
  *
  * dispatch() answers, in this order: 404 for an unknown path, 405 with Allow
- * for a known path and another method, 401/403 for the token, 413/415 for
- * the body; only then does a handler run, so handlers never re-check their
- * method, path, token or content type.
+ * for a known path and another method, 401/403 for the token (bearer.h),
+ * 413/415 for the body; only then does a handler run, so handlers never
+ * re-check their method, path, token or content type.  Last, a revoked
+ * token's 401 replaces whatever was answered.
  */
-#include <stdint.h>
 #include <string.h>
-#include <strings.h>
 
+#include "../access/bearer.h"
 #include "../common/form.h"
-#include "../common/keyring.h"
 #include "../common/router.h"
 #include "../common/utf8.h"
 #include "app.h"
@@ -41,53 +40,6 @@ static const struct route routes[] = {
     { "PATCH",  "/api/{user}/tasks/{id}/complete",    task_complete, AUTH_USER, BODY_JSON },
 };
 
-/* 401 with the right detail and challenge. */
-static int unauthorized(struct req *r, const char *detail, int token_sent)
-{
-    http_header(r, "WWW-Authenticate", "%s",
-                token_sent ? "Bearer error=\"invalid_token\"" : "Bearer");
-    return http_error(r, 401, detail);
-}
-
-/* Verifies the bearer token; 0 when r->ident is set, else the status sent. */
-static int authenticate(struct req *r, enum route_auth auth)
-{
-    struct jwt_identity *id;
-    const char *h = r->authorization, *token;
-    enum jwt_status st;
-    enum db_status st2;
-
-    if (h == NULL || strncasecmp(h, "bearer ", 7) != 0)
-        return unauthorized(r, DETAIL_NOT_AUTH, 0);
-    for (token = h + 7; *token == ' '; token++)
-        ;
-    if (*token == '\0')
-        return unauthorized(r, DETAIL_NOT_AUTH, 0);
-    id = pool_alloc(r->pool, sizeof *id);
-    /* Better Auth's keys: read on first use, again for a kid we lack. */
-    keyring_refresh(r->keys, r->db, 0);
-    st = jwt_verify(&r->cfg->jwt, token, time(NULL), id);
-    if (st == JWT_UNKNOWN_KID && keyring_refresh(r->keys, r->db, 1))
-        st = jwt_verify(&r->cfg->jwt, token, time(NULL), id);
-    if (st != JWT_OK) {
-        log_warn("auth: %s token", st == JWT_EXPIRED ? "expired" : "invalid");
-        return unauthorized(r, st == JWT_EXPIRED ? DETAIL_EXPIRED
-                                                 : DETAIL_INVALID_TOKEN, 1);
-    }
-    /* Tokens this server issued can be revoked (logout, refresh reuse): the
-     * check goes with the request's first statement (dispatch() runs it
-     * alone when none came), and 401 wins over any other answer. */
-    db_guard(r->db, id->jti[0] ? id->jti : NULL, id->sid[0] ? id->sid : NULL);
-    r->ident = id;
-    if (auth == AUTH_USER && strcmp(id->user, r->param[0]) != 0 && !id->admin) {
-        if ((st2 = db_guard_check(r->db)) != DB_OK)
-            return reply_db_error(r, st2);
-        log_warn("auth: user may not act on another user's path");
-        return http_error(r, 403, DETAIL_FORBIDDEN);
-    }
-    return 0;
-}
-
 static int route(struct req *r)
 {
     const char *params[ROUTE_PARAMS_MAX];
@@ -109,7 +61,7 @@ static int route(struct req *r)
         n += rt->pattern[i] == '{';
     for (i = 0; i < n; i++)
         r->param[i] = pool_strndup(r->pool, params[i], lens[i]);
-    if (rt->auth != AUTH_NONE && (status = authenticate(r, rt->auth)) != 0)
+    if (rt->auth != AUTH_NONE && (status = bearer_check(r, rt->auth)) != 0)
         return status;
     /* A user id the database could not hold names no user (an admin's
      * request: anyone else's is 403 by now). */

@@ -16,6 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/db_idem.h"
+#include "../common/db_list.h"
+#include "../common/db_task.h"
 #include "../common/idem.h"
 #include "../common/query.h"
 #include "../common/url.h"

@@ -7,9 +7,9 @@
 #ifndef TODO_WORKER_H
 #define TODO_WORKER_H
 
+#include "../access/keyring.h"
 #include "../common/config.h"
 #include "../common/db.h"
-#include "../common/keyring.h"
 #include "../common/pool.h"
 #include "../common/scoreboard.h"
 

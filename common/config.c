@@ -133,10 +133,10 @@ int config_load(struct config *c, int need_db, int need_secret,
     }
     c->public_key_file = env("JWT_PUBLIC_KEY_FILE");
     c->jwks_file = env("JWT_JWKS_FILE");
-    c->jwks_table = TABLE_AUTO;
+    c->jwks_table = JWKS_TABLE_AUTO;
     if ((t = env("JWT_JWKS_TABLE")) != NULL) {
         if (parse_bool(t, &on) == 0)
-            c->jwks_table = on ? TABLE_ON : TABLE_OFF;
+            c->jwks_table = on ? JWKS_TABLE_ON : JWKS_TABLE_OFF;
         else if (strcasecmp(t, "auto") != 0) {
             snprintf(err, errlen, "JWT_JWKS_TABLE must be auto, on or off");
             return -1;
@@ -144,7 +144,7 @@ int config_load(struct config *c, int need_db, int need_secret,
     }
     /* Something must be able to verify a token. */
     if (need_secret && v == NULL && c->public_key_file == NULL &&
-        c->jwks_file == NULL && c->jwks_table != TABLE_ON) {
+        c->jwks_file == NULL && c->jwks_table != JWKS_TABLE_ON) {
         snprintf(err, errlen, "JWT_SECRET (or BETTER_AUTH_SECRET) is not set,"
                  " and no JWT_PUBLIC_KEY_FILE, JWT_JWKS_FILE or JWT_JWKS_TABLE=on");
         return -1;

@@ -14,10 +14,13 @@
 #include <stddef.h>
 
 #include "jwt.h"
-#include "keyring.h"
 #include "log.h"
 
 #define CONFIG_SECRET_MIN 32
+
+/* JWT_JWKS_TABLE: whether Better Auth's jwks table is read for keys (auto:
+ * when it exists). */
+enum jwks_table { JWKS_TABLE_OFF, JWKS_TABLE_AUTO, JWKS_TABLE_ON };
 
 struct config {
     const char *database_url;   /* DATABASE_URL, required */
@@ -25,7 +28,7 @@ struct config {
     int explicit_algs;          /* JWT_ALGORITHMS was set */
     const char *public_key_file;        /* JWT_PUBLIC_KEY_FILE */
     const char *jwks_file;              /* JWT_JWKS_FILE */
-    enum keyring_table jwks_table;      /* JWT_JWKS_TABLE, default auto */
+    enum jwks_table jwks_table;         /* JWT_JWKS_TABLE, default auto */
     long jwks_reload;           /* JWT_JWKS_RELOAD_SECONDS, default 60 */
     long access_ttl;            /* seconds: ACCESS_TOKEN_EXPIRE_MINUTES, 15 */
     long refresh_ttl;           /* seconds: REFRESH_TOKEN_EXPIRE_DAYS, 30 */

@@ -1,11 +1,10 @@
 /*
  * db.c: the worker's PostgreSQL connection, running statements, transactions
- * and migrations.  The SQL of each table lives in db_<table>.c.
+ * and housekeeping.  The SQL of each table lives in db_<table>.c, the
+ * migrations in db_migrate.c.
  */
 #include "db_priv.h"
 
-#include <dirent.h>
-#include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <stdio.h>
@@ -13,7 +12,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "file.h"
 #include "log.h"
 #include "timestamp.h"
 
@@ -22,8 +20,8 @@ struct db {
     int prepare;
     long timeout_ms;
     PGconn *conn;
-    unsigned long gen;      /* bumped on every new connection */
-    int in_tx;
+    uint64_t *prepared;     /* bit s->id set: s is prepared on conn */
+    size_t nwords;          /* of prepared */
     int64_t next_try;       /* monotonic ms before which we do not reconnect */
     int64_t last_used;      /* monotonic ms when a statement last came back */
     int guard_on;           /* db_guard() set a check no statement took yet */
@@ -38,6 +36,10 @@ static struct db_stmt stmt_commit = { "commit", "COMMIT", 0, 0 };
 static struct db_stmt stmt_local_timeout = {
     "local_timeout", "SELECT set_config('statement_timeout', $1, true)", 1, 0
 };
+
+/* Statements are numbered on first use, for the whole process: a number
+ * is the statement's bit in each connection's prepared set. */
+static unsigned nstmts;
 
 /* ---------------------------------------------------------- connection */
 
@@ -86,6 +88,7 @@ void db_close(struct db *db)
     if (db == NULL)
         return;
     PQfinish(db->conn);
+    free(db->prepared);
     free(db->conninfo);
     free(db);
 }
@@ -93,7 +96,7 @@ void db_close(struct db *db)
 /* libpq's message for the log, as one line: when libpq tried several
  * addresses (localhost as ::1, then 127.0.0.1), each has a line, and the
  * last is often the one that says what went wrong. */
-static const char *pq_msg(PGconn *conn)
+const char *db_pq_msg(PGconn *conn)
 {
     static char buf[1024];
     const char *m = conn ? PQerrorMessage(conn) : "out of memory";
@@ -119,7 +122,7 @@ static const char *pq_msg(PGconn *conn)
  * never used.  PostgreSQL 14 and later report what libpq needs with the
  * connection, so this costs no round trip.
  */
-static PGconn *connect_now(const char *conninfo)
+PGconn *db_connect_now(const char *conninfo)
 {
     const char *const keys[] = { "connect_timeout", "application_name",
                                  "target_session_attrs", "dbname", NULL };
@@ -127,6 +130,24 @@ static PGconn *connect_now(const char *conninfo)
 
     /* The user's conninfo comes last, so its settings win. */
     return PQconnectdbParams(keys, vals, 1);
+}
+
+/* Whether a transaction is open (failed or not), as the server last said:
+ * libpq keeps that, so it is read there, never copied.  No connection, no
+ * transaction. */
+static int in_tx(const struct db *db)
+{
+    PGTransactionStatusType t = PQtransactionStatus(db->conn);
+
+    return t == PQTRANS_INTRANS || t == PQTRANS_INERROR;
+}
+
+/* Closes a connection that cannot be trusted any more; the next statement
+ * opens another. */
+static void drop(struct db *db)
+{
+    PQfinish(db->conn);
+    db->conn = NULL;
 }
 
 /*
@@ -141,7 +162,7 @@ static int still_up(struct db *db)
     struct pollfd p = { PQsocket(db->conn), POLLIN, 0 };
     int reads;
 
-    if (db->in_tx)
+    if (in_tx(db))
         return PQstatus(db->conn) == CONNECTION_OK;
     /* The message comes first, the EOF on a later read. */
     for (reads = 0; reads < 4 && PQstatus(db->conn) == CONNECTION_OK &&
@@ -149,7 +170,7 @@ static int still_up(struct db *db)
         PQconsumeInput(db->conn);
     if (PQstatus(db->conn) == CONNECTION_OK)
         return 1;
-    log_warn("db: connection lost: %s", pq_msg(db->conn));
+    log_warn("db: connection lost: %s", db_pq_msg(db->conn));
     return 0;
 }
 
@@ -180,23 +201,22 @@ static enum db_status ensure_conn(struct db *db, int check)
     if ((ts_mono() / 1000) < db->next_try)
         return DB_UNAVAILABLE;
     PQfinish(db->conn);
-    db->in_tx = 0;
-    db->conn = connect_now(db->conninfo);
+    db->conn = db_connect_now(db->conninfo);
     if (PQstatus(db->conn) != CONNECTION_OK) {
-        log_warn("db: cannot connect: %s", pq_msg(db->conn));
+        log_warn("db: cannot connect: %s", db_pq_msg(db->conn));
         goto fail;
     }
     if (set_timeout(db) != 0) {
-        log_warn("db: cannot set statement_timeout: %s", pq_msg(db->conn));
+        log_warn("db: cannot set statement_timeout: %s", db_pq_msg(db->conn));
         goto fail;
     }
     PQsetNoticeProcessor(db->conn, notice, NULL);
-    db->gen++;
+    if (db->prepared != NULL)
+        memset(db->prepared, 0, db->nwords * sizeof *db->prepared);
     log_info("db: connected");
     return DB_OK;
 fail:
-    PQfinish(db->conn);
-    db->conn = NULL;
+    drop(db);
     db->next_try = (ts_mono() / 1000) + DB_RETRY_MS;
     return DB_UNAVAILABLE;
 }
@@ -244,22 +264,38 @@ static int is_read_only(PGresult *res)
     return state != NULL && strcmp(state, "25006") == 0;
 }
 
+/* Records that s is prepared on this connection. */
+static void mark_prepared(struct db *db, const struct db_stmt *s)
+{
+    size_t w = s->id / 64, n = w + 8;
+
+    if (w >= db->nwords) {
+        if ((db->prepared = realloc(db->prepared, n * sizeof *db->prepared)) == NULL)
+            die_oom();
+        memset(db->prepared + db->nwords, 0, (n - db->nwords) * sizeof *db->prepared);
+        db->nwords = n;
+    }
+    db->prepared[w] |= UINT64_C(1) << s->id % 64;
+}
+
 /* Prepares s on this connection unless it already is; 0 or -1. */
 static int prepare(struct db *db, struct db_stmt *s, int n)
 {
     PGresult *res;
     int ok;
 
-    if (s->gen == db->gen)
+    if (s->id == 0)
+        s->id = ++nstmts;
+    if (s->id / 64 < db->nwords && (db->prepared[s->id / 64] >> s->id % 64 & 1))
         return 0;
     res = PQprepare(db->conn, s->name, s->sql, n, NULL);
     ok = PQresultStatus(res) == PGRES_COMMAND_OK;
     if (!ok)
         log_error("db: cannot prepare %s: %s", s->name,
-                  PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) ?: pq_msg(db->conn));
+                  PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) ?: db_pq_msg(db->conn));
     PQclear(res);
     if (ok)
-        s->gen = db->gen;
+        mark_prepared(db, s);
     return ok ? 0 : -1;
 }
 
@@ -344,9 +380,8 @@ static PGresult *send_pipeline(struct db *db, struct db_stmt *s, int n,
     }
     if (!PQexitPipelineMode(c) && PQstatus(c) == CONNECTION_OK) {
         /* Results left unread: the connection cannot be trusted. */
-        log_error("db: a pipeline did not end: %s", pq_msg(c));
-        PQfinish(c);
-        db->conn = NULL;
+        log_error("db: a pipeline did not end: %s", db_pq_msg(c));
+        drop(db);
         *guard = 0;
         PQclear(res);
         return NULL;
@@ -354,97 +389,135 @@ static PGresult *send_pipeline(struct db *db, struct db_stmt *s, int n,
     return res;
 }
 
-/* Whether the connection is inside a transaction (failed or not), as the
- * server last said. */
-static int tx_open(PGconn *c)
-{
-    PGTransactionStatusType t = PQtransactionStatus(c);
+/* What one send-and-wait of a statement came to (send_once()). */
+enum send_result {
+    SEND_OK,            /* the result wanted came back */
+    SEND_FAILED,        /* another answer, or no connection to send on */
+    SEND_LOST_BEFORE,   /* the connection was lost before the statement went */
+    SEND_LOST_AFTER,    /* ... or after: it may have run */
+};
 
-    return t == PQTRANS_INTRANS || t == PQTRANS_INERROR;
+/*
+ * What a statement that failed means (classify()), logged; res is cleared.
+ * A write refused by a server that only reads drops the connection: a
+ * primary that became a standby (a failover) kept it open, and the next
+ * connection finds the new primary.
+ */
+static enum db_status failed(struct db *db, const struct db_stmt *s, PGresult *res)
+{
+    enum db_status st = classify(res);
+
+    if (is_read_only(res)) {
+        log_warn("db: %s refused: the server takes no writes (a standby?); reconnecting",
+                 s->name);
+        drop(db);
+    } else if (st != DB_CONFLICT && st != DB_REVOKED && st != DB_UNKNOWN_ZONE) {
+        log_error("db: %s failed: %s %s", s->name,
+                  res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) ?: "" : "",
+                  res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) ?: ""
+                      : db_pq_msg(db->conn));
+    }
+    PQclear(res);
+    return st;
 }
 
 /*
- * db_run(), with ends (PIPE_*) sent in the same round trip.  A statement
- * sent with either is never sent again: the transaction it belongs to is
- * gone with the connection.
+ * One send-and-wait of s: opens the connection when needed, prepares s (and
+ * the revocation check) on it, sends s with what goes in its round trip
+ * (send_pipeline: ends, the time limit, the check) and waits for the
+ * answer.  SEND_OK puts the result in *res; SEND_FAILED sets *st.  A
+ * connection found lost is dropped.
  */
+static enum send_result send_once(struct db *db, struct db_stmt *s, int n,
+                                  const char *const *vals, ExecStatusType want,
+                                  int ends, PGresult **res, enum db_status *st)
+{
+    int named = db->prepare && !(s->flags & DB_REPLAN);
+    int binary = (s->flags & DB_BINARY) != 0;
+    int guarded = db->guard_on, timed, guard = 0;
+    PGresult *r;
+
+    if (ensure_conn(db, !(s->flags & DB_IDEMPOTENT)) != DB_OK) {
+        *st = DB_UNAVAILABLE;
+        return SEND_FAILED;
+    }
+    timed = !db->prepare && db->timeout_ms > 0 && !in_tx(db);
+    if ((named && prepare(db, s, n) != 0) ||
+        (guarded && db->prepare && prepare(db, &db_guard_stmt, 2) != 0)) {
+        if (db_is_up(db)) {
+            *st = failed(db, s, NULL);
+            return SEND_FAILED;
+        }
+        log_warn("db: connection lost: %s", db_pq_msg(db->conn));
+        drop(db);
+        return SEND_LOST_BEFORE;
+    }
+    if (guarded || timed || ends)
+        r = send_pipeline(db, s, n, vals, named, binary, timed, ends, &guard);
+    else if (named)
+        r = PQexecPrepared(db->conn, s->name, n, vals, NULL, NULL, binary);
+    else
+        r = PQexecParams(db->conn, s->sql, n, NULL, vals, NULL, NULL, binary);
+    db->last_used = ts_mono() / 1000;
+    if (guard != 0)
+        db->guard_on = 0;
+    if (guard < 0) {
+        log_warn("auth: revoked token");
+        PQclear(r);
+        *st = DB_REVOKED;
+        return SEND_FAILED;
+    }
+    if (r != NULL && PQresultStatus(r) == want) {
+        *res = r;
+        return SEND_OK;
+    }
+    if (db_is_up(db)) {
+        *st = failed(db, s, r);
+        return SEND_FAILED;
+    }
+    if (db->conn != NULL)       /* else send_pipeline() said why */
+        log_warn("db: connection lost: %s", db_pq_msg(db->conn));
+    PQclear(r);
+    drop(db);
+    return SEND_LOST_AFTER;
+}
+
+/*
+ * Whether s, its connection lost, may go again on a new one: never when a
+ * transaction was open (it went with the connection) or BEGIN or COMMIT
+ * rides with s; and once s went out, only when running it twice does no
+ * harm (DB_IDEMPOTENT): a write that may have committed is never re-sent.
+ */
+static int may_resend(const struct db_stmt *s, int ends, int was_in_tx,
+                      enum send_result o)
+{
+    return !was_in_tx && !ends && (o == SEND_LOST_BEFORE || (s->flags & DB_IDEMPOTENT));
+}
+
+/* db_run(), with ends (PIPE_*) sent in the same round trip; sent again at
+ * most once, when may_resend() allows. */
 static PGresult *run(struct db *db, struct pool *p, struct db_stmt *s, int n,
                      const char *const *vals, ExecStatusType want, int ends,
                      enum db_status *st)
 {
+    int was_in_tx = in_tx(db), tries = 0;
     PGresult *res = NULL;
-    int attempt, sent, named, guarded, timed, guard = 0;
-    int binary = (s->flags & DB_BINARY) != 0;
+    enum send_result o;
 
     /* Inside a transaction, or to open one, the check goes alone first. */
-    if (db->guard_on && (db->in_tx || s == &stmt_begin) &&
+    if (db->guard_on && (was_in_tx || s == &stmt_begin) &&
         (*st = db_guard_check(db)) != DB_OK)
         return NULL;
-    for (attempt = 0; attempt < 2; attempt++) {
-        if (ensure_conn(db, !(s->flags & DB_IDEMPOTENT)) != DB_OK) {
-            *st = DB_UNAVAILABLE;
-            return NULL;
-        }
-        /* Lost while preparing, the statement never ran: any may go again. */
-        named = db->prepare && !(s->flags & DB_REPLAN);
-        guarded = db->guard_on;
-        timed = !db->prepare && db->timeout_ms > 0 && !db->in_tx;
-        sent = (!named || prepare(db, s, n) == 0) &&
-               (!guarded || !db->prepare || prepare(db, &db_guard_stmt, 2) == 0);
-        if (sent && (guarded || timed || ends))
-            res = send_pipeline(db, s, n, vals, named, binary, timed, ends, &guard);
-        else if (sent && !named)
-            res = PQexecParams(db->conn, s->sql, n, NULL, vals, NULL, NULL, binary);
-        else if (sent)
-            res = PQexecPrepared(db->conn, s->name, n, vals, NULL, NULL, binary);
-        db->last_used = ts_mono() / 1000;
-        if (sent && ends && db->conn != NULL)
-            db->in_tx = tx_open(db->conn);
-        if (guard != 0)
-            db->guard_on = 0;
-        if (guard < 0) {
-            log_warn("auth: revoked token");
-            PQclear(res);
-            *st = DB_REVOKED;
-            return NULL;
-        }
-        if (res != NULL && PQresultStatus(res) == want) {
-            *st = DB_OK;
-            return p ? pool_defer(p, clear, res) : res;
-        }
-        if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK) {
-            log_warn("db: connection lost: %s", pq_msg(db->conn));
-            PQclear(res);
-            res = NULL;
-            PQfinish(db->conn);
-            db->conn = NULL;
-            if (db->in_tx || ends || (sent && !(s->flags & DB_IDEMPOTENT))) {
-                db->in_tx = 0;
-                *st = DB_UNAVAILABLE;
-                return NULL;
-            }
-            continue;
-        }
-        break;
+    do
+        o = send_once(db, s, n, vals, want, ends, &res, st);
+    while ((o == SEND_LOST_BEFORE || o == SEND_LOST_AFTER) && tries++ == 0 &&
+           may_resend(s, ends, was_in_tx, o));
+    if (o == SEND_OK) {
+        *st = DB_OK;
+        return p ? pool_defer(p, clear, res) : res;
     }
-    *st = classify(res);
-    if (is_read_only(res)) {
-        /* A primary that became a standby (a failover) kept this connection
-         * open: drop it, and the next one finds the new primary. */
-        log_warn("db: %s refused: the server takes no writes (a standby?); reconnecting",
-                 s->name);
-        PQclear(res);
-        PQfinish(db->conn);
-        db->conn = NULL;
-        db->in_tx = 0;
-        return NULL;
-    }
-    if (*st != DB_CONFLICT && *st != DB_REVOKED && *st != DB_UNKNOWN_ZONE)
-        log_error("db: %s failed: %s %s", s->name,
-                  res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) ?: "" : "",
-                  res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) ?: ""
-                      : pq_msg(db->conn));
-    PQclear(res);
+    if (o != SEND_FAILED)
+        *st = DB_UNAVAILABLE;
     return NULL;
 }
 
@@ -574,140 +647,54 @@ enum db_status db_ping(struct db *db)
 
 enum db_status db_begin(struct db *db)
 {
-    enum db_status st = db_cmd(db, &stmt_begin, 0, NULL);
-
-    db->in_tx = st == DB_OK;
-    return st;
+    return db_cmd(db, &stmt_begin, 0, NULL);
 }
 
 enum db_status db_commit(struct db *db)
 {
-    enum db_status st = db_cmd(db, &stmt_commit, 0, NULL);
-
-    db->in_tx = 0;
-    return st;
+    return db_cmd(db, &stmt_commit, 0, NULL);
 }
 
 void db_rollback(struct db *db)
 {
-    if (db->in_tx && db->conn != NULL)
+    if (in_tx(db))
         PQclear(PQexec(db->conn, "ROLLBACK"));
-    db->in_tx = 0;
 }
 
-/* ----------------------------------------------------------- migrations */
+/* --------------------------------------------------------- housekeeping */
 
-#define MIGRATION_MAX (16u << 20)     /* bytes of one schema file */
+/*
+ * Up to 500 rows of each kind that can no longer matter: revoked access
+ * tokens an hour past their expiry (the leeway is far shorter), sessions and
+ * refresh tokens a day past theirs (an access token outlives its session by
+ * at most its own lifetime), login failures out of the window, deleted
+ * tasks' traces a day old (db_task.c), answers stored for idempotency keys
+ * 24 hours old (db_idem.c).  Rows another worker is deleting are skipped.
+ */
+#define EXPIRED(table, key, cond)                                          \
+    "DELETE FROM " table " WHERE " key " IN (SELECT " key " FROM " table   \
+    " WHERE " cond " LIMIT 500 FOR UPDATE SKIP LOCKED) RETURNING 1"
+static struct db_stmt housekeep = {
+    "housekeep",
+    "WITH r AS (" EXPIRED("revoked_tokens", "jti", "expires_at < now() - interval '1 hour'") "),"
+    " f AS (" EXPIRED("refresh_tokens", "token_hash", "expires_at < now() - interval '1 day'") "),"
+    " s AS (" EXPIRED("sessions", "id", "expires_at < now() - interval '1 day'") "),"
+    " l AS (" EXPIRED("login_failures", "ctid", "failed_at < now() - interval '15 minutes'") "),"
+    " d AS (" EXPIRED("deleted_tasks", "id", "deleted_at < now() - interval '1 day'") "),"
+    " i AS (" EXPIRED("idempotency_keys", "ctid", "created_at < now() - interval '24 hours'") ")"
+    " SELECT (SELECT count(*) FROM r) + (SELECT count(*) FROM f)"
+    " + (SELECT count(*) FROM s) + (SELECT count(*) FROM l) + (SELECT count(*) FROM d)"
+    " + (SELECT count(*) FROM i)", 1, 0,
+};
 
-static int is_migration(const struct dirent *d)
+enum db_status db_housekeep(struct db *db, long *removed)
 {
-    size_t n = strlen(d->d_name);
+    enum db_status st;
+    PGresult *res = db_run(db, NULL, &housekeep, 0, NULL, PGRES_TUPLES_OK, &st);
 
-    return n > 8 && d->d_name[0] >= '0' && d->d_name[0] <= '9' &&
-           d->d_name[1] >= '0' && d->d_name[1] <= '9' &&
-           d->d_name[2] >= '0' && d->d_name[2] <= '9' && d->d_name[3] == '_' &&
-           strcmp(d->d_name + n - 4, ".sql") == 0;
-}
-
-/* Runs a command with parameters; 0 when it returned want. */
-static int exec_ok(PGconn *c, const char *q, int n, const char *const *v,
-                   ExecStatusType want)
-{
-    PGresult *res = PQexecParams(c, q, n, NULL, v, NULL, NULL, 0);
-    int ok = PQresultStatus(res) == want;
-
-    if (!ok)
-        fprintf(stderr, "migrate: %s", PQresultErrorMessage(res));
+    if (res == NULL)
+        return st;
+    *removed = (long)db_i64(PQgetvalue(res, 0, 0));
     PQclear(res);
-    return ok ? 0 : -1;
-}
-
-/* Applies one file in its own transaction; 1 applied, 0 already, -1 error. */
-static int apply_one(PGconn *c, const char *dir, const char *name)
-{
-    const char *v[] = { name };
-    char path[4096], *text;
-    PGresult *res;
-    int done, rc = -1;
-
-    res = PQexecParams(c, "SELECT 1 FROM schema_migrations WHERE version = $1",
-                       1, NULL, v, NULL, NULL, 0);
-    done = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1;
-    PQclear(res);
-    if (done)
-        return 0;
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    if ((text = file_read(path, MIGRATION_MAX, NULL)) == NULL) {
-        fprintf(stderr, "migrate: cannot read %s: %s\n", path, strerror(errno));
-        return -1;
-    }
-    printf("migrate: applying %s\n", name);
-    fflush(stdout);
-    if (exec_ok(c, "BEGIN", 0, NULL, PGRES_COMMAND_OK) != 0)
-        goto out;
-    res = PQexec(c, text);
-    if (PQresultStatus(res) != PGRES_COMMAND_OK &&
-        PQresultStatus(res) != PGRES_TUPLES_OK) {
-        fprintf(stderr, "migrate: %s: %s", name, PQresultErrorMessage(res));
-        PQclear(res);
-        PQclear(PQexec(c, "ROLLBACK"));
-        goto out;
-    }
-    PQclear(res);
-    if (exec_ok(c, "INSERT INTO schema_migrations (version) VALUES ($1)", 1, v,
-                PGRES_COMMAND_OK) != 0 ||
-        exec_ok(c, "COMMIT", 0, NULL, PGRES_COMMAND_OK) != 0) {
-        PQclear(PQexec(c, "ROLLBACK"));
-        goto out;
-    }
-    rc = 1;
-out:
-    free(text);
-    return rc;
-}
-
-/* "relation already exists, skipping" is not news to the operator. */
-static void quiet(void *arg, const char *msg)
-{
-    (void)arg;
-    (void)msg;
-}
-
-int db_migrate(const char *conninfo, const char *dir)
-{
-    struct dirent **names = NULL;
-    PGconn *c = connect_now(conninfo);
-    int n = -1, i, applied = 0, r, rc = -1;
-
-    if (PQstatus(c) != CONNECTION_OK) {
-        fprintf(stderr, "migrate: cannot connect: %s\n", pq_msg(c));
-        goto out;
-    }
-    PQsetNoticeProcessor(c, quiet, NULL);
-    /* One migrator at a time, however many start together. */
-    if (exec_ok(c, "SELECT pg_advisory_lock(7415)", 0, NULL, PGRES_TUPLES_OK) ||
-        exec_ok(c, "CREATE TABLE IF NOT EXISTS schema_migrations ("
-                   " version text PRIMARY KEY,"
-                   " applied_at timestamptz NOT NULL DEFAULT now())",
-                0, NULL, PGRES_COMMAND_OK))
-        goto out;
-    n = scandir(dir, &names, is_migration, alphasort);
-    if (n < 0) {
-        fprintf(stderr, "migrate: cannot read %s: %s\n", dir, strerror(errno));
-        goto out;
-    }
-    for (i = 0; i < n; i++) {
-        r = apply_one(c, dir, names[i]->d_name);
-        if (r < 0)
-            goto out;
-        applied += r;
-    }
-    printf("migrate: %d applied, %d up to date\n", applied, n - applied);
-    rc = 0;
-out:
-    for (i = 0; i < n; i++)
-        free(names[i]);
-    free(names);
-    PQfinish(c);
-    return rc;
+    return DB_OK;
 }

@@ -1,10 +1,12 @@
 /*
- * db_auth.c: users, login sessions, refresh tokens, revoked tokens and the
- * failed-login window.  Every value arrives as a bound parameter.
+ * db_auth.c: users, login sessions, refresh tokens, revoked tokens, the
+ * failed-login window and Better Auth's jwks table (db_auth.h).  Every value
+ * arrives as a bound parameter.
  */
 #include <stdio.h>
 #include <string.h>
 
+#include "db_auth.h"
 #include "db_priv.h"
 #include "timestamp.h"
 
@@ -79,30 +81,6 @@ static struct db_stmt login_succeeded = {
     "login_succeeded",
     "DELETE FROM login_failures WHERE ctid = (SELECT ctid FROM login_failures"
     " WHERE email = lower($1) AND failed_at = $2::timestamptz LIMIT 1)", 1, 0,
-};
-
-/*
- * Up to 500 rows of each kind that can no longer matter: revoked access
- * tokens an hour past their expiry (the leeway is far shorter), sessions and
- * refresh tokens a day past theirs (an access token outlives its session by
- * at most its own lifetime), login failures out of the window, deleted
- * tasks' traces a day old (db_task.c), answers stored for idempotency keys
- * 24 hours old (db_idem.c).  Rows another worker is deleting are skipped.
- */
-#define EXPIRED(table, key, cond)                                          \
-    "DELETE FROM " table " WHERE " key " IN (SELECT " key " FROM " table   \
-    " WHERE " cond " LIMIT 500 FOR UPDATE SKIP LOCKED) RETURNING 1"
-static struct db_stmt housekeep = {
-    "housekeep",
-    "WITH r AS (" EXPIRED("revoked_tokens", "jti", "expires_at < now() - interval '1 hour'") "),"
-    " f AS (" EXPIRED("refresh_tokens", "token_hash", "expires_at < now() - interval '1 day'") "),"
-    " s AS (" EXPIRED("sessions", "id", "expires_at < now() - interval '1 day'") "),"
-    " l AS (" EXPIRED("login_failures", "ctid", "failed_at < now() - interval '15 minutes'") "),"
-    " d AS (" EXPIRED("deleted_tasks", "id", "deleted_at < now() - interval '1 day'") "),"
-    " i AS (" EXPIRED("idempotency_keys", "ctid", "created_at < now() - interval '24 hours'") ")"
-    " SELECT (SELECT count(*) FROM r) + (SELECT count(*) FROM f)"
-    " + (SELECT count(*) FROM s) + (SELECT count(*) FROM l) + (SELECT count(*) FROM d)"
-    " + (SELECT count(*) FROM i)", 1, 0,
 };
 
 static struct db_stmt jwks_exists = {
@@ -269,18 +247,6 @@ enum db_status db_login_succeeded(struct db *db, const char *email, const char *
     const char *vals[] = { email, attempt };
 
     return db_cmd(db, &login_succeeded, 2, vals);
-}
-
-enum db_status db_housekeep(struct db *db, long *removed)
-{
-    enum db_status st;
-    PGresult *res = db_run(db, NULL, &housekeep, 0, NULL, PGRES_TUPLES_OK, &st);
-
-    if (res == NULL)
-        return st;
-    *removed = (long)db_i64(PQgetvalue(res, 0, 0));
-    PQclear(res);
-    return DB_OK;
 }
 
 /* ------------------------------------------------------ Better Auth keys */

@@ -5,6 +5,7 @@
  * answer is stored here, in the same transaction.  Workers delete rows a
  * day old (db_housekeep).
  */
+#include "db_idem.h"
 #include "db_priv.h"
 
 /* A row a day old may still be here (housekeeping runs now and then): it

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "db_list.h"
 #include "db_priv.h"
 
 enum {

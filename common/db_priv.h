@@ -11,14 +11,18 @@
 #define TODO_DB_PRIV_H
 
 #include <libpq-fe.h>
+#include <stdint.h>
 
 #include "db.h"
+#include "pool.h"
+#include "task.h"
 
 struct db_stmt {
     const char *name;       /* prepared statement name, unique */
     const char *sql;
-    int flags;              /* DB_IDEMPOTENT, DB_REPLAN */
-    unsigned long gen;      /* connection it was prepared on; 0: none */
+    int flags;              /* DB_IDEMPOTENT, DB_REPLAN, DB_BINARY */
+    unsigned id;            /* its bit in each connection's set of prepared
+                             * statements, given on first use; 0: none yet */
 };
 
 /* Safe to send again on a new connection (1, as the tables write it). */
@@ -72,6 +76,10 @@ extern struct db_stmt db_guard_stmt;
 
 /* The open connection, for what db_run() does not do (EXPLAIN). */
 PGconn *db_conn(struct db *db);
+/* A new connection to conninfo (read-write: see db.c), NULL only when out
+ * of memory; and libpq's message about c as one line (a static buffer). */
+PGconn *db_connect_now(const char *conninfo);
+const char *db_pq_msg(PGconn *c);
 
 int64_t db_i64(const char *s);
 /* Binary results: a big-endian integer; a timestamp as Unix microseconds. */

@@ -1,6 +1,6 @@
 /*
- * db_task.c: the tasks table: reading and writing one user's tasks (the
- * listing is db_list.c).
+ * db_task.c: the tasks table: reading and writing one user's tasks
+ * (db_task.h, and the keyed insert of db_idem.h; the listing is db_list.c).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -8,7 +8,9 @@
 #include <string.h>
 
 #include "buf.h"
+#include "db_idem.h"
 #include "db_priv.h"
+#include "db_task.h"
 #include "timestamp.h"
 
 

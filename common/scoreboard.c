@@ -1,5 +1,5 @@
 /*
- * scoreboard.c: the pool's shared status memory.
+ * scoreboard.c: the workers' shared status memory.
  */
 #include "scoreboard.h"
 

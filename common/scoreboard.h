@@ -1,7 +1,7 @@
 /*
- * scoreboard: what every worker of a pool is doing, in memory the master
+ * scoreboard: what every worker of a master is doing, in memory the master
  * shares with its workers (as Apache's scoreboard), so any worker can answer
- * the status endpoint for the whole pool.
+ * the status endpoint for all of them.
  *
  * The master creates it before forking, fills a slot's pid and generation
  * when it starts a worker, and clears the slot when the worker exits (adding
@@ -50,7 +50,7 @@ struct scoreboard {
     struct sb_slot slot[];
 };
 
-/* Shared (MAP_SHARED) for a master's pool, or private; NULL on failure. */
+/* Shared (MAP_SHARED) for a master's workers, or private; NULL on failure. */
 struct scoreboard *scoreboard_new(unsigned nslots, int shared);
 void scoreboard_free(struct scoreboard *sb);
 

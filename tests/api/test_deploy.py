@@ -330,7 +330,7 @@ def test_make_install_with_another_prefix_rebuilds_the_schema_path(tmp_path):
     # The schema directory is compiled in: `make` then `make install
     # PREFIX=...` must not install a program looking under the first PREFIX.
     src = tmp_path / "src"
-    for d in ("cgi", "common", "schema", "deploy"):
+    for d in ("access", "cgi", "common", "schema", "deploy"):
         shutil.copytree(os.path.join(REPO, d), src / d)
     for f in ("Makefile", "README.md", "nginx.conf.example"):
         shutil.copy(os.path.join(REPO, f), src / f)

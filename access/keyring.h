@@ -1,6 +1,7 @@
 /*
  * keyring: the public keys a worker verifies tokens with, and where they
- * come from.
+ * come from.  It reads the database (the jwks table), so it lives in
+ * access/, above both the library and the database parts of common/.
  *
  * Keys from JWT_PUBLIC_KEY_FILE and JWT_JWKS_FILE are read once, at start.
  * Better Auth's jwks table (when JWT_JWKS_TABLE is on, or auto and the table
@@ -8,19 +9,19 @@
  * (JWT_JWKS_RELOAD_SECONDS, default 60) so that removed keys go, and at once
  * when a token names a kid no key has, at most once a second.  The keyring
  * owns its key sets and keeps the policy it was given pointing at the
- * current one (and, when JWT_ALGORITHMS is unset, its allow-list at HS256
- * plus what the keys verify plus, in table mode, RS256, ES256 and EdDSA).
+ * current one.  When JWT_ALGORITHMS is unset, keyring_new() sets the
+ * policy's allow-list once: HS256 with a secret, what the key files verify
+ * and, when the table may be read, RS256, ES256 and EdDSA (whatever keys
+ * the table holds later).
  */
 #ifndef TODO_KEYRING_H
 #define TODO_KEYRING_H
 
 #include <stddef.h>
 
-#include "db.h"
-#include "jwt.h"
-
-
-enum keyring_table { TABLE_OFF, TABLE_AUTO, TABLE_ON };
+#include "../common/config.h"
+#include "../common/db.h"
+#include "../common/jwt.h"
 
 struct keyring;
 
@@ -31,7 +32,7 @@ struct keyring;
  */
 struct keyring *keyring_new(struct jwt_policy *policy, int explicit_algs,
                             const char *pem_path, const char *jwks_path,
-                            enum keyring_table table, long reload_seconds,
+                            enum jwks_table table, long reload_seconds,
                             char *err, size_t errlen);
 void keyring_free(struct keyring *k);       /* accepts NULL */
 

@@ -9,10 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "file.h"
-#include "jwk.h"
-#include "log.h"
-#include "timestamp.h"
+#include "../common/db_auth.h"
+#include "../common/file.h"
+#include "../common/jwk.h"
+#include "../common/log.h"
+#include "../common/timestamp.h"
 
 /* A token naming a kid no key has makes the table be read again at once,
  * but not more often than this: a burst of made-up kids costs a worker at
@@ -21,9 +22,7 @@
 
 struct keyring {
     struct jwt_policy *policy;
-    int explicit_algs;
-    unsigned base_algs;         /* the allow-list before any key counted */
-    enum keyring_table table;
+    enum jwks_table table;
     long reload_seconds;
     struct jwt_keyset *files;   /* keys from files, never changed */
     struct jwt_keyset *current; /* files + table: what policy points at */
@@ -43,23 +42,13 @@ static char *slurp(const char *path, size_t *len, char *err, size_t errlen)
     return text;
 }
 
-/*
- * Points the policy at set, freeing the set it replaces.  Unless
- * JWT_ALGORITHMS says otherwise, the allow-list is the secret's HS256, what
- * the keys verify and, when the jwks table is read, every public-key
- * algorithm: Better Auth makes its first key on first use and may switch
- * algorithms, so a token for a key the table did not have yet must reach
- * the kid lookup, which reads the table again.
- */
+/* Points the policy at set, freeing the set it replaces. */
 static void install(struct keyring *k, struct jwt_keyset *set)
 {
     if (k->current != set)
         jwt_keyset_free(k->current);
     k->current = set;
     k->policy->keys = set;
-    if (!k->explicit_algs)
-        k->policy->algs = k->base_algs | jwt_keyset_algs(set) |
-                          (k->table != TABLE_OFF ? JWT_ALGS_KEYS : 0);
 }
 
 static int add_file(struct keyring *k, const char *path, int pem, char *err,
@@ -88,7 +77,7 @@ static int add_file(struct keyring *k, const char *path, int pem, char *err,
 
 struct keyring *keyring_new(struct jwt_policy *policy, int explicit_algs,
                             const char *pem_path, const char *jwks_path,
-                            enum keyring_table table, long reload_seconds,
+                            enum jwks_table table, long reload_seconds,
                             char *err, size_t errlen)
 {
     struct keyring *k = calloc(1, sizeof *k);
@@ -96,8 +85,6 @@ struct keyring *keyring_new(struct jwt_policy *policy, int explicit_algs,
     if (k == NULL)
         die_oom();
     k->policy = policy;
-    k->explicit_algs = explicit_algs;
-    k->base_algs = explicit_algs ? policy->algs : policy->secret ? JWT_HS256 : 0;
     k->table = table;
     k->reload_seconds = reload_seconds;
     k->files = jwt_keyset_new();
@@ -106,6 +93,15 @@ struct keyring *keyring_new(struct jwt_policy *policy, int explicit_algs,
         keyring_free(k);
         return NULL;
     }
+    /* Unless JWT_ALGORITHMS says otherwise, the secret's HS256, what the key
+     * files verify and, when the jwks table may be read, every public-key
+     * algorithm: Better Auth makes its first key on first use and may switch
+     * algorithms, so a token for a key the table did not have yet must reach
+     * the kid lookup, which reads the table again.  The table's keys add no
+     * other algorithm, so the list is set once, here. */
+    if (!explicit_algs)
+        policy->algs = (policy->secret ? JWT_HS256 : 0) | jwt_keyset_algs(k->files) |
+                       (table != JWKS_TABLE_OFF ? JWT_ALGS_KEYS : 0);
     install(k, jwt_keyset_dup(k->files));
     return k;
 }
@@ -131,7 +127,7 @@ int keyring_refresh(struct keyring *k, struct db *db, int unknown_kid)
     int64_t now = ts_mono() / 1000;
     int exists = 0;
 
-    if (k->table == TABLE_OFF)
+    if (k->table == JWKS_TABLE_OFF)
         return 0;
     if (k->loaded && !(unknown_kid ? k->kid_read_ms == 0 ||
                                          now - k->kid_read_ms >= UNKNOWN_KID_REREAD_MS
@@ -146,7 +142,7 @@ int keyring_refresh(struct keyring *k, struct db *db, int unknown_kid)
     }
     k->loaded = 1;
     k->loaded_ms = now;
-    if (!exists && k->table == TABLE_ON)
+    if (!exists && k->table == JWKS_TABLE_ON)
         log_warn("keys: JWT_JWKS_TABLE is on, but there is no jwks table");
     set = jwt_keyset_dup(k->files);
     for (i = 0; i < n; i++) {

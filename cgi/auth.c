@@ -48,7 +48,7 @@ static json_object *user_json(const struct user *u)
 static char *access_token(struct req *r, const struct user *u, const char *sid,
                           const char *jti, time_t now)
 {
-    const struct config *c = r->cfg;
+    const struct config *c = r->ctx->cfg;
     json_object *claims = json_object_new_object();
     char *tok;
 
@@ -81,7 +81,7 @@ static int issue(struct req *r, int status, const struct user *u, const char *si
 {
     char session[TOKEN_B64_LEN(16)], jti[TOKEN_B64_LEN(16)];
     char refresh[TOKEN_B64_LEN(32)], hash[TOKEN_HASH_HEX];
-    int64_t expires = ts_now() + (int64_t)r->cfg->refresh_ttl * 1000000;
+    int64_t expires = ts_now() + (int64_t)r->ctx->cfg->refresh_ttl * 1000000;
     time_t now = time(NULL);
     enum db_status st = DB_OK;
     const char *access;
@@ -94,11 +94,11 @@ static int issue(struct req *r, int status, const struct user *u, const char *si
     }
     if (sid == NULL) {
         sid = session;
-        st = db_session_create(r->db, sid, u->id, expires);
+        st = db_session_create(r->ctx->db, sid, u->id, expires);
     }
     token_hash(refresh, hash);
     if (st == DB_OK)
-        st = db_refresh_insert(r->db, hash, sid, expires);
+        st = db_refresh_insert(r->ctx->db, hash, sid, expires);
     if (st != DB_OK) {
         http_db_error(r, st);
         return -1;
@@ -111,7 +111,7 @@ static int issue(struct req *r, int status, const struct user *u, const char *si
     o = json_object_new_object();
     json_object_object_add(o, "access_token", json_object_new_string(access));
     json_object_object_add(o, "token_type", json_object_new_string("bearer"));
-    json_object_object_add(o, "expires_in", json_object_new_int64(r->cfg->access_ttl));
+    json_object_object_add(o, "expires_in", json_object_new_int64(r->ctx->cfg->access_ttl));
     json_object_object_add(o, "refresh_token", json_object_new_string(refresh));
     /* The same again, where front ends written for other backends look. */
     json_object_object_add(o, "token", json_object_new_string(access));
@@ -124,15 +124,15 @@ static int issue(struct req *r, int status, const struct user *u, const char *si
 /* issue() in its own transaction, for a login or a registration. */
 static int issue_tx(struct req *r, int status, const struct user *u)
 {
-    enum db_status st = db_begin(r->db);
+    enum db_status st = db_begin(r->ctx->db);
 
     if (st != DB_OK)
         return http_db_error(r, st);
     if (issue(r, status, u, NULL) != 0) {
-        db_rollback(r->db);
+        db_rollback(r->ctx->db);
         return r->status;
     }
-    if ((st = db_commit(r->db)) != DB_OK)
+    if ((st = db_commit(r->ctx->db)) != DB_OK)
         return http_db_error(r, st);
     return status;
 }
@@ -160,7 +160,7 @@ static int login(struct req *r, const struct credentials *c)
 
     /* Counted and recorded before the password is checked, in one step:
      * parallel attempts cannot all see the same count. */
-    st = db_login_attempt(r->db, r->pool, c->email, LOGIN_FAILURES_MAX, &allowed,
+    st = db_login_attempt(r->ctx->db, r->pool, c->email, LOGIN_FAILURES_MAX, &allowed,
                           &retry, &attempt);
     if (st != DB_OK)
         return http_db_error(r, st);
@@ -169,7 +169,7 @@ static int login(struct req *r, const struct credentials *c)
         http_header(r, "Retry-After", "%ld", retry > 0 ? retry : 1);
         return http_error(r, 429, DETAIL_THROTTLED);
     }
-    st = db_user_by_email(r->db, r->pool, c->email, &u);
+    st = db_user_by_email(r->ctx->db, r->pool, c->email, &u);
     if (st != DB_OK && st != DB_NOT_FOUND)
         return http_db_error(r, st);
     if (st == DB_OK && u.password_hash != NULL) {
@@ -184,12 +184,12 @@ static int login(struct req *r, const struct credentials *c)
     }
     /* A success takes back its own attempt, and forgets no failure: API.md
      * counts every failure of the window. */
-    if (attempt != NULL && (st = db_login_succeeded(r->db, c->email, attempt)) != DB_OK)
+    if (attempt != NULL && (st = db_login_succeeded(r->ctx->db, c->email, attempt)) != DB_OK)
         return http_db_error(r, st);
     /* Hashes made with older parameters are replaced while we have the password. */
     if (password_needs_rehash(u.password_hash) &&
         password_hash(c->password, c->password_len, hash) == 0)
-        db_user_set_password(r->db, u.id, hash);
+        db_user_set_password(r->ctx->db, u.id, hash);
     return issue_tx(r, 200, &u);
 }
 
@@ -240,7 +240,7 @@ int auth_register(struct req *r)
     u.email = c.email;
     u.name = c.name;
     u.password_hash = hash;
-    st = db_user_create(r->db, r->pool, &u);
+    st = db_user_create(r->ctx->db, r->pool, &u);
     if (st == DB_CONFLICT)
         return http_error(r, 409, DETAIL_EMAIL_TAKEN);
     if (st != DB_OK)
@@ -317,9 +317,9 @@ int auth_refresh(struct req *r)
         return http_invalid(r, errs);
     }
     token_hash(json_object_get_string(v), hash);
-    if ((st = db_begin(r->db)) != DB_OK)
+    if ((st = db_begin(r->ctx->db)) != DB_OK)
         return http_db_error(r, st);
-    st = db_refresh_take(r->db, r->pool, hash, &rt);
+    st = db_refresh_take(r->ctx->db, r->pool, hash, &rt);
     if (st == DB_NOT_FOUND || (st == DB_OK && (rt.expired || rt.revoked))) {
         status = bad_refresh(r);
         goto out;
@@ -327,16 +327,16 @@ int auth_refresh(struct req *r)
     if (st == DB_OK && rt.used) {
         /* Reuse: someone holds a copy.  End the whole login. */
         log_warn("auth: refresh token reused; session revoked");
-        st = db_session_revoke(r->db, rt.session_id);
+        st = db_session_revoke(r->ctx->db, rt.session_id);
         if (st == DB_OK)
-            st = db_commit(r->db);
+            st = db_commit(r->ctx->db);
         status = st == DB_OK ? bad_refresh(r) : http_db_error(r, st);
         goto out;
     }
     if (st == DB_OK)
-        st = db_refresh_use(r->db, hash);
+        st = db_refresh_use(r->ctx->db, hash);
     if (st == DB_OK)
-        st = db_user_get(r->db, r->pool, rt.user_id, &u);
+        st = db_user_get(r->ctx->db, r->pool, rt.user_id, &u);
     if (st != DB_OK) {
         status = http_db_error(r, st);
         goto out;
@@ -345,10 +345,10 @@ int auth_refresh(struct req *r)
         status = r->status;
         goto out;
     }
-    st = db_commit(r->db);
+    st = db_commit(r->ctx->db);
     status = st == DB_OK ? 200 : http_db_error(r, st);
 out:
-    db_rollback(r->db);
+    db_rollback(r->ctx->db);
     return status;
 }
 
@@ -362,9 +362,9 @@ int auth_logout(struct req *r)
     enum db_status st = DB_OK;
 
     if (id->sid[0] != '\0')
-        st = db_session_revoke(r->db, id->sid);
+        st = db_session_revoke(r->ctx->db, id->sid);
     if (st == DB_OK && id->jti[0] != '\0')
-        st = db_token_revoke(r->db, id->jti, id->exp);
+        st = db_token_revoke(r->ctx->db, id->jti, id->exp);
     return st == DB_OK ? http_empty(r, 204) : http_db_error(r, st);
 }
 
@@ -375,10 +375,10 @@ int auth_logout(struct req *r)
 int auth_me(struct req *r)
 {
     struct user u;
-    enum db_status st = db_user_ensure(r->db, r->ident->user);
+    enum db_status st = db_user_ensure(r->ctx->db, r->ident->user);
 
     if (st == DB_OK)
-        st = db_user_get(r->db, r->pool, r->ident->user, &u);
+        st = db_user_get(r->ctx->db, r->pool, r->ident->user, &u);
     if (st != DB_OK)
         return http_db_error(r, st);
     if (r->ident->admin)

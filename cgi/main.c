@@ -52,11 +52,11 @@ static int check_keys(struct config *c, char *err, size_t errlen)
 /* A scoreboard of one slot, for a process that serves without a master. */
 static struct sb_slot *alone(struct app *a)
 {
-    if ((a->sb = scoreboard_new(1, 0)) == NULL)
+    if ((a->ctx.sb = scoreboard_new(1, 0)) == NULL)
         die_oom();
-    a->sb->slot[0].pid = getpid();
-    a->sb->slot[0].started = a->sb->started;
-    return &a->sb->slot[0];
+    a->ctx.sb->slot[0].pid = getpid();
+    a->ctx.sb->slot[0].started = a->ctx.sb->started;
+    return &a->ctx.sb->slot[0];
 }
 
 /* Serves FastCGI as one worker: a child of the master (master.h's
@@ -265,14 +265,14 @@ int main(int argc, char **argv)
     } else if (workers > 0) {
         mo.workers = (unsigned)workers;
         mo.request_timeout = a.cfg.request_timeout;
-        if ((a.sb = scoreboard_new(2 * mo.workers, 1)) == NULL) {
+        if ((a.ctx.sb = scoreboard_new(2 * mo.workers, 1)) == NULL) {
             fprintf(stderr, "todo-fcgi: cannot map the scoreboard\n");
             return 1;
         }
-        rc = master_run(&mo, a.sb, serve_fastcgi, reload_config, &a);
+        rc = master_run(&mo, a.ctx.sb, serve_fastcgi, reload_config, &a);
     } else {
         rc = serve_fastcgi(&a, alone(&a));
     }
-    scoreboard_free(a.sb);
+    scoreboard_free(a.ctx.sb);
     return rc;
 }

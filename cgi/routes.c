@@ -84,7 +84,7 @@ static int route(struct req *r)
 int dispatch(struct req *r)
 {
     int status = route(r);
-    enum db_status st = db_guard_check(r->db);
+    enum db_status st = db_guard_check(r->ctx->db);
 
     if (st == DB_OK)
         return status;

@@ -27,7 +27,7 @@ int svc_health(struct req *r)
 int svc_ready(struct req *r)
 {
     json_object *o = json_object_new_object();
-    int up = db_ping(r->db) == DB_OK;
+    int up = db_ping(r->ctx->db) == DB_OK;
 
     json_object_object_add(o, "status", json_object_new_string(up ? "ok" : "unavailable"));
     json_object_object_add(o, "database", json_object_new_string(up ? "ok" : "unavailable"));
@@ -41,7 +41,7 @@ int svc_ready(struct req *r)
 /* Only operators' networks (STATUS_ALLOW) see the pool's state. */
 static int operator_only(struct req *r)
 {
-    if (cidr_allows(r->cfg->status_allow, r->remote_addr))
+    if (cidr_allows(r->ctx->cfg->status_allow, r->remote_addr))
         return 0;
     log_warn("status: refused for %s", r->remote_addr ? r->remote_addr : "unknown");
     return http_error(r, 403, DETAIL_FORBIDDEN);
@@ -69,7 +69,7 @@ static uint64_t total_requests(const struct scoreboard *sb, unsigned by_state[5]
  */
 int svc_status(struct req *r)
 {
-    const struct scoreboard *sb = r->sb;
+    const struct scoreboard *sb = r->ctx->sb;
     json_object *o, *workers, *w;
     unsigned by_state[5], i;
     int64_t now = ts_now();
@@ -77,7 +77,7 @@ int svc_status(struct req *r)
 
     if (operator_only(r) != 0)
         return r->status;
-    up = db_ping(r->db) == DB_OK;
+    up = db_ping(r->ctx->db) == DB_OK;
     o = json_object_new_object();
     workers = json_object_new_array();
     json_object_object_add(o, "status", json_object_new_string("ok"));
@@ -108,7 +108,7 @@ int svc_status(struct req *r)
 /* GET /api/metrics (operators only): the same in Prometheus text format. */
 int svc_metrics(struct req *r)
 {
-    const struct scoreboard *sb = r->sb;
+    const struct scoreboard *sb = r->ctx->sb;
     unsigned by_state[5], i;
     uint64_t total;
     size_t len;
@@ -140,7 +140,7 @@ int svc_metrics(struct req *r)
                     (unsigned long long)sb->slot[i].requests);
     fprintf(f, "# HELP todo_database_up Whether this worker reaches PostgreSQL.\n"
                "# TYPE todo_database_up gauge\ntodo_database_up %d\n",
-            db_ping(r->db) == DB_OK);
+            db_ping(r->ctx->db) == DB_OK);
     fprintf(f, "# HELP todo_uptime_seconds Seconds since the pool started.\n"
                "# TYPE todo_uptime_seconds gauge\ntodo_uptime_seconds %lld\n",
             (long long)((ts_now() - sb->started) / 1000000));

@@ -31,7 +31,7 @@
 /* ------------------------------------------------------------- helpers */
 
 /* Parses r->param[1] as a task id into *id; else adds the error to errs. */
-static int parse_task_id(struct req *r, int64_t *id, json_object *errs)
+static int read_task_id(struct req *r, int64_t *id, json_object *errs)
 {
     const char *s = r->param[1], *digits = s[0] == '-' ? s + 1 : s;
     const char *type, *msg;
@@ -57,12 +57,12 @@ static int parse_task_id(struct req *r, int64_t *id, json_object *errs)
     return -1;
 }
 
-/* Parses r->param[1] as a task id, or answers 422 and returns -1. */
-static int task_id(struct req *r, int64_t *id)
+/* read_task_id(), or answers 422 and returns -1. */
+static int task_id_or_422(struct req *r, int64_t *id)
 {
     json_object *errs = verr_new();
 
-    if (parse_task_id(r, id, errs) != 0) {
+    if (read_task_id(r, id, errs) != 0) {
         http_invalid(r, errs);
         return -1;
     }
@@ -209,7 +209,7 @@ int task_list(struct req *r)
         return http_invalid(r, errs);
     json_object_put(errs);
     q.user_id = r->param[0];
-    st = db_task_list(r->db, r->pool, &q, &tasks, &n, &total, &more);
+    st = db_task_list(r->ctx->db, r->pool, &q, &tasks, &n, &total, &more);
     if (st != DB_OK)
         return http_db_error(r, st);
     b = http_body(r);
@@ -238,9 +238,9 @@ int task_get(struct req *r)
     enum db_status st;
     int64_t id;
 
-    if (task_id(r, &id) != 0)
+    if (task_id_or_422(r, &id) != 0)
         return r->status;
-    st = db_task_get(r->db, r->pool, r->param[0], id, 0, &t);
+    st = db_task_get(r->ctx->db, r->pool, r->param[0], id, 0, &t);
     if (st == DB_NOT_FOUND)
         return http_error(r, 404, DETAIL_TASK_NOT_FOUND);
     if (st != DB_OK)
@@ -271,7 +271,7 @@ static int task_create_keyed(struct req *r, struct task *t)
     json_object *errs;
 
     idem_fingerprint(r->method, r->path, r->body, r->body_len, fp);
-    st = db_task_insert_keyed(r->db, r->pool, t, &k, &state, &ans);
+    st = db_task_insert_keyed(r->ctx->db, r->pool, t, &k, &state, &ans);
     if (st != DB_OK)
         return reply_write_error(r, st, t);
     if (state == IDEM_BUSY)
@@ -294,7 +294,7 @@ static int task_create_keyed(struct req *r, struct task *t)
     ans.headers = r->headers->data;
     ans.body = r->resp->data;
     ans.body_len = r->resp->len;
-    if ((st = db_idem_store(r->db, r->pool, &k, &ans)) != DB_OK) {
+    if ((st = db_idem_store(r->ctx->db, r->pool, &k, &ans)) != DB_OK) {
         r->headers->len = 0;
         return http_db_error(r, st);
     }
@@ -332,7 +332,7 @@ int task_create(struct req *r)
     t.user_id = r->param[0];
     if (r->idempotency_key != NULL)
         return task_create_keyed(r, &t);
-    if ((st = db_task_insert(r->db, r->pool, &t)) != DB_OK)
+    if ((st = db_task_insert(r->ctx->db, r->pool, &t)) != DB_OK)
         return reply_write_error(r, st, &t);
     http_header(r, "Location", "%s", task_path(r, t.user_id, t.id));
     return reply_task(r, 201, &t);
@@ -381,9 +381,9 @@ static int change_task_tx(struct req *r, int64_t id, const struct task_patch *pt
     int64_t next_id = 0;
     int status;
 
-    st = db_begin(r->db);
+    st = db_begin(r->ctx->db);
     if (st == DB_OK)
-        st = db_task_get(r->db, r->pool, r->param[0], id, 1, &old);
+        st = db_task_get(r->ctx->db, r->pool, r->param[0], id, 1, &old);
     if (st == DB_NOT_FOUND) {
         status = http_error(r, 404, DETAIL_TASK_NOT_FOUND);
         goto out;
@@ -391,14 +391,14 @@ static int change_task_tx(struct req *r, int64_t id, const struct task_patch *pt
     if (st == DB_OK && (status = decide(r, &old, pt, &t, &oc)) != 0)
         goto out;
     if (st == DB_OK)
-        st = oc == TASK_NEXT ? db_task_spawn(r->db, r->pool, &t, old.version, &next_id)
-                             : db_task_update(r->db, r->pool, &t);
+        st = oc == TASK_NEXT ? db_task_spawn(r->ctx->db, r->pool, &t, old.version, &next_id)
+                             : db_task_update(r->ctx->db, r->pool, &t);
     if (st == DB_OK)
-        st = db_commit(r->db);
+        st = db_commit(r->ctx->db);
     status = st == DB_OK ? reply_changed(r, &t, next_id)
                          : reply_write_error(r, st, &pt->set);
 out:
-    db_rollback(r->db);
+    db_rollback(r->ctx->db);
     return status;
 }
 
@@ -423,7 +423,7 @@ static int change_task(struct req *r, int64_t id, const struct task_patch *pt)
 
     if_match_versions(r, id, &versions, &c.nversions);
     c.versions = versions;
-    st = db_task_change(r->db, r->pool, r->param[0], id, &c, &old, &now, &written);
+    st = db_task_change(r->ctx->db, r->pool, r->param[0], id, &c, &old, &now, &written);
     if (st == DB_NOT_FOUND)
         return http_error(r, 404, DETAIL_TASK_NOT_FOUND);
     if (st != DB_OK)
@@ -436,7 +436,7 @@ static int change_task(struct req *r, int64_t id, const struct task_patch *pt)
      * (none past year 9999: the series ends, and no Link is sent). */
     if (oc != TASK_NEXT)
         return change_task_tx(r, id, pt);
-    st = db_task_spawn(r->db, r->pool, &t, old.version, &next_id);
+    st = db_task_spawn(r->ctx->db, r->pool, &t, old.version, &next_id);
     if (st == DB_NOT_FOUND)
         return change_task_tx(r, id, pt);
     if (st != DB_OK)
@@ -461,7 +461,7 @@ int task_update(struct req *r)
     if (!ok)
         return r->status;
     errs = verr_new();
-    bad_id = parse_task_id(r, &id, errs) != 0;
+    bad_id = read_task_id(r, &id, errs) != 0;
     if (task_read(r->pool, body, 0, &pt, errs) > 0 || bad_id)
         return http_invalid(r, errs);
     json_object_put(errs);
@@ -484,7 +484,7 @@ int task_complete(struct req *r)
         return r->status;
     /* The path's errors and the body's together, as FastAPI reports them. */
     errs = verr_new();
-    bad_id = parse_task_id(r, &id, errs) != 0;
+    bad_id = read_task_id(r, &id, errs) != 0;
     if (task_read_complete(r->pool, body, &pt, errs) > 0 || bad_id)
         return http_invalid(r, errs);
     json_object_put(errs);
@@ -503,14 +503,14 @@ int task_delete(struct req *r)
     size_t n;
     int deleted;
 
-    if (task_id(r, &id) != 0)
+    if (task_id_or_422(r, &id) != 0)
         return r->status;
     if (r->if_match == NULL) {
-        st = db_task_delete(r->db, r->param[0], id);
+        st = db_task_delete(r->ctx->db, r->param[0], id);
         deleted = 1;
     } else {
         if_match_versions(r, id, &versions, &n);
-        st = db_task_delete_if(r->db, r->pool, r->param[0], id, versions, n,
+        st = db_task_delete_if(r->ctx->db, r->pool, r->param[0], id, versions, n,
                                &deleted);
     }
     if (st == DB_NOT_FOUND)

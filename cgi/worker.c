@@ -206,10 +206,7 @@ static void serve(struct app *a, http_param_fn param, http_read_fn readfn,
         pool_reset(a->pool);
         return;
     }
-    r.cfg = &a->cfg;
-    r.db = a->db;
-    r.keys = a->keys;
-    r.sb = a->sb;
+    r.ctx = &a->ctx;
     log_request_id(r.request_id);
     dispatch(&r);
     out = http_render(&r, &len);
@@ -265,7 +262,7 @@ static void housekeep(struct app *a)
 {
     long removed = 0;
 
-    if (db_housekeep(a->db, &removed) == DB_OK && removed > 0)
+    if (db_housekeep(a->ctx.db, &removed) == DB_OK && removed > 0)
         log_info("housekeeping: %ld expired rows removed", removed);
 }
 
@@ -307,11 +304,11 @@ int worker_serve_fcgi(struct app *a, struct sb_slot *slot)
     signal(SIGHUP, SIG_IGN);
 
     /* Early, so the first request is fast. */
-    if (db_connect(a->db) == DB_OK) {
-        keyring_refresh(a->keys, a->db, 0);
+    if (db_connect(a->ctx.db) == DB_OK) {
+        keyring_refresh(a->ctx.keys, a->ctx.db, 0);
         housekeep(a);
     }
-    slot->db_up = db_is_up(a->db);
+    slot->db_up = db_is_up(a->ctx.db);
     slot_ready(slot);
     log_info("worker %d ready", (int)getpid());
     while ((rc = next_request(a, &fr, accept_ep, &waitmask)) > 0) {
@@ -329,14 +326,14 @@ int worker_serve_fcgi(struct app *a, struct sb_slot *slot)
         serve(a, fcgi_param, fcgi_read, fcgi_write, &fr);
         close_at_once(&fr);
         FCGX_Finish_r(&fr);
-        slot->db_up = db_is_up(a->db);
+        slot->db_up = db_is_up(a->ctx.db);
         slot_done(slot);
         if ((served + 1) % HOUSEKEEP_EVERY == 0)
             housekeep(a);
         if (++served == a->max_requests) {
             /* The master starts a replacement as soon as it sees this. */
             log_info("worker %d recycled after %ld requests", (int)getpid(), served);
-            __atomic_add_fetch(&a->sb->recycled, 1, __ATOMIC_RELAXED);
+            __atomic_add_fetch(&a->ctx.sb->recycled, 1, __ATOMIC_RELAXED);
             slot_set(slot, SLOT_STOPPING);
             stopping = 1;
         }
@@ -360,22 +357,23 @@ int worker_serve_fcgi(struct app *a, struct sb_slot *slot)
 
 int worker_init(struct app *a, char *err, size_t errlen)
 {
-    a->keys = keyring_new(&a->cfg.jwt, a->cfg.explicit_algs, a->cfg.public_key_file,
-                          a->cfg.jwks_file, a->cfg.jwks_table, a->cfg.jwks_reload,
-                          err, errlen);
-    if (a->keys == NULL)
+    a->ctx.cfg = &a->cfg;
+    a->ctx.keys = keyring_new(&a->cfg.jwt, a->cfg.explicit_algs, a->cfg.public_key_file,
+                              a->cfg.jwks_file, a->cfg.jwks_table, a->cfg.jwks_reload,
+                              err, errlen);
+    if (a->ctx.keys == NULL)
         return -1;
     a->pool = pool_new();
     a->web_servers = getenv("FCGI_WEB_SERVER_ADDRS");
-    a->db = db_open(a->cfg.database_url, a->cfg.db_prepare,
-                    a->cfg.request_timeout * 1000);
+    a->ctx.db = db_open(a->cfg.database_url, a->cfg.db_prepare,
+                        a->cfg.request_timeout * 1000);
     return 0;
 }
 
 void worker_free(struct app *a)
 {
-    db_close(a->db);
-    keyring_free(a->keys);
+    db_close(a->ctx.db);
+    keyring_free(a->ctx.keys);
     pool_free(a->pool);
 }
 

@@ -10,14 +10,13 @@
 #include "../access/keyring.h"
 #include "../common/config.h"
 #include "../common/db.h"
+#include "../common/http.h"
 #include "../common/pool.h"
 #include "../common/scoreboard.h"
 
 struct app {
     struct config cfg;
-    struct db *db;
-    struct keyring *keys;
-    struct scoreboard *sb;
+    struct worker_ctx ctx;      /* what requests reach: ctx.cfg is &cfg */
     struct pool *pool;
     int sock;                   /* the listening socket */
     long max_requests;          /* 0: no limit */

@@ -41,12 +41,20 @@ typedef const char *(*http_param_fn)(void *ctx, const char *name);
 /* Reads up to n body bytes into buf; returns the count, 0 at the end. */
 typedef long (*http_read_fn)(void *ctx, char *buf, size_t n);
 
-struct req {
-    struct pool *pool;
+/*
+ * What every request a worker serves shares: its settings, its database
+ * connection, its key ring and the pool's scoreboard (cgi/worker.c).
+ */
+struct worker_ctx {
     const struct config *cfg;
     struct db *db;
     struct keyring *keys;
     struct scoreboard *sb;
+};
+
+struct req {
+    struct pool *pool;
+    const struct worker_ctx *ctx;
 
     const char *method;
     const char *path;           /* decoded, trailing slash removed */

@@ -445,27 +445,38 @@ static int change_task(struct req *r, int64_t id, const struct task_patch *pt)
 }
 
 /*
- * PUT or PATCH /api/{user}/tasks/{id}: a partial update (only the fields
- * present change); 200 with the task, 404, 412 on a stale If-Match, 422.
+ * A change of one task by its body: complete says whether that is a
+ * /complete body (only "completed") or a task's fields.  Not JSON: 400
+ * alone.  Else validated before touching the database, as FastAPI would:
+ * the path's errors and the body's together.
  */
-int task_update(struct req *r)
+static int update_by_body(struct req *r, int complete)
 {
     struct task_patch pt;
     json_object *body, *errs;
     int64_t id;
-    int ok, bad_id;
+    int ok, bad_id, bad_body;
 
-    /* Not JSON: 400 alone.  Else validate before touching the database, as
-     * FastAPI would: the path's errors and the body's together. */
     body = http_req_json(r, 0, &ok);
     if (!ok)
         return r->status;
     errs = verr_new();
     bad_id = read_task_id(r, &id, errs) != 0;
-    if (task_read(r->pool, body, 0, &pt, errs) > 0 || bad_id)
+    bad_body = complete ? task_read_complete(r->pool, body, &pt, errs) > 0
+                        : task_read(r->pool, body, 0, &pt, errs) > 0;
+    if (bad_body || bad_id)
         return http_invalid(r, errs);
     json_object_put(errs);
     return change_task(r, id, &pt);
+}
+
+/*
+ * PUT or PATCH /api/{user}/tasks/{id}: a partial update (only the fields
+ * present change); 200 with the task, 404, 412 on a stale If-Match, 422.
+ */
+int task_update(struct req *r)
+{
+    return update_by_body(r, 0);
 }
 
 /*
@@ -474,21 +485,7 @@ int task_update(struct req *r)
  */
 int task_complete(struct req *r)
 {
-    struct task_patch pt;
-    json_object *body, *errs;
-    int64_t id;
-    int ok, bad_id;
-
-    body = http_req_json(r, 0, &ok);
-    if (!ok)
-        return r->status;
-    /* The path's errors and the body's together, as FastAPI reports them. */
-    errs = verr_new();
-    bad_id = read_task_id(r, &id, errs) != 0;
-    if (task_read_complete(r->pool, body, &pt, errs) > 0 || bad_id)
-        return http_invalid(r, errs);
-    json_object_put(errs);
-    return change_task(r, id, &pt);
+    return update_by_body(r, 1);
 }
 
 /*

@@ -70,13 +70,18 @@ static struct db_stmt task_insert_keyed = {
     " FROM k LEFT JOIN t ON true",
     DB_BINARY, 0,
 };
+/* Every field of a task from $3..$11 (field_params), for task_update and
+ * task_spawn. */
+#define SET_FIELDS \
+    " title = $3, description = $4, completed = $5," \
+    " priority = $6, tags = $7::text[], due_date = $8, recurrence = $9," \
+    " timezone = $10, " \
+    SERIES("", "$8::timestamptz", "$9::task_recurrence", "$10::text", "$11::int") ","
+
 /* $1 user, $2 id, $3..$11 the fields (field_params). */
 static struct db_stmt task_update = {
     "task_update",
-    "UPDATE tasks SET title = $3, description = $4, completed = $5,"
-    " priority = $6, tags = $7::text[], due_date = $8, recurrence = $9,"
-    " timezone = $10, "
-    SERIES("", "$8::timestamptz", "$9::task_recurrence", "$10::text", "$11::int") ","
+    "UPDATE tasks SET" SET_FIELDS
     " version = version + 1, updated_at = now()"
     " WHERE user_id = $1 AND id = $2 RETURNING " TASK_COLS, DB_BINARY, 0,
 };
@@ -145,10 +150,7 @@ _Static_assert(TF_TITLE == 1 && TF_DESCRIPTION == 2 && TF_COMPLETED == 4 &&
  */
 static struct db_stmt task_spawn = {
     "task_spawn",
-    "WITH upd AS (UPDATE tasks SET title = $3, description = $4, completed = $5,"
-    " priority = $6, tags = $7::text[], due_date = $8, recurrence = $9,"
-    " timezone = $10, "
-    SERIES("", "$8::timestamptz", "$9::task_recurrence", "$10::text", "$11::int") ","
+    "WITH upd AS (UPDATE tasks SET" SET_FIELDS
     " spawned = true, version = version + 1, updated_at = now()"
     " WHERE user_id = $1 AND id = $2 AND version = $12::int8 AND NOT spawned"
     " RETURNING *),"

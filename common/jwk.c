@@ -45,8 +45,7 @@ struct jwt_keyset {
     size_t n, cap;
 };
 
-void
-jwk_errf(char *err, size_t errlen, const char *fmt, ...)
+void jwk_errf(char *err, size_t errlen, const char *fmt, ...)
 {
     va_list ap;
 
@@ -57,29 +56,26 @@ jwk_errf(char *err, size_t errlen, const char *fmt, ...)
     va_end(ap);
 }
 
-const char *
-jwk_ossl_reason(void)
+const char *jwk_ossl_reason(void)
 {
     const char *r = ERR_reason_error_string(ERR_peek_last_error());
 
     return r != NULL ? r : "unknown error";
 }
 
-/* ---- the set ------------------------------------------------------------ */
+/* -------------------------------------------------------------- the set */
 
 /* Returns a new empty set (caller frees); out of memory is fatal. */
-struct jwt_keyset *
-jwt_keyset_new(void)
+struct jwt_keyset *jwt_keyset_new(void)
 {
-    struct jwt_keyset *set = calloc(1, sizeof(*set));
+    struct jwt_keyset *set = calloc(1, sizeof *set);
 
     if (set == NULL)
         die_oom();
     return set;
 }
 
-void
-jwk_truncate(struct jwt_keyset *set, size_t n)
+void jwk_truncate(struct jwt_keyset *set, size_t n)
 {
     while (set->n > n) {
         set->n--;
@@ -89,8 +85,7 @@ jwk_truncate(struct jwt_keyset *set, size_t n)
 }
 
 /* Frees set and drops its references to its keys; accepts NULL. */
-void
-jwt_keyset_free(struct jwt_keyset *set)
+void jwt_keyset_free(struct jwt_keyset *set)
 {
     if (set == NULL)
         return;
@@ -101,16 +96,15 @@ jwt_keyset_free(struct jwt_keyset *set)
 
 /* Takes a set, a key (ownership passes to the set), its algorithm and its
  * kid (kidlen bytes, copied; NULL for none). */
-static void
-set_push(struct jwt_keyset *set, EVP_PKEY *pk, unsigned alg, const char *kid,
-         size_t kidlen)
+static void set_push(struct jwt_keyset *set, EVP_PKEY *pk, unsigned alg, const char *kid,
+                     size_t kidlen)
 {
     struct key *k;
     size_t cap;
 
     if (set->n == set->cap) {
         cap = set->cap ? set->cap * 2 : 4;
-        if ((k = reallocarray(set->v, cap, sizeof(*k))) == NULL)
+        if ((k = reallocarray(set->v, cap, sizeof *k)) == NULL)
             die_oom();
         set->v = k;
         set->cap = cap;
@@ -131,8 +125,7 @@ set_push(struct jwt_keyset *set, EVP_PKEY *pk, unsigned alg, const char *kid,
 
 /* Takes a set (NULL: empty); returns a new set sharing its keys (each key
  * is reference-counted), which the caller frees. */
-struct jwt_keyset *
-jwt_keyset_dup(const struct jwt_keyset *set)
+struct jwt_keyset *jwt_keyset_dup(const struct jwt_keyset *set)
 {
     struct jwt_keyset *d = jwt_keyset_new();
     const struct key *k;
@@ -148,15 +141,13 @@ jwt_keyset_dup(const struct jwt_keyset *set)
 }
 
 /* Returns how many keys set holds (0 for NULL). */
-size_t
-jwt_keyset_count(const struct jwt_keyset *set)
+size_t jwt_keyset_count(const struct jwt_keyset *set)
 {
     return set != NULL ? set->n : 0;
 }
 
 /* Returns the enum jwt_alg bits of set's keys (0 for NULL or empty). */
-unsigned
-jwt_keyset_algs(const struct jwt_keyset *set)
+unsigned jwt_keyset_algs(const struct jwt_keyset *set)
 {
     unsigned m = 0;
     size_t i;
@@ -166,10 +157,9 @@ jwt_keyset_algs(const struct jwt_keyset *set)
     return m;
 }
 
-/* ---- accepting a key ---------------------------------------------------- */
+/* ------------------------------------------------------ accepting a key */
 
-int
-jwk_kid_ok(const char *kid, char *err, size_t errlen)
+int jwk_kid_ok(const char *kid, char *err, size_t errlen)
 {
     if (kid != NULL && strlen(kid) > JWT_KID_MAX) {
         jwk_errf(err, errlen, "kid is longer than %d bytes", JWT_KID_MAX);
@@ -183,9 +173,8 @@ jwk_kid_ok(const char *kid, char *err, size_t errlen)
  * RSA modulus outside RSA_MIN_BITS..RSA_MAX_BITS, an EC curve other than
  * P-256 (or explicit curve parameters), or a key OpenSSL's public check
  * refuses. */
-static int
-key_accept(EVP_PKEY *pk, unsigned *alg, const char *where, char *err,
-           size_t errlen)
+static int key_accept(EVP_PKEY *pk, unsigned *alg, const char *where, char *err,
+                      size_t errlen)
 {
     EVP_PKEY_CTX *ctx = NULL;
     char group[64];
@@ -202,7 +191,7 @@ key_accept(EVP_PKEY *pk, unsigned *alg, const char *where, char *err,
         *alg = JWT_RS256;
         break;
     case EVP_PKEY_EC:
-        if (EVP_PKEY_get_group_name(pk, group, sizeof(group), NULL) != 1 ||
+        if (EVP_PKEY_get_group_name(pk, group, sizeof group, NULL) != 1 ||
             strcmp(group, SN_X9_62_prime256v1) != 0) {
             jwk_errf(err, errlen, "%s: EC key not on P-256", where);
             goto out;
@@ -229,9 +218,8 @@ out:
     return rc;
 }
 
-int
-jwk_keep(struct jwt_keyset *set, EVP_PKEY *pk, const char *kid, size_t kidlen,
-         const char *where, char *err, size_t errlen)
+int jwk_keep(struct jwt_keyset *set, EVP_PKEY *pk, const char *kid, size_t kidlen,
+             const char *where, char *err, size_t errlen)
 {
     unsigned alg;
 
@@ -241,15 +229,14 @@ jwk_keep(struct jwt_keyset *set, EVP_PKEY *pk, const char *kid, size_t kidlen,
     return 0;
 }
 
-/* ---- PEM ---------------------------------------------------------------- */
+/* ------------------------------------------------------------------ PEM */
 
 /* Takes a set, len bytes of PEM text and a kid for its keys (may be NULL);
  * adds one key per PUBLIC KEY block.  Returns 0, or -1 with err and the set
  * unchanged if any block is not an acceptable public key, or none is
  * there. */
-int
-jwt_keyset_add_pem(struct jwt_keyset *set, const char *pem, size_t len,
-                   const char *kid, char *err, size_t errlen)
+int jwt_keyset_add_pem(struct jwt_keyset *set, const char *pem, size_t len,
+                       const char *kid, char *err, size_t errlen)
 {
     char *name = NULL, *hdr = NULL, where[32];
     unsigned char *data = NULL;
@@ -271,7 +258,7 @@ jwt_keyset_add_pem(struct jwt_keyset *set, const char *pem, size_t len,
     if ((b = BIO_new_mem_buf(pem, (int)len)) == NULL)
         die_oom();
     for (i = 1;; i++) {
-        snprintf(where, sizeof(where), "PEM block %zu", i);
+        snprintf(where, sizeof where, "PEM block %zu", i);
         if (PEM_read_bio(b, &name, &hdr, &data, &dlen) != 1) {
             e = ERR_peek_last_error();
             if (i > 1 && ERR_GET_LIB(e) == ERR_LIB_PEM &&
@@ -319,14 +306,13 @@ out:
     return rc;
 }
 
-/* ---- verification ------------------------------------------------------- */
+/* --------------------------------------------------------- verification */
 
 /* Takes a JWS ES256 signature (r || s, 32 bytes each) and a buffer of cap
  * bytes; writes the DER ECDSA-Sig-Value OpenSSL verifies and stores its
  * length in *len.  Returns 0, or -1 if it does not fit. */
-static int
-es256_der(const unsigned char *raw, unsigned char *der, size_t cap,
-          size_t *len)
+static int es256_der(const unsigned char *raw, unsigned char *der, size_t cap,
+                     size_t *len)
 {
     ECDSA_SIG *es;
     BIGNUM *r, *s;
@@ -350,9 +336,8 @@ out:
 
 /* Takes a key, its algorithm, the signed bytes and a signature in the form
  * OpenSSL wants (DER for ES256); returns 0 if it verifies, else -1. */
-static int
-pkey_verify(EVP_PKEY *pk, unsigned alg, const unsigned char *msg,
-            size_t msglen, const unsigned char *sig, size_t siglen)
+static int pkey_verify(EVP_PKEY *pk, unsigned alg, const unsigned char *msg,
+                       size_t msglen, const unsigned char *sig, size_t siglen)
 {
     EVP_PKEY_CTX *pctx = NULL;
     EVP_MD_CTX *ctx;
@@ -381,10 +366,9 @@ out:
  * the decoded signature.  Returns JWT_OK if a key of alg's type (with that
  * kid) verifies it, JWT_UNKNOWN_KID if kid names no key of that type,
  * else JWT_INVALID.  Leaves OpenSSL's error queue empty. */
-enum jwt_status
-jwt_keyset_verify(const struct jwt_keyset *set, enum jwt_alg alg,
-                  const char *kid, size_t kidlen, const unsigned char *msg,
-                  size_t msglen, const unsigned char *sig, size_t siglen)
+enum jwt_status jwt_keyset_verify(const struct jwt_keyset *set, enum jwt_alg alg,
+                                  const char *kid, size_t kidlen, const unsigned char *msg,
+                                  size_t msglen, const unsigned char *sig, size_t siglen)
 {
     unsigned char der[2 * (ES256_RAW / 2 + 3) + 2];
     const unsigned char *s = sig;
@@ -401,7 +385,7 @@ jwt_keyset_verify(const struct jwt_keyset *set, enum jwt_alg alg,
     /* JWS ES256 is the fixed-length r || s; a DER signature, or any other
      * length, is refused rather than guessed at. */
     if (alg == JWT_ES256 &&
-        (siglen != ES256_RAW || es256_der(sig, der, sizeof(der), &slen) != 0))
+        (siglen != ES256_RAW || es256_der(sig, der, sizeof der, &slen) != 0))
         goto out;
     if (alg == JWT_ES256)
         s = der;

@@ -26,9 +26,8 @@
  * member's unpadded base64url into it and stores the length in *n.
  * Returns 0, or -1 with err if the member is missing, not a string, not
  * strict base64url, or longer than cap bytes. */
-static int
-jwk_b64(struct json_object *jwk, const char *name, unsigned char *out,
-        size_t cap, size_t *n, const char *where, char *err, size_t errlen)
+static int jwk_b64(struct json_object *jwk, const char *name, unsigned char *out,
+                   size_t cap, size_t *n, const char *where, char *err, size_t errlen)
 {
     struct json_object *v;
 
@@ -52,9 +51,8 @@ jwk_b64(struct json_object *jwk, const char *name, unsigned char *out,
 
 /* Takes a key type name ("RSA", "EC") and the parameters; returns the
  * public key OpenSSL builds from them, or NULL with err. */
-static EVP_PKEY *
-pkey_fromdata(const char *type, OSSL_PARAM_BLD *bld, const char *where,
-              char *err, size_t errlen)
+static EVP_PKEY *pkey_fromdata(const char *type, OSSL_PARAM_BLD *bld, const char *where,
+                               char *err, size_t errlen)
 {
     EVP_PKEY_CTX *ctx = NULL;
     OSSL_PARAM *params = NULL;
@@ -74,8 +72,7 @@ pkey_fromdata(const char *type, OSSL_PARAM_BLD *bld, const char *where,
 }
 
 /* Takes an RSA JWK; returns its public key (n, e), or NULL with err. */
-static EVP_PKEY *
-jwk_rsa(struct json_object *jwk, const char *where, char *err, size_t errlen)
+static EVP_PKEY *jwk_rsa(struct json_object *jwk, const char *where, char *err, size_t errlen)
 {
     unsigned char nb[JWT_SIG_MAX + 1], eb[RSA_E_MAX];
     size_t nlen, elen;
@@ -85,8 +82,8 @@ jwk_rsa(struct json_object *jwk, const char *where, char *err, size_t errlen)
 
     /* One spare byte: RFC 7518 forbids a leading zero octet in n, but a
      * zero-prefixed modulus is the same number, so it is let through. */
-    if (jwk_b64(jwk, "n", nb, sizeof(nb), &nlen, where, err, errlen) != 0 ||
-        jwk_b64(jwk, "e", eb, sizeof(eb), &elen, where, err, errlen) != 0)
+    if (jwk_b64(jwk, "n", nb, sizeof nb, &nlen, where, err, errlen) != 0 ||
+        jwk_b64(jwk, "e", eb, sizeof eb, &elen, where, err, errlen) != 0)
         goto out;
     if (nlen == 0 || elen == 0) {
         jwk_errf(err, errlen, "%s: empty \"%s\"", where, nlen == 0 ? "n" : "e");
@@ -107,8 +104,7 @@ out:
 }
 
 /* Takes a P-256 JWK; returns its public key (x, y), or NULL with err. */
-static EVP_PKEY *
-jwk_ec(struct json_object *jwk, const char *where, char *err, size_t errlen)
+static EVP_PKEY *jwk_ec(struct json_object *jwk, const char *where, char *err, size_t errlen)
 {
     unsigned char pt[1 + 2 * 32];   /* uncompressed point: 04 || x || y */
     size_t xlen, ylen;
@@ -128,7 +124,7 @@ jwk_ec(struct json_object *jwk, const char *where, char *err, size_t errlen)
         OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME,
                                         SN_X9_62_prime256v1, 0) != 1 ||
         OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, pt,
-                                         sizeof(pt)) != 1)
+                                         sizeof pt) != 1)
         die_oom();
     pk = pkey_fromdata("EC", bld, where, err, errlen);
 out:
@@ -137,15 +133,14 @@ out:
 }
 
 /* Takes an Ed25519 JWK; returns its public key (x), or NULL with err. */
-static EVP_PKEY *
-jwk_ed25519(struct json_object *jwk, const char *where, char *err,
-            size_t errlen)
+static EVP_PKEY *jwk_ed25519(struct json_object *jwk, const char *where, char *err,
+                             size_t errlen)
 {
     unsigned char x[ED25519_LEN];
     size_t xlen;
     EVP_PKEY *pk;
 
-    if (jwk_b64(jwk, "x", x, sizeof(x), &xlen, where, err, errlen) != 0)
+    if (jwk_b64(jwk, "x", x, sizeof x, &xlen, where, err, errlen) != 0)
         return NULL;
     if (xlen != ED25519_LEN) {
         jwk_errf(err, errlen, "%s: \"x\" is not 32 bytes", where);
@@ -159,8 +154,7 @@ jwk_ed25519(struct json_object *jwk, const char *where, char *err,
 
 /* Takes a JWK and a member name; stores the member in *v (NULL when
  * absent).  Returns 0 when absent, 1 for a string, -1 for anything else. */
-static int
-member(struct json_object *jwk, const char *name, struct json_object **v)
+static int member(struct json_object *jwk, const char *name, struct json_object **v)
 {
     *v = NULL;
     if (!json_object_object_get_ex(jwk, name, v))
@@ -170,8 +164,7 @@ member(struct json_object *jwk, const char *name, struct json_object **v)
 
 /* Takes a JSON value; returns 1 if it is a string equal to want byte for
  * byte (so "RSA\u0000x" is not "RSA"), else 0. */
-static int
-is(struct json_object *v, const char *want)
+static int is(struct json_object *v, const char *want)
 {
     size_t n = strlen(want);
 
@@ -183,9 +176,8 @@ is(struct json_object *v, const char *want)
 /* Takes a set, one JWK, the kid to give it (NULL: its own, if any) and a
  * label for messages.  Adds the key, or skips it as jwk.h says; returns 0,
  * or -1 with err. */
-static int
-jwk_add(struct jwt_keyset *set, struct json_object *jwk, const char *kid,
-        const char *where, char *err, size_t errlen)
+static int jwk_add(struct jwt_keyset *set, struct json_object *jwk, const char *kid,
+                   const char *where, char *err, size_t errlen)
 {
     struct json_object *kty, *crv, *v;
     const char *algname;
@@ -274,9 +266,8 @@ out:
 
 /* Takes a set, a JWK (only read) and the kid to give it (NULL: its own).
  * Returns 0 (added or skipped), or -1 with err and the set unchanged. */
-int
-jwt_keyset_add_jwk_json(struct jwt_keyset *set, struct json_object *jwk,
-                        const char *kid, char *err, size_t errlen)
+int jwt_keyset_add_jwk_json(struct jwt_keyset *set, struct json_object *jwk,
+                            const char *kid, char *err, size_t errlen)
 {
     size_t n0 = jwt_keyset_count(set);
     int rc = -1;
@@ -298,9 +289,8 @@ out:
 
 /* Takes a set and len bytes of JSON (a JWKS or one JWK); adds its usable
  * keys.  Returns 0, or -1 with err and the set unchanged. */
-int
-jwt_keyset_add_jwks(struct jwt_keyset *set, const char *json, size_t len,
-                    char *err, size_t errlen)
+int jwt_keyset_add_jwks(struct jwt_keyset *set, const char *json, size_t len,
+                        char *err, size_t errlen)
 {
     struct json_object *root = NULL, *keys;
     struct json_tokener *tok = NULL;
@@ -335,7 +325,7 @@ jwt_keyset_add_jwks(struct jwt_keyset *set, const char *json, size_t len,
         }
         nkeys = json_object_array_length(keys);
         for (i = 0; i < nkeys; i++) {
-            snprintf(where, sizeof(where), "JWKS keys[%zu]", i);
+            snprintf(where, sizeof where, "JWKS keys[%zu]", i);
             if (jwk_add(set, json_object_array_get_idx(keys, i), NULL, where,
                         err, errlen) != 0)
                 goto out;

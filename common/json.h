@@ -6,7 +6,6 @@
  * of the outcome (the status and its errors), which http_req_json() answers
  * with.  verr_*() build FastAPI's validation error array: each item is
  * {"type", "loc", "msg", "input"}.
- * json_str() reads a string member as bytes and length.
  */
 #ifndef TODO_JSON_H
 #define TODO_JSON_H
